@@ -1,0 +1,272 @@
+/**
+ * Pure rendering of a Replicator into the manifests plumber applies to one cluster:
+ * no I/O, no clock, no randomness. The same Replicator, role and TLS material always
+ * give the same objects, which is what makes server-side apply idempotent.
+ *
+ * @module
+ */
+
+import {
+  API_VERSION,
+  type KubeObject,
+  LABEL_MANAGED_BY,
+  LABEL_REPLICATOR,
+  MANAGED_BY_VALUE,
+  type OwnerReference,
+  type ReplicationRole,
+  type Replicator,
+  REPLICATOR_KIND,
+  type ReplicatorSpec,
+} from "./api.ts";
+
+/** Name of the Secret holding the CA certificate and the Ingress' server certificate and key. */
+export const CA_SECRET_NAME = "ca-secret";
+/** Name of the Secret holding the client certificate and key for calling the Ingress. */
+export const CLIENT_SECRET_NAME = "cli-secret";
+
+/** Annotations put on the Ingress when `ingressSecureEnabled` is set (ingress-nginx mTLS). */
+export const ANNOTATION_AUTH_TLS_VERIFY_CLIENT = "nginx.ingress.kubernetes.io/auth-tls-verify-client";
+/** Annotation naming the Secret (`<namespace>/<name>`) whose `ca.crt` verifies clients. */
+export const ANNOTATION_AUTH_TLS_SECRET = "nginx.ingress.kubernetes.io/auth-tls-secret";
+/** Annotation kept from the seed, which set it together with mTLS. */
+export const ANNOTATION_REWRITE_TARGET = "nginx.ingress.kubernetes.io/rewrite-target";
+
+/** Selector label naming the Deployment. */
+export const LABEL_NAME = "app.kubernetes.io/name";
+/** Selector label naming the Replicator, so two Replicators never select each other's pods. */
+export const LABEL_INSTANCE = "app.kubernetes.io/instance";
+
+/** PEM-encoded certificates and keys for the Ingress' mutual TLS. Secret material: never log it. */
+export interface TlsMaterial {
+  caCertPem: string;
+  serverCertPem: string;
+  serverKeyPem: string;
+  clientCertPem: string;
+  clientKeyPem: string;
+}
+
+/** Input of {@linkcode renderReplicator}. */
+export interface RenderOptions {
+  replicator: Replicator;
+  /**
+   * Role of the cluster the manifests are for. Only on the primary (the Replicator's
+   * own cluster) do namespaced objects get an owner reference to the Replicator.
+   */
+  role: ReplicationRole;
+  /** Required when {@linkcode ingressTlsEnabled} is true for the Replicator's spec. */
+  tls?: TlsMaterial;
+}
+
+/**
+ * Labels on every object rendered for a Replicator: `app.kubernetes.io/managed-by:
+ * plumber` and `plumber.jnytnai0613.github.io/replicator: <name>`.
+ *
+ * @param replicatorName The Replicator's name; the CRD limits it to 63 characters, so
+ * it is a valid label value.
+ */
+export function replicatorLabels(replicatorName: string): Record<string, string> {
+  return { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_REPLICATOR]: replicatorName };
+}
+
+/**
+ * Labels selecting the pods of a Replicator's Deployment, used as the Deployment's
+ * selector, its pod template's labels and the Service's selector. They derive from the
+ * Replicator (the seed hard-coded `apps: nginx`, so two Replicators collided).
+ *
+ * @param replicatorName The Replicator's name (at most 63 characters, a valid label value).
+ * @param deploymentName The Deployment's name (`spec.deploymentName`).
+ * @example
+ * ```ts
+ * selectorLabels("web", "nginx");
+ * // { "app.kubernetes.io/name": "nginx", "app.kubernetes.io/instance": "web" }
+ * ```
+ */
+export function selectorLabels(replicatorName: string, deploymentName: string): Record<string, string> {
+  return { [LABEL_NAME]: deploymentName, [LABEL_INSTANCE]: replicatorName };
+}
+
+/** Unique non-empty hosts of `spec.ingressSpec.rules[].host`, in the order they first appear. */
+export function ingressHosts(spec: ReplicatorSpec): string[] {
+  const hosts = new Set<string>();
+  for (const rule of spec.ingressSpec?.rules ?? []) {
+    if (rule.host) hosts.add(rule.host);
+  }
+  return [...hosts];
+}
+
+/**
+ * Whether the spec renders the mTLS Secrets and Ingress TLS, and so whether
+ * {@linkcode renderReplicator} needs {@linkcode TlsMaterial}: `ingressSecureEnabled`
+ * is set and there is an Ingress (`ingressName`) to secure.
+ */
+export function ingressTlsEnabled(spec: ReplicatorSpec): boolean {
+  return spec.ingressSecureEnabled === true && Boolean(spec.ingressName);
+}
+
+/**
+ * Renders a Replicator into the objects to server-side apply to one cluster, in apply
+ * order: Namespace, ConfigMap, Secrets `ca-secret` and `cli-secret`, Deployment,
+ * Service, Ingress.
+ *
+ * - A resource is rendered only when its name (`configMapName`, `deploymentName`,
+ *   `serviceName`, `ingressName`) is set; a spec without its name is ignored. A name
+ *   without its spec renders the object anyway and leaves validation to the API server.
+ * - Every object carries {@linkcode replicatorLabels} (and not the Replicator's own labels).
+ * - The Deployment's `selector` is always {@linkcode selectorLabels}, replacing any
+ *   selector the user wrote; the pod template keeps the user's labels and annotations,
+ *   with the selector labels merged over them.
+ * - The Service selects the Deployment's pods when a Deployment is rendered; otherwise
+ *   the user's selector, if any, is kept.
+ * - With `ingressSecureEnabled` and an Ingress, the Secrets are rendered and the Ingress
+ *   gets `spec.tls` (the rules' hosts, secret `ca-secret`, replacing any `tls` the user
+ *   wrote) and ingress-nginx's client-certificate annotations.
+ * - For the primary role, namespaced objects get a controller owner reference to the
+ *   Replicator when it has a uid. The Namespace never does: deleting it is plumber's
+ *   explicit decision, not the garbage collector's.
+ *
+ * The input is never modified and the output shares no objects with it. The objects are
+ * plain JSON and valid apply bodies: no status, uid, resourceVersion or managedFields.
+ *
+ * @throws {Error} If TLS is needed ({@linkcode ingressTlsEnabled}) and `tls` is missing.
+ */
+export function renderReplicator(options: RenderOptions): KubeObject[] {
+  const { replicator, role, tls } = options;
+  const { spec } = replicator;
+  const replicatorName = replicator.metadata.name;
+  const namespace = spec.replicationNamespace;
+  const uid = replicator.metadata.uid;
+  const ownerReferences: OwnerReference[] | undefined = role === "primary" && uid
+    ? [{
+      apiVersion: API_VERSION,
+      kind: REPLICATOR_KIND,
+      name: replicatorName,
+      uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    }]
+    : undefined;
+
+  const metadata = (name: string, annotations?: Record<string, string>): KubeObject["metadata"] => ({
+    name,
+    namespace,
+    labels: replicatorLabels(replicatorName),
+    ...(annotations ? { annotations } : {}),
+    ...(ownerReferences ? { ownerReferences: cloneJson(ownerReferences) } : {}),
+  });
+
+  const secure = ingressTlsEnabled(spec);
+  if (secure && !tls) {
+    throw new Error(
+      `Cannot render Replicator "${replicatorName}": TLS material is required when ingressSecureEnabled is set`,
+    );
+  }
+
+  const objects: KubeObject[] = [{
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: namespace, labels: replicatorLabels(replicatorName) },
+  }];
+
+  if (spec.configMapName) {
+    objects.push({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: metadata(spec.configMapName),
+      data: { ...spec.configMapData },
+    });
+  }
+
+  if (secure && tls) {
+    objects.push({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: metadata(CA_SECRET_NAME),
+      type: "Opaque",
+      data: {
+        "ca.crt": base64(tls.caCertPem),
+        "tls.crt": base64(tls.serverCertPem),
+        "tls.key": base64(tls.serverKeyPem),
+      },
+    }, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: metadata(CLIENT_SECRET_NAME),
+      type: "Opaque",
+      data: {
+        "client.crt": base64(tls.clientCertPem),
+        "client.key": base64(tls.clientKeyPem),
+      },
+    });
+  }
+
+  const selector = spec.deploymentName ? selectorLabels(replicatorName, spec.deploymentName) : undefined;
+
+  if (spec.deploymentName && selector) {
+    // The user's selector is dropped: ours must match the template labels we set, and
+    // a selector derived from the Replicator is what keeps two Replicators apart.
+    const { selector: _userSelector, template, ...rest } = cloneJson(spec.deploymentSpec ?? {});
+    const { metadata: templateMetadata = {}, ...templateRest } = template ?? {};
+    objects.push({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: metadata(spec.deploymentName),
+      spec: {
+        ...rest,
+        selector: { matchLabels: { ...selector } },
+        template: {
+          metadata: { ...templateMetadata, labels: { ...templateMetadata.labels, ...selector } },
+          ...templateRest,
+        },
+      },
+    });
+  }
+
+  if (spec.serviceName) {
+    const serviceSpec = cloneJson(spec.serviceSpec ?? {});
+    if (selector) serviceSpec.selector = { ...selector };
+    objects.push({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: metadata(spec.serviceName),
+      spec: serviceSpec,
+    });
+  }
+
+  if (spec.ingressName) {
+    const ingressSpec = cloneJson(spec.ingressSpec ?? {});
+    let annotations: Record<string, string> | undefined;
+    if (secure) {
+      const hosts = ingressHosts(spec);
+      // Without hosts the TLS entry applies to every host, as the seed's omitempty did.
+      ingressSpec.tls = [{ ...(hosts.length > 0 ? { hosts } : {}), secretName: CA_SECRET_NAME }];
+      annotations = {
+        [ANNOTATION_AUTH_TLS_VERIFY_CLIENT]: "on",
+        [ANNOTATION_AUTH_TLS_SECRET]: `${namespace}/${CA_SECRET_NAME}`,
+        [ANNOTATION_REWRITE_TARGET]: "/",
+      };
+    }
+    objects.push({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "Ingress",
+      metadata: metadata(spec.ingressName, annotations),
+      spec: ingressSpec,
+    });
+  }
+
+  return objects;
+}
+
+/**
+ * Deep copy through JSON, so the output shares nothing with the input and is plain
+ * JSON (no `undefined` members) even when a caller built the spec in code.
+ */
+function cloneJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value));
+}
+
+/** Base64 of the UTF-8 bytes of `text`, as Secret `data` wants. */
+function base64(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
