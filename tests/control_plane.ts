@@ -201,6 +201,8 @@ interface RunningCluster {
   dir: string;
   etcdUrl: string;
   apiserver?: Component;
+  /** Further kube-apiservers of the same cluster (same etcd prefix), as in an HA control plane. */
+  extraApiServers: Component[];
   controllerManager?: Component;
   http: Deno.HttpClient;
 }
@@ -334,7 +336,7 @@ export class ControlPlane {
     );
     const info: ClusterInfo = { ...pick(spec), server, port, ca, admin };
     const http = Deno.createHttpClient({ caCerts: [ca.certPem], cert: admin.certPem, key: admin.keyPem });
-    this.#clusters.set(spec.context, { spec, info, dir, etcdUrl, http });
+    this.#clusters.set(spec.context, { spec, info, dir, etcdUrl, http, extraApiServers: [] });
   }
 
   async #startCluster(c: RunningCluster): Promise<void> {
@@ -343,13 +345,18 @@ export class ControlPlane {
   }
 
   async #startApiServer(c: RunningCluster): Promise<void> {
+    c.apiserver = await this.#launchApiServer(c, c.info.port, "kube-apiserver");
+  }
+
+  async #launchApiServer(c: RunningCluster, port: number, logName: string): Promise<Component> {
     const d = c.dir;
-    c.apiserver = new Component(`kube-apiserver (${c.spec.context})`, this.#options.binary, [
+    const server = `https://127.0.0.1:${port}`;
+    const apiserver = new Component(`${logName} (${c.spec.context})`, this.#options.binary, [
       "kube-apiserver",
       `--etcd-servers=${c.etcdUrl}`,
       `--etcd-prefix=/${c.spec.context}/registry`,
       `--cert-dir=${d}/cert`,
-      `--secure-port=${c.info.port}`,
+      `--secure-port=${port}`,
       "--bind-address=127.0.0.1",
       "--advertise-address=127.0.0.1",
       "--service-cluster-ip-range=10.0.0.0/24",
@@ -364,13 +371,27 @@ export class ControlPlane {
       "--endpoint-reconciler-type=none",
       "--profiling=false",
       ...(c.spec.apiserverArgs ?? []),
-    ], `${d}/kube-apiserver.log`);
-    await waitFor(c.apiserver, this.#timeout, async () => {
+    ], `${d}/${logName}.log`);
+    await waitFor(apiserver, this.#timeout, async () => {
       // Authenticated: during RBAC bootstrap an anonymous probe gets 403.
-      const response = await fetch(`${c.info.server}/readyz`, { client: c.http });
+      const response = await fetch(`${server}/readyz`, { client: c.http });
       await response.body?.cancel();
       return response.ok;
     });
+    return apiserver;
+  }
+
+  /**
+   * Starts one more kube-apiserver for a cluster (same etcd prefix and
+   * certificates, another port), as in an HA control plane, and returns its URL.
+   */
+  async startExtraApiServer(context: string): Promise<string> {
+    const c = this.#get(context);
+    const port = freePort();
+    c.extraApiServers.push(
+      await this.#launchApiServer(c, port, `kube-apiserver-${c.extraApiServers.length + 2}`),
+    );
+    return `https://127.0.0.1:${port}`;
   }
 
   async #startControllerManager(c: RunningCluster): Promise<void> {
@@ -481,7 +502,7 @@ export class ControlPlane {
     this.#stopped = true;
     const clusters = [...this.#clusters.values()];
     await Promise.all(clusters.map((c) => c.controllerManager?.stop()));
-    await Promise.all(clusters.map((c) => c.apiserver?.stop()));
+    await Promise.all(clusters.flatMap((c) => [c.apiserver, ...c.extraApiServers]).map((a) => a?.stop()));
     await Promise.all(this.#etcds.map((e) => e.stop()));
     for (const c of clusters) c.http.close();
     if (this.#ownsDir) await Deno.remove(this.dir, { recursive: true }).catch(() => {});

@@ -1,0 +1,271 @@
+/**
+ * An informer: list, then watch from the list's resourceVersion (with
+ * bookmarks), keeping a cache by namespace/name and telling handlers about
+ * adds, updates and deletes.
+ *
+ * Written here rather than taken from `@kubernetes/client-node`, whose
+ * informer stops for good on any watch error other than 410 Gone. This one:
+ * - resumes from the last seen resourceVersion when the server closes a watch
+ *   (no relist);
+ * - relists on 410 Gone (the resourceVersion was compacted away) and turns the
+ *   difference between cache and list into events, so no change is lost;
+ * - retries every other list or watch error with capped exponential backoff,
+ *   including an API server that is down or restarting.
+ *
+ * @module
+ */
+
+import type { KubeClient, KubeObjectLike, WatchEvent } from "./client.ts";
+import { KubeApiError } from "./client.ts";
+import type { EventHandler, EventSource } from "./controller.ts";
+import type { Logger } from "../log.ts";
+
+/** Options of {@linkcode Informer}. */
+export interface InformerOptions {
+  client: KubeClient;
+  apiVersion: string;
+  kind: string;
+  /** Only this namespace (default: all). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  logger?: Logger;
+  /** First retry delay after an error (default 200 ms), doubled up to `maxBackoffMs` (default 30 s). */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How long the server keeps one watch open (default 300 s); it is then resumed. */
+  watchTimeoutSeconds?: number;
+}
+
+/** Counters that tests and metrics read. */
+export interface InformerStats {
+  /** Full lists made (the first one included). */
+  lists: number;
+  /** Watches opened. */
+  watches: number;
+  /** Lists made because of 410 Gone. */
+  relists: number;
+  /** List or watch errors other than 410. */
+  errors: number;
+}
+
+/** `namespace/name`, or `name` for cluster-scoped objects. */
+export function objectKey(object: KubeObjectLike): string {
+  const ns = object.metadata?.namespace;
+  const name = object.metadata?.name ?? "";
+  return ns ? `${ns}/${name}` : name;
+}
+
+function strip<T extends KubeObjectLike>(object: T): T {
+  // managedFields are often larger than the object itself and plumber never reads them.
+  if (object.metadata && "managedFields" in object.metadata) delete object.metadata.managedFields;
+  return object;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Keeps a cache of one kind in one cluster. Start with `start()`, end with `stop()`. */
+export class Informer<T extends KubeObjectLike = KubeObjectLike> implements EventSource<T> {
+  readonly stats: InformerStats = { lists: 0, watches: 0, relists: 0, errors: 0 };
+  #options: InformerOptions;
+  #cache = new Map<string, T>();
+  #handlers = new Set<EventHandler<T>>();
+  #abort = new AbortController();
+  #running?: Promise<void>;
+  #synced = false;
+  #syncWaiters: Array<() => void> = [];
+  #resourceVersion?: string;
+
+  constructor(options: InformerOptions) {
+    this.#options = options;
+  }
+
+  /** Which kind and cluster, for messages. */
+  get description(): string {
+    const o = this.#options;
+    return `${o.kind} on ${o.client.name}${o.labelSelector ? ` (${o.labelSelector})` : ""}`;
+  }
+
+  /** True once the first list is in the cache. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  /** The resourceVersion the next watch would start from. */
+  get resourceVersion(): string | undefined {
+    return this.#resourceVersion;
+  }
+
+  /** Resolves once synced (or when stopped). */
+  waitForSync(): Promise<void> {
+    if (this.#synced || this.#abort.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => this.#syncWaiters.push(resolve));
+  }
+
+  /** Starts listing and watching in the background. */
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  /** Stops watching; resolves when the loop has ended. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    for (const resolve of this.#syncWaiters.splice(0)) resolve();
+    await this.#running;
+  }
+
+  /** One cached object by namespace and name (namespace `""` for cluster-scoped). */
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.#cache.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  /** One cached object by `namespace/name` key. */
+  getByKey(key: string): T | undefined {
+    return this.#cache.get(key);
+  }
+
+  /** Every cached object. */
+  list(): T[] {
+    return [...this.#cache.values()];
+  }
+
+  /** Number of cached objects. */
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  /** Adds a handler; it is first told about every object already cached. */
+  addEventHandler(handler: EventHandler<T>): () => void {
+    this.#handlers.add(handler);
+    for (const object of this.#cache.values()) this.#call(() => handler.add?.(object));
+    return () => this.#handlers.delete(handler);
+  }
+
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#options.logger?.error("Informer event handler failed", { informer: this.description, error });
+    }
+  }
+
+  #emit(type: "add" | "update" | "delete", object: T, old?: T): void {
+    for (const handler of this.#handlers) {
+      if (type === "add") this.#call(() => handler.add?.(object));
+      else if (type === "update") this.#call(() => handler.update?.(old!, object));
+      else this.#call(() => handler.delete?.(object));
+    }
+  }
+
+  async #list(signal: AbortSignal): Promise<void> {
+    const o = this.#options;
+    const list = await o.client.listAll<T>(o.apiVersion, o.kind, {
+      namespace: o.namespace,
+      labelSelector: o.labelSelector,
+      fieldSelector: o.fieldSelector,
+      signal,
+    });
+    this.stats.lists++;
+    const seen = new Set<string>();
+    for (const item of list.items) {
+      // List items carry no apiVersion/kind; handlers and callers expect them.
+      item.apiVersion ??= o.apiVersion;
+      item.kind ??= o.kind;
+      const object = strip(item);
+      const key = objectKey(object);
+      seen.add(key);
+      const old = this.#cache.get(key);
+      this.#cache.set(key, object);
+      if (!old) this.#emit("add", object);
+      else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion) {
+        this.#emit("update", object, old);
+      }
+    }
+    for (const [key, old] of this.#cache) {
+      if (!seen.has(key)) {
+        this.#cache.delete(key);
+        this.#emit("delete", old);
+      }
+    }
+    this.#resourceVersion = list.metadata.resourceVersion;
+    if (!this.#synced) {
+      this.#synced = true;
+      for (const resolve of this.#syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  #apply(event: WatchEvent<T>): void {
+    const object = strip(event.object);
+    const rv = object.metadata?.resourceVersion;
+    if (event.type === "BOOKMARK") {
+      if (rv) this.#resourceVersion = rv;
+      return;
+    }
+    const key = objectKey(object);
+    const old = this.#cache.get(key);
+    if (event.type === "DELETED") {
+      this.#cache.delete(key);
+      this.#emit("delete", object);
+    } else {
+      this.#cache.set(key, object);
+      if (old) this.#emit("update", object, old);
+      else this.#emit("add", object);
+    }
+    if (rv) this.#resourceVersion = rv;
+  }
+
+  async #run(): Promise<void> {
+    const o = this.#options;
+    const signal = this.#abort.signal;
+    const minBackoff = o.minBackoffMs ?? 200;
+    const maxBackoff = o.maxBackoffMs ?? 30_000;
+    let backoff = minBackoff;
+    while (!signal.aborted) {
+      try {
+        if (this.#resourceVersion === undefined) await this.#list(signal);
+        this.stats.watches++;
+        const events = o.client.watch<T>(o.apiVersion, o.kind, {
+          namespace: o.namespace,
+          labelSelector: o.labelSelector,
+          fieldSelector: o.fieldSelector,
+          resourceVersion: this.#resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: o.watchTimeoutSeconds ?? 300,
+          signal,
+        });
+        for await (const event of events) {
+          this.#apply(event);
+          backoff = minBackoff;
+        }
+        // The server ended the watch (timeout): resume from the last resourceVersion.
+      } catch (error) {
+        if (signal.aborted) break;
+        if (error instanceof KubeApiError && (error.status === 410 || error.reason === "Expired")) {
+          o.logger?.debug("Watch expired (410 Gone); relisting", { informer: this.description });
+          this.stats.relists++;
+          this.#resourceVersion = undefined;
+          continue;
+        }
+        this.stats.errors++;
+        o.logger?.warn("List or watch failed; retrying", {
+          informer: this.description,
+          retryInMs: backoff,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        await sleep(backoff, signal);
+        backoff = Math.min(backoff * 2, maxBackoff);
+      }
+    }
+  }
+}
