@@ -1,0 +1,590 @@
+/**
+ * `deno task gen:crds`: generates plumber's two CustomResourceDefinitions into `crds/`.
+ *
+ * The Replicator embeds a `DeploymentSpec`, a `ServiceSpec` and an `IngressSpec`; their
+ * schemas come from the OpenAPI v3 documents of a real kube-apiserver (as the seed's
+ * controller-gen CRD came from the Go types), converted by `lib/crd_schema.ts`, so bad
+ * input is refused at `kubectl apply` with Kubernetes' own rules.
+ *
+ * ```sh
+ * deno task gen:crds                                      # starts a private local API server
+ * deno task gen:crds --kubeconfig ~/.kube/config --context kind-kind
+ * ```
+ *
+ * Decisions (see also the module doc of `lib/crd_schema.ts`):
+ *
+ * - Descriptions of the embedded Kubernetes types are dropped: with them the Replicator
+ *   CRD is about 400 kB, above the 256 KiB that a client-side `kubectl apply` can store in
+ *   its last-applied annotation; without them it is about 80 kB. `kubectl explain
+ *   deployment.spec` documents those fields. plumber's own fields keep their descriptions.
+ * - Required beyond upstream: `deploymentSpec.template` and `template.spec` (a Deployment
+ *   without them is refused by every API server), and `name` and `image` of every
+ *   container and init container (the seed's rule; upstream leaves `image` optional).
+ * - Optional unlike upstream: `deploymentSpec.selector` (plumber sets it).
+ *   `serviceSpec.selector` and `template.metadata` are optional upstream already.
+ * - A pod template's `metadata` keeps only name, namespace, labels, annotations and
+ *   finalizers (as controller-gen's embedded ObjectMeta), not managedFields and the like.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { dirname, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { stringify } from "yaml";
+import { API_GROUP } from "../lib/api.ts";
+import {
+  type JSONSchemaProps,
+  makeOptional,
+  type OpenApiDocument,
+  requireFields,
+  sortKeys,
+  structuralSchema,
+  updateAt,
+  type ValidationRule,
+} from "../lib/crd_schema.ts";
+import { KubeClient } from "../lib/kube/client.ts";
+import { parseKubeconfig, resolveConnection } from "../lib/kubeconfig.ts";
+
+/** Folder of the generated CRDs. */
+export const CRD_DIR: URL = new URL("../crds/", import.meta.url);
+/** File of the Replicator CRD (controller-gen's naming: `<group>_<plural>.yaml`). */
+export const REPLICATOR_CRD_FILE = `${API_GROUP}_replicators.yaml`;
+/** File of the ClusterDetector CRD. */
+export const CLUSTER_DETECTOR_CRD_FILE = `${API_GROUP}_clusterdetectors.yaml`;
+/** Annotation on each generated CRD naming the API server its schemas came from. */
+export const SOURCE_ANNOTATION = `${API_GROUP}/openapi-source`;
+
+/** The OpenAPI v3 documents the embedded specs come from. */
+export const OPENAPI_PATHS: readonly string[] = [
+  "/openapi/v3/apis/apps/v1",
+  "/openapi/v3/api/v1",
+  "/openapi/v3/apis/networking.k8s.io/v1",
+];
+
+/** A CustomResourceDefinition as JSON. */
+export type CustomResourceDefinition = {
+  apiVersion: "apiextensions.k8s.io/v1";
+  kind: "CustomResourceDefinition";
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: {
+    group: string;
+    names: { kind: string; listKind: string; plural: string; singular: string; shortNames?: string[] };
+    scope: "Cluster" | "Namespaced";
+    versions: {
+      name: string;
+      served: boolean;
+      storage: boolean;
+      schema: { openAPIV3Schema: JSONSchemaProps };
+      subresources?: { status?: Record<string, never> };
+      additionalPrinterColumns?: {
+        name: string;
+        type: string;
+        jsonPath: string;
+        priority?: number;
+        description?: string;
+        format?: string;
+      }[];
+    }[];
+  };
+};
+
+const RFC1123_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const RFC1123_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+const RFC1035_LABEL = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
+
+/** Names of objects (Deployment, ConfigMap, Ingress): RFC 1123 subdomains. */
+function subdomain(description: string): JSONSchemaProps {
+  return { type: "string", description, maxLength: 253, minLength: 1, pattern: RFC1123_SUBDOMAIN };
+}
+
+const OBJECT_META_IN_TEMPLATES = ["annotations", "finalizers", "labels", "name", "namespace"];
+
+/**
+ * Schema of a status condition, as Kubernetes' `metav1.Condition` defines it (with the
+ * validation its kubebuilder markers give it), listed as a map keyed by `type`.
+ */
+export function conditionsSchema(description: string): JSONSchemaProps {
+  return {
+    type: "array",
+    description,
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["type"],
+    items: {
+      type: "object",
+      description: "One aspect of the current state of the object.",
+      required: ["lastTransitionTime", "message", "reason", "status", "type"],
+      properties: {
+        type: {
+          type: "string",
+          description: "Type of the condition, in CamelCase, e.g. Ready.",
+          maxLength: 316,
+          pattern:
+            "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$",
+        },
+        status: {
+          type: "string",
+          description: "Status of the condition.",
+          enum: ["True", "False", "Unknown"],
+        },
+        reason: {
+          type: "string",
+          description: "Machine-readable CamelCase reason for the last transition.",
+          minLength: 1,
+          maxLength: 1024,
+          pattern: "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
+        },
+        message: { type: "string", description: "Human-readable details.", maxLength: 32768 },
+        lastTransitionTime: {
+          type: "string",
+          format: "date-time",
+          description: "When the status last changed.",
+        },
+        observedGeneration: {
+          type: "integer",
+          format: "int64",
+          minimum: 0,
+          description: "metadata.generation the condition was computed from.",
+        },
+      },
+    },
+  };
+}
+
+function observedGeneration(): JSONSchemaProps {
+  return {
+    type: "integer",
+    format: "int64",
+    minimum: 0,
+    description: "metadata.generation of the spec this status describes.",
+  };
+}
+
+/** A rule "`field` needs `other`", blaming the missing field. */
+function needs(field: string, other: string, why: string): ValidationRule {
+  return {
+    rule: `!has(self.${field}) || has(self.${other})`,
+    message: `${other} is required when ${field} is set: ${why}`,
+    fieldPath: `.${other}`,
+    reason: "FieldValueRequired",
+  };
+}
+
+/** The embedded Kubernetes specs, converted from the documents and adjusted for plumber. */
+export function embeddedSpecSchemas(documents: readonly OpenApiDocument[]): {
+  deploymentSpec: JSONSchemaProps;
+  serviceSpec: JSONSchemaProps;
+  ingressSpec: JSONSchemaProps;
+} {
+  const options = {
+    descriptions: false,
+    keepProperties: { "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta": OBJECT_META_IN_TEMPLATES },
+  };
+  let deploymentSpec = structuralSchema(documents, "io.k8s.api.apps.v1.DeploymentSpec", options);
+  deploymentSpec = makeOptional(deploymentSpec, "", ["selector"]);
+  deploymentSpec = requireFields(deploymentSpec, "", ["template"]);
+  deploymentSpec = requireFields(deploymentSpec, "template", ["spec"]);
+  deploymentSpec = requireFields(deploymentSpec, "template.spec.containers[]", ["name", "image"]);
+  deploymentSpec = requireFields(deploymentSpec, "template.spec.initContainers[]", ["name", "image"]);
+  // Bounds Kubernetes' own validation enforces but its OpenAPI does not state.
+  deploymentSpec = updateAt(deploymentSpec, "replicas", (replicas) => ({ ...replicas, minimum: 0 }));
+  deploymentSpec.description =
+    "Spec of the Deployment to replicate, as apps/v1 DeploymentSpec (see kubectl explain deployment.spec). " +
+    "selector may be left out: plumber sets it from the Replicator and deploymentName, and adds its labels " +
+    "to the pod template. Every container needs a name and an image.";
+
+  let serviceSpec = structuralSchema(documents, "io.k8s.api.core.v1.ServiceSpec", options);
+  serviceSpec = makeOptional(serviceSpec, "", ["selector"]);
+  serviceSpec = updateAt(serviceSpec, "ports[].port", (port) => ({ ...port, minimum: 1, maximum: 65535 }));
+  serviceSpec.description =
+    "Spec of the Service to replicate, as core/v1 ServiceSpec (see kubectl explain service.spec). " +
+    "selector may be left out: with a deploymentName, plumber selects the Deployment's pods.";
+
+  const ingressSpec = structuralSchema(documents, "io.k8s.api.networking.v1.IngressSpec", options);
+  ingressSpec.description =
+    "Spec of the Ingress to replicate, as networking.k8s.io/v1 IngressSpec (see kubectl explain ingress.spec). " +
+    "With ingressSecureEnabled, plumber sets tls from the rules' hosts.";
+  return { deploymentSpec, serviceSpec, ingressSpec };
+}
+
+/** The Replicator CRD, its embedded specs converted from the given OpenAPI documents. */
+export function buildReplicatorCrd(
+  documents: readonly OpenApiDocument[],
+  serverVersion: string,
+): CustomResourceDefinition {
+  const { deploymentSpec, serviceSpec, ingressSpec } = embeddedSpecSchemas(documents);
+  const spec: JSONSchemaProps = {
+    type: "object",
+    description: "What to replicate, and where.",
+    required: ["replicationNamespace"],
+    properties: {
+      targetCluster: {
+        type: "array",
+        description:
+          "Names of the ClusterDetectors (<cluster>.<user>, in plumber-system) of the secondary clusters to " +
+          "replicate into. The primary always gets the resources too.",
+        items: { type: "string", maxLength: 253, minLength: 1, pattern: RFC1123_SUBDOMAIN },
+        "x-kubernetes-list-type": "set",
+      },
+      replicationNamespace: {
+        type: "string",
+        description:
+          "Namespace created in every cluster to hold the replicated resources (an RFC 1123 label).",
+        maxLength: 63,
+        minLength: 1,
+        pattern: RFC1123_LABEL,
+      },
+      deploymentName: subdomain("Name of the Deployment to create from deploymentSpec."),
+      deploymentSpec,
+      configMapName: subdomain("Name of the ConfigMap to create from configMapData."),
+      configMapData: {
+        type: "object",
+        description: "Data of the ConfigMap: file names to contents.",
+        additionalProperties: { type: "string" },
+      },
+      serviceName: {
+        type: "string",
+        description:
+          "Name of the Service to create from serviceSpec (an RFC 1035 label, as Service names are).",
+        maxLength: 63,
+        minLength: 1,
+        pattern: RFC1035_LABEL,
+      },
+      serviceSpec,
+      ingressName: subdomain("Name of the Ingress to create from ingressSpec."),
+      ingressSpec,
+      ingressSecureEnabled: {
+        type: "boolean",
+        description:
+          "Serve the Ingress over mutual TLS: plumber generates a CA, a server and a client certificate " +
+          "(Secrets ca-secret and cli-secret) and sets the Ingress's tls and nginx annotations.",
+      },
+    },
+    "x-kubernetes-validations": [
+      needs("deploymentSpec", "deploymentName", "it names the Deployment"),
+      needs("deploymentName", "deploymentSpec", "the Deployment needs a spec"),
+      needs("configMapData", "configMapName", "it names the ConfigMap"),
+      needs("serviceSpec", "serviceName", "it names the Service"),
+      needs("serviceName", "serviceSpec", "the Service needs a spec"),
+      needs("ingressSpec", "ingressName", "it names the Ingress"),
+      needs("ingressName", "ingressSpec", "the Ingress needs a spec"),
+      {
+        rule: "!has(self.ingressSecureEnabled) || !self.ingressSecureEnabled || " +
+          "(has(self.ingressName) && has(self.ingressSpec) && has(self.ingressSpec.rules) && " +
+          "self.ingressSpec.rules.exists(r, has(r.host) && r.host != ''))",
+        message:
+          "ingressSecureEnabled needs an ingressName and an ingressSpec whose rules name at least one host: " +
+          "the TLS certificate is issued for those hosts",
+        fieldPath: ".ingressSecureEnabled",
+        reason: "FieldValueInvalid",
+      },
+    ],
+  };
+  const status: JSONSchemaProps = {
+    type: "object",
+    description: "What plumber last did and saw.",
+    properties: {
+      applied: {
+        type: "array",
+        description: "Every resource applied, per cluster, with the outcome.",
+        items: {
+          type: "object",
+          required: ["applyStatus", "cluster", "kind", "name"],
+          properties: {
+            cluster: { type: "string", description: "ClusterDetector name of the cluster." },
+            kind: { type: "string", description: "Kind of the resource." },
+            name: { type: "string", description: "Name of the resource." },
+            applyStatus: { type: "string", description: "Outcome of the last apply." },
+          },
+        },
+      },
+      synced: {
+        type: "string",
+        description: "Whether every resource was applied to every cluster.",
+        enum: ["synced", "not synced"],
+      },
+      observedGeneration: observedGeneration(),
+      conditions: conditionsSchema("Ready and Degraded."),
+      clusters: {
+        type: "array",
+        description: "Readiness of the replicated workload in each cluster.",
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["name"],
+        items: {
+          type: "object",
+          required: ["name", "ready"],
+          properties: {
+            name: { type: "string", description: "ClusterDetector name of the cluster." },
+            ready: {
+              type: "boolean",
+              description: "Whether everything is applied and the Deployment is ready.",
+            },
+            replicas: { type: "integer", format: "int32", minimum: 0, description: "Desired pods." },
+            readyReplicas: { type: "integer", format: "int32", minimum: 0, description: "Ready pods." },
+            message: { type: "string", description: "Why the cluster is not ready, if it is not." },
+          },
+        },
+      },
+    },
+  };
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: {
+      name: `replicators.${API_GROUP}`,
+      annotations: { [SOURCE_ANNOTATION]: `kube-apiserver ${serverVersion}` },
+    },
+    spec: {
+      group: API_GROUP,
+      names: {
+        kind: "Replicator",
+        listKind: "ReplicatorList",
+        plural: "replicators",
+        singular: "replicator",
+        shortNames: ["rep"],
+      },
+      scope: "Cluster",
+      versions: [{
+        name: "v1",
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        additionalPrinterColumns: [
+          { name: "SYNCED", type: "string", jsonPath: ".status.synced" },
+          { name: "AGE", type: "date", jsonPath: ".metadata.creationTimestamp" },
+        ],
+        schema: {
+          openAPIV3Schema: {
+            type: "object",
+            description:
+              "Replicator replicates a namespace with a ConfigMap, a Deployment, a Service and an Ingress from " +
+              "the primary cluster into the target clusters.",
+            required: ["spec"],
+            properties: {
+              apiVersion: { type: "string" },
+              kind: { type: "string" },
+              metadata: { type: "object", properties: { name: { type: "string" } } },
+              spec,
+              status,
+            },
+            "x-kubernetes-validations": [{
+              rule: "self.metadata.name.size() <= 63",
+              message: "a Replicator name has at most 63 characters: it is used as a label value",
+              fieldPath: ".metadata.name",
+              reason: "FieldValueInvalid",
+            }],
+          },
+        },
+      }],
+    },
+  };
+}
+
+/** The ClusterDetector CRD (it embeds no Kubernetes type). */
+export function buildClusterDetectorCrd(serverVersion: string): CustomResourceDefinition {
+  const field = (description: string): JSONSchemaProps => ({ type: "string", description });
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: {
+      name: `clusterdetectors.${API_GROUP}`,
+      annotations: { [SOURCE_ANNOTATION]: `kube-apiserver ${serverVersion}` },
+    },
+    spec: {
+      group: API_GROUP,
+      names: {
+        kind: "ClusterDetector",
+        listKind: "ClusterDetectorList",
+        plural: "clusterdetectors",
+        singular: "clusterdetector",
+        shortNames: ["cd"],
+      },
+      scope: "Namespaced",
+      versions: [{
+        name: "v1",
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        additionalPrinterColumns: [
+          { name: "CONTEXT", type: "string", jsonPath: ".spec.context" },
+          { name: "CLUSTER", type: "string", jsonPath: ".spec.cluster" },
+          { name: "USER", type: "string", jsonPath: ".spec.user" },
+          { name: "CLUSTERSTATUS", type: "string", jsonPath: ".status.clusterstatus" },
+          { name: "REASON", type: "string", jsonPath: ".status.reason", priority: 1 },
+          { name: "AGE", type: "date", jsonPath: ".metadata.creationTimestamp" },
+        ],
+        schema: {
+          openAPIV3Schema: {
+            type: "object",
+            description:
+              "ClusterDetector is one registered cluster, named <cluster>.<user> after its kubeconfig context, " +
+              "and its health.",
+            required: ["spec"],
+            properties: {
+              apiVersion: { type: "string" },
+              kind: { type: "string" },
+              metadata: { type: "object" },
+              spec: {
+                type: "object",
+                description: "Where the cluster's credentials are in the kubeconfig Secret.",
+                required: ["cluster", "context", "user"],
+                properties: {
+                  context: field("Context name in the kubeconfig."),
+                  cluster: field("Cluster name in the kubeconfig."),
+                  user: field("User name in the kubeconfig."),
+                },
+              },
+              status: {
+                type: "object",
+                description: "Health of the cluster, from periodic probes of its /readyz.",
+                properties: {
+                  clusterstatus: {
+                    type: "string",
+                    description: "Running when the last probes succeeded, Unknown otherwise.",
+                    enum: ["Running", "Unknown"],
+                  },
+                  reason: field("Why the cluster is not Running, if it is not."),
+                  conditions: conditionsSchema("Ready."),
+                  kubernetesVersion: field("Version the cluster's API server reported."),
+                  lastProbeTime: {
+                    type: "string",
+                    format: "date-time",
+                    description: "Time of the last probe.",
+                  },
+                  observedGeneration: observedGeneration(),
+                },
+              },
+            },
+          },
+        },
+      }],
+    },
+  };
+}
+
+/**
+ * The version to name in the generated files: the API server's `gitVersion`, or
+ * `v<major>.<minor>` for a development build that reports `v0.0.0-...` (as the local test
+ * control plane, built from Go modules, does).
+ */
+export function serverVersionOf(version: { gitVersion?: string; major?: string; minor?: string }): string {
+  const git = version.gitVersion ?? "";
+  if (/^v\d+\.\d+\.\d+/.test(git) && !git.startsWith("v0.0.0")) return git;
+  const minor = (version.minor ?? "").replace(/\D+$/, "");
+  if (version.major && minor) return `v${version.major}.${minor}`;
+  return git || "unknown";
+}
+
+/**
+ * Fetches the OpenAPI documents and the version of the API server behind `client` and
+ * builds both CRDs.
+ */
+export async function generateCrds(client: KubeClient): Promise<{
+  replicator: CustomResourceDefinition;
+  clusterDetector: CustomResourceDefinition;
+  serverVersion: string;
+}> {
+  const [version, ...documents] = await Promise.all([
+    client.raw<{ gitVersion?: string; major?: string; minor?: string }>("GET", "/version"),
+    ...OPENAPI_PATHS.map((path) => client.raw<OpenApiDocument>("GET", path)),
+  ]);
+  const serverVersion = serverVersionOf(version);
+  return {
+    replicator: buildReplicatorCrd(documents as OpenApiDocument[], serverVersion),
+    clusterDetector: buildClusterDetectorCrd(serverVersion),
+    serverVersion,
+  };
+}
+
+/**
+ * The YAML of a generated CRD with its header comment; keys sorted (as controller-gen
+ * writes them) so the output only changes when the content does.
+ */
+export function renderCrdYaml(crd: CustomResourceDefinition): string {
+  const source = crd.metadata.annotations?.[SOURCE_ANNOTATION] ?? "kube-apiserver";
+  const header = `# Generated by deno task gen:crds from ${source} OpenAPI; do not edit.\n---\n`;
+  return header + stringify(sortKeys(crd), { lineWidth: 0, indentSeq: false, aliasDuplicateObjects: false });
+}
+
+const USAGE = "Usage: deno task gen:crds [--kubeconfig <path> [--context <name>]] [--out <dir>]";
+
+async function clientFromKubeconfig(path: string, context: string | undefined): Promise<KubeClient> {
+  const config = parseKubeconfig(await Deno.readTextFile(path), path);
+  return new KubeClient(resolveConnection(config, context, { baseDir: dirname(path) }));
+}
+
+async function main(args: string[]): Promise<number> {
+  let values: { kubeconfig?: string; context?: string; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        kubeconfig: { type: "string" },
+        context: { type: "string" },
+        out: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(
+      `${USAGE}\n\nWrites crds/${REPLICATOR_CRD_FILE} and crds/${CLUSTER_DETECTOR_CRD_FILE} from the OpenAPI ` +
+        "of the given cluster, or of a private local API server started for the purpose.",
+    );
+    return 0;
+  }
+  if (values.context && !values.kubeconfig) {
+    console.error(`--context needs --kubeconfig\n${USAGE}`);
+    return 2;
+  }
+  const outDir = values.out ? pathToFileURL(`${resolve(values.out)}/`) : CRD_DIR;
+  let stopControlPlane: (() => Promise<void>) | undefined;
+  let client: KubeClient;
+  if (values.kubeconfig) {
+    client = await clientFromKubeconfig(values.kubeconfig, values.context);
+  } else {
+    // Imported here so that the generator's library functions do not load the test harness.
+    const { privateControlPlane, adminClient } = await import("../tests/harness.ts");
+    console.error("gen:crds: starting a private local API server (pass --kubeconfig to use a cluster)");
+    const cp = await privateControlPlane(
+      [{ context: "primary", cluster: "kubernetes", user: "kubernetes-admin" }],
+      { controllerManager: false },
+    );
+    stopControlPlane = () => cp.stop();
+    client = adminClient(cp, "primary");
+  }
+  try {
+    const { replicator, clusterDetector, serverVersion } = await generateCrds(client);
+    await Deno.mkdir(outDir, { recursive: true });
+    for (
+      const [file, crd] of [[REPLICATOR_CRD_FILE, replicator], [
+        CLUSTER_DETECTOR_CRD_FILE,
+        clusterDetector,
+      ]] as const
+    ) {
+      const text = renderCrdYaml(crd);
+      await Deno.writeTextFile(new URL(file, outDir), text);
+      console.error(
+        `gen:crds: wrote ${new URL(file, outDir).pathname} (${text.length} bytes of YAML, ${
+          JSON.stringify(crd).length
+        } bytes of JSON) from kube-apiserver ${serverVersion}`,
+      );
+    }
+    return 0;
+  } finally {
+    client.close();
+    await stopControlPlane?.();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    console.error(`gen:crds: ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  }
+}
