@@ -18,7 +18,24 @@ export function cacheDir(env: (name: string) => string | undefined = (n) => Deno
   return `${home}/.cache/plumber`;
 }
 
-/** SHA-256 over the files that decide the binary: every .go file, go.mod and go.sum. */
+/**
+ * Linker flags that stamp the Kubernetes version (read from go.mod) into the
+ * binary, as Kubernetes' own build does; without them `/version` says v0.0.0.
+ */
+export async function versionLdflags(dir: URL = SOURCE_DIR): Promise<string> {
+  const goMod = await Deno.readTextFile(new URL("go.mod", dir));
+  const version = /k8s\.io\/kubernetes (v(\d+)\.(\d+)\.\d+)/.exec(goMod);
+  if (!version) throw new Error("Cannot find the k8s.io/kubernetes version in tests/controlplane/go.mod");
+  const pkg = "k8s.io/component-base/version";
+  return [
+    `-X ${pkg}.gitVersion=${version[1]}`,
+    `-X ${pkg}.gitMajor=${version[2]}`,
+    `-X ${pkg}.gitMinor=${version[3]}`,
+    `-X ${pkg}.gitTreeState=clean`,
+  ].join(" ");
+}
+
+/** SHA-256 over what decides the binary: every .go file, go.mod, go.sum and the linker flags. */
 export async function sourceHash(dir: URL = SOURCE_DIR): Promise<string> {
   const names: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
@@ -34,6 +51,7 @@ export async function sourceHash(dir: URL = SOURCE_DIR): Promise<string> {
     parts.push(await Deno.readFile(new URL(name, dir)));
     parts.push(encoder.encode("\0"));
   }
+  parts.push(encoder.encode(await versionLdflags(dir)));
   const total = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const part of parts) {
@@ -90,7 +108,7 @@ export async function ensureControlPlaneBinary(options: BuildOptions = {}): Prom
   const tmp = `${binary}.tmp-${Deno.pid}`;
   const started = performance.now();
   const result = await new Deno.Command("go", {
-    args: ["build", "-trimpath", "-o", tmp, "."],
+    args: ["build", "-trimpath", "-ldflags", await versionLdflags(), "-o", tmp, "."],
     cwd: SOURCE_DIR.pathname,
     stdout: "piped",
     stderr: "piped",
