@@ -40,6 +40,8 @@ export interface KubeClientOptions {
   userAgent?: string;
   /** Reads the token file (injectable for tests). */
   readTextFile?: (path: string) => string;
+  /** The clock deciding when the token file is read again (injectable for tests). */
+  now?: () => number;
 }
 
 /** An error from the API server or the connection to it. */
@@ -156,13 +158,27 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Reads a `Retry-After` header (seconds) into milliseconds, capped. */
+/**
+ * Reads a `Retry-After` header into milliseconds, capped: delay-seconds
+ * (digits only) or an HTTP-date (RFC 9110 section 10.2.3); anything else gives
+ * `fallbackMs`. Strict on purpose: `Number()` accepts "0x10" and `Date.parse()`
+ * reads "-1" or "garbage 1" as dates in 2001.
+ *
+ * @example
+ * ```ts
+ * retryAfterMs("2", 100); // 2000
+ * retryAfterMs("soon", 100); // 100
+ * ```
+ */
 export function retryAfterMs(header: string | null, fallbackMs: number, capMs = 30_000): number {
   if (header === null) return fallbackMs;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, capMs);
-  const date = Date.parse(header);
-  if (Number.isFinite(date)) return Math.min(Math.max(date - Date.now(), 0), capMs);
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Math.min(Number(value) * 1000, capMs);
+  // All three HTTP-date forms (IMF-fixdate, RFC 850, asctime) start with a day name.
+  if (/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /.test(value)) {
+    const date = Date.parse(value);
+    if (Number.isFinite(date)) return Math.min(Math.max(date - Date.now(), 0), capMs);
+  }
   return fallbackMs;
 }
 
@@ -195,14 +211,21 @@ export class KubeClient {
   }
 
   #bearer(): string | undefined {
-    if (this.#connection.token) return this.#connection.token;
     const file = this.#connection.tokenFile;
-    if (!file) return undefined;
-    // Bound ServiceAccount tokens rotate: re-read the file at most once a minute.
-    const now = Date.now();
-    if (!this.#token || now - this.#token.readAt > 60_000) {
+    if (!file) return this.#connection.token || undefined;
+    // As client-go: the file wins over `token`, and bound ServiceAccount tokens
+    // rotate, so it is re-read at most once a minute; when a read fails, the
+    // last token read (else `token`) is used.
+    const now = this.#options.now?.() ?? Date.now();
+    if (!this.#token || now - this.#token.readAt >= 60_000) {
       const read = this.#options.readTextFile ?? Deno.readTextFileSync;
-      this.#token = { value: read(file).trim(), readAt: now };
+      try {
+        this.#token = { value: read(file).trim(), readAt: now };
+      } catch (error) {
+        const fallback = this.#token?.value || this.#connection.token;
+        if (!fallback) throw error;
+        this.#token = { value: fallback, readAt: now };
+      }
     }
     return this.#token.value;
   }
@@ -256,7 +279,7 @@ export class KubeClient {
         if (options.signal?.aborted) throw options.signal.reason;
         const timedOut = timeout.aborted;
         const reason = timedOut ? "Timeout" : "ConnectionError";
-        const cause = timedOut ? "request timed out" : connectionMessage(error);
+        const cause = timedOut ? "request timed out" : describeConnectionError(error);
         if (options.retrySafe && attempt < maxRetries) {
           await sleep(backoffMs(attempt), options.signal);
           continue;
@@ -380,13 +403,18 @@ export class KubeClient {
     return first;
   }
 
-  /** Creates an object. Not retried on connection errors (it may have been created). */
+  /** Creates an object (`metadata.generateName` works). Not retried on connection errors: it may have been created. */
   create<T = KubeObjectLike>(
     object: KubeObjectLike,
     options: { signal?: AbortSignal; dryRun?: boolean } = {},
   ): Promise<T> {
-    const ref = refOf(object);
-    return this.#json<T>("POST", collectionPath(ref.apiVersion, ref.kind, ref.namespace), {
+    if (!object.apiVersion || !object.kind) {
+      throw new RangeError(`Cannot create object: apiVersion and kind are required`);
+    }
+    const namespace = object.metadata?.namespace;
+    const name = object.metadata?.name || `${object.metadata?.generateName ?? ""}*`;
+    const ref = { apiVersion: object.apiVersion, kind: object.kind, namespace, name };
+    return this.#json<T>("POST", collectionPath(ref.apiVersion, ref.kind, namespace), {
       body: object,
       contentType: "application/json",
       query: { dryRun: options.dryRun ? "All" : undefined },
@@ -559,7 +587,7 @@ export class KubeClient {
       if (signal?.aborted) return;
       if (error instanceof KubeApiError) throw error;
       throw new KubeApiError(
-        `Watch of ${kind} on ${this.name} broke: ${connectionMessage(error)}`,
+        `Watch of ${kind} on ${this.name} broke: ${describeConnectionError(error)}`,
         0,
         "ConnectionError",
       );
@@ -601,4 +629,45 @@ export function connectionMessage(error: unknown): string {
     cause = (cause as { cause?: unknown }).cause;
   }
   return parts.join(": ");
+}
+
+/** rustls' certificate errors, as Deno reports them, and what Go's crypto/x509 would say. */
+const TLS_REASONS: Array<[RegExp, string]> = [
+  // The server refused our client certificate (checked first: its alert names also say UnknownCA).
+  [
+    /received fatal alert: \w*(BadCertificate|CertificateRequired|UnknownCA)/i,
+    "remote error: tls: bad certificate",
+  ],
+  [/UnknownIssuer|unknown issuer/i, "x509: certificate signed by unknown authority"],
+  [
+    /BadSignature|bad signature|invalid signature/i,
+    "x509: certificate signed by unknown authority (the signature does not verify)",
+  ],
+  [/NotValidYet|not valid yet/i, "x509: certificate has expired or is not yet valid (not yet valid)"],
+  [/Expired|certificate expired/i, "x509: certificate has expired or is not yet valid"],
+  [/NotValidForName|not valid for name/i, "x509: certificate is not valid for the server's name"],
+  [/Revoked/i, "x509: certificate has been revoked"],
+];
+
+/**
+ * A message for a failed connection that users can act on: a TLS certificate
+ * failure is named as Go's `crypto/x509` (and so kubectl) names it, followed
+ * by Deno's own words, e.g. `x509: certificate signed by unknown authority
+ * (invalid peer certificate: UnknownIssuer)`; anything else is
+ * {@linkcode connectionMessage}.
+ *
+ * @example
+ * ```ts
+ * describeConnectionError(new Error("client error (Connect): invalid peer certificate: UnknownIssuer"));
+ * // "x509: certificate signed by unknown authority (invalid peer certificate: UnknownIssuer)"
+ * ```
+ */
+export function describeConnectionError(error: unknown): string {
+  const full = connectionMessage(error);
+  const tls = /(invalid peer certificate|received fatal alert|certificate)\b.*$/i.exec(full)?.[0];
+  if (tls === undefined) return full;
+  for (const [pattern, reason] of TLS_REASONS) {
+    if (pattern.test(tls)) return `${reason} (${tls})`;
+  }
+  return full;
 }
