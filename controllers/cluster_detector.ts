@@ -1,0 +1,371 @@
+/**
+ * The ClusterDetector controller: one ClusterDetector per known cluster (the
+ * primary, and every context of the kubeconfig Secret), each probed for
+ * health on an interval.
+ *
+ * Keys: `secret` (the kubeconfig Secret changed: refresh the registry) and
+ * `cluster/<name>` (one ClusterDetector: its object, its probe, its status).
+ * Status is written only when something a user sees changes, so
+ * `lastProbeTime` is the time of the probe that changed it, not of the last probe.
+ *
+ * @module
+ */
+
+import {
+  API_VERSION,
+  CLUSTER_DETECTOR_KIND,
+  type ClusterDetector,
+  type ClusterDetectorStatus,
+  type Condition,
+  FIELD_MANAGER,
+  kubeTime,
+  LABEL_MANAGED_BY,
+  LABEL_ROLE,
+  MANAGED_BY_VALUE,
+  setCondition,
+} from "../lib/api.ts";
+import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
+import { canonicalJson } from "../lib/diff.ts";
+import { Controller, type ReconcileResult } from "../lib/kube/controller.ts";
+import type { EventRecorder } from "../lib/kube/events.ts";
+import { Informer } from "../lib/kube/informer.ts";
+import type { Metrics } from "../lib/kube/metrics.ts";
+import { probeCluster, type ProbeResult } from "../lib/kube/probe.ts";
+import { type Kubeconfig, parseKubeconfig } from "../lib/kubeconfig.ts";
+import type { Logger } from "../lib/log.ts";
+import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
+
+/** Name of the Secret holding the secondaries' kubeconfig. */
+export const KUBECONFIG_SECRET_NAME = "plumber-kubeconfig";
+/** Key of the kubeconfig in that Secret. */
+export const KUBECONFIG_SECRET_KEY = "kubeconfig";
+
+const SECRET_KEY = "secret";
+const CLUSTER_PREFIX = "cluster/";
+
+/** Options of {@linkcode ClusterDetectorController}. */
+export interface ClusterDetectorOptions {
+  /** Client of the operator's own (primary) cluster. */
+  primary: KubeClient;
+  /** The primary's kubeconfig names (or in-cluster defaults). */
+  primaryIdentity: { context: string; cluster: string; user: string };
+  registry: ClusterRegistry;
+  /** Operator namespace (ClusterDetectors and the Secret live there). */
+  namespace: string;
+  secretName?: string;
+  logger: Logger;
+  events?: EventRecorder;
+  metrics?: Metrics;
+  /** Probe interval (default 10 s), probe timeout (3 s), failures before Running turns Unknown (3). */
+  probeIntervalMs?: number;
+  probeTimeoutMs?: number;
+  failureThreshold?: number;
+  /** Parallel reconciles (default 4: one slow cluster must not hold up the others). */
+  concurrency?: number;
+  now?: () => Date;
+}
+
+interface ProbeState {
+  lastProbeAt: number;
+  lastProbeTime: string;
+  failures: number;
+  result?: ProbeResult;
+  /** The status last computed from probes (Running stays until the threshold). */
+  clusterstatus?: "Running" | "Unknown";
+  reason?: string;
+  version?: string;
+}
+
+/** Decides the user-visible status from the probe history (pure). */
+export function nextClusterStatus(
+  previous: "Running" | "Unknown" | undefined,
+  result: ProbeResult,
+  failures: number,
+  threshold: number,
+): { clusterstatus: "Running" | "Unknown"; flipped: boolean } {
+  if (result.healthy) return { clusterstatus: "Running", flipped: previous !== "Running" };
+  if (previous === "Running" && failures < threshold) return { clusterstatus: "Running", flipped: false };
+  return { clusterstatus: "Unknown", flipped: previous !== "Unknown" };
+}
+
+/** Status equality ignoring timestamps that change without the user-visible state changing. */
+export function sameStatus(a: ClusterDetectorStatus | undefined, b: ClusterDetectorStatus): boolean {
+  const strip = (s: ClusterDetectorStatus | undefined) =>
+    canonicalJson({
+      clusterstatus: s?.clusterstatus,
+      reason: s?.reason ?? "",
+      kubernetesVersion: s?.kubernetesVersion ?? "",
+      observedGeneration: s?.observedGeneration,
+      conditions: (s?.conditions ?? []).map((c: Condition) => [c.type, c.status, c.reason, c.message]),
+    });
+  return strip(a) === strip(b);
+}
+
+/** Runs the ClusterDetector controller: informers, watches and reconcile. */
+export class ClusterDetectorController {
+  readonly controller: Controller;
+  readonly detectors: Informer<ClusterDetector & KubeObjectLike>;
+  readonly secrets: Informer<KubeObjectLike>;
+  #o: ClusterDetectorOptions;
+  #probes = new Map<string, ProbeState>();
+  #interval: number;
+  #unsubscribe?: () => void;
+
+  constructor(options: ClusterDetectorOptions) {
+    this.#o = options;
+    this.#interval = options.probeIntervalMs ?? 10_000;
+    const secretName = options.secretName ?? KUBECONFIG_SECRET_NAME;
+    this.detectors = new Informer({
+      client: options.primary,
+      apiVersion: API_VERSION,
+      kind: CLUSTER_DETECTOR_KIND,
+      namespace: options.namespace,
+      logger: options.logger,
+    });
+    this.secrets = new Informer({
+      client: options.primary,
+      apiVersion: "v1",
+      kind: "Secret",
+      namespace: options.namespace,
+      fieldSelector: `metadata.name=${secretName}`,
+      logger: options.logger,
+    });
+    this.controller = new Controller({
+      name: "clusterdetector",
+      reconcile: (key) => this.reconcile(key),
+      concurrency: options.concurrency ?? 4,
+      logger: options.logger,
+      metrics: options.metrics?.controller("clusterdetector"),
+    });
+    this.controller.watch(this.secrets, () => [SECRET_KEY]);
+    this.controller.watch(this.detectors, (cd) => [CLUSTER_PREFIX + (cd.metadata?.name ?? "")]);
+  }
+
+  /** Registers the primary, starts informers and workers; resolves once caches are synced. */
+  async start(): Promise<void> {
+    const o = this.#o;
+    const primary = o.registry.setPrimary(o.primaryIdentity, o.primary);
+    this.#unsubscribe = o.registry.onChange((name) => this.controller.enqueue(CLUSTER_PREFIX + name));
+    this.detectors.start();
+    this.secrets.start();
+    await Promise.all([this.detectors.waitForSync(), this.secrets.waitForSync()]);
+    // The registry must know the Secret's clusters before any ClusterDetector is reconciled:
+    // otherwise existing ones look unregistered and would be deleted on every restart.
+    await this.#reconcileSecret();
+    this.controller.enqueue(CLUSTER_PREFIX + primary.name);
+    this.controller.start();
+  }
+
+  /** True once both caches are synced. */
+  get synced(): boolean {
+    return this.detectors.synced && this.secrets.synced;
+  }
+
+  /** Stops workers and informers. */
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    await this.controller.stop();
+    await Promise.all([this.detectors.stop(), this.secrets.stop()]);
+  }
+
+  /** One reconcile: `secret` or `cluster/<name>`. */
+  reconcile(key: string): Promise<ReconcileResult> {
+    if (key === SECRET_KEY) return this.#reconcileSecret();
+    if (key.startsWith(CLUSTER_PREFIX)) return this.#reconcileCluster(key.slice(CLUSTER_PREFIX.length));
+    return Promise.resolve();
+  }
+
+  async #reconcileSecret(): Promise<ReconcileResult> {
+    const o = this.#o;
+    const secretName = o.secretName ?? KUBECONFIG_SECRET_NAME;
+    const secret = this.secrets.get(o.namespace, secretName) as
+      | (KubeObjectLike & { data?: Record<string, string>; metadata: { uid?: string } })
+      | undefined;
+    let config: Kubeconfig;
+    const encoded = secret?.data?.[KUBECONFIG_SECRET_KEY];
+    if (!secret || !encoded) {
+      config = { apiVersion: "v1", kind: "Config", clusters: [], users: [], contexts: [] };
+    } else {
+      try {
+        config = parseKubeconfig(
+          new TextDecoder().decode(decodeBase64(encoded)),
+          `Secret ${o.namespace}/${secretName}`,
+        );
+      } catch (error) {
+        // Keep the clusters registered so far: a typo in the Secret must not unregister everything.
+        const message = `${(error as Error).message}; keeping the ${
+          o.registry.list().length - 1
+        } clusters registered before`;
+        o.logger.error("Cannot read the kubeconfig Secret", { secret: secretName, error: message });
+        await o.events?.record(
+          secretSubject(o.namespace, secretName, secret.metadata.uid),
+          "Warning",
+          "InvalidKubeconfig",
+          message,
+        );
+        return;
+      }
+    }
+    const change = await o.registry.setSecondaries(config);
+    for (const rejected of change.rejected) {
+      o.logger.warn("Cannot register a context", { context: rejected.context, error: rejected.message });
+      await o.events?.record(
+        secretSubject(o.namespace, secretName, secret?.metadata.uid),
+        "Warning",
+        "InvalidContext",
+        rejected.message,
+      );
+    }
+    if (change.added.length + change.removed.length + change.changed.length > 0) {
+      o.logger.info("Kubeconfig Secret applied", {
+        added: change.added,
+        removed: change.removed,
+        changed: change.changed,
+      });
+    }
+    for (const cd of this.detectors.list()) this.controller.enqueue(CLUSTER_PREFIX + cd.metadata.name);
+    for (const c of o.registry.list()) this.controller.enqueue(CLUSTER_PREFIX + c.name);
+  }
+
+  async #reconcileCluster(name: string): Promise<ReconcileResult> {
+    const o = this.#o;
+    const entry = o.registry.get(name);
+    const existing = this.detectors.get(o.namespace, name);
+    if (!entry) {
+      this.#probes.delete(name);
+      if (existing && existing.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE) {
+        await o.primary.delete(
+          { apiVersion: API_VERSION, kind: CLUSTER_DETECTOR_KIND, namespace: o.namespace, name },
+          { uid: existing.metadata.uid },
+        );
+        o.logger.info("Removed ClusterDetector of a context gone from the Secret", { cluster: name });
+      }
+      return;
+    }
+    const current = await this.#ensureObject(entry, existing);
+    const status = await this.#status(entry, current);
+    if (!sameStatus(current.status, status)) {
+      await o.primary.applyStatus({
+        apiVersion: API_VERSION,
+        kind: CLUSTER_DETECTOR_KIND,
+        metadata: { name, namespace: o.namespace },
+        status,
+      }, { fieldManager: FIELD_MANAGER, force: true });
+      if (current.status?.clusterstatus !== status.clusterstatus) {
+        o.logger.info("Cluster status changed", {
+          cluster: name,
+          status: status.clusterstatus,
+          reason: status.reason,
+        });
+        await o.events?.record(
+          {
+            apiVersion: API_VERSION,
+            kind: CLUSTER_DETECTOR_KIND,
+            name,
+            namespace: o.namespace,
+            uid: current.metadata.uid,
+          },
+          status.clusterstatus === "Running" ? "Normal" : "Warning",
+          status.clusterstatus === "Running" ? "ClusterRunning" : "ClusterUnknown",
+          status.clusterstatus === "Running"
+            ? `Cluster is reachable (${status.kubernetesVersion})`
+            : `Cluster is not usable: ${status.reason}`,
+        );
+      }
+    }
+    const state = this.#probes.get(name);
+    const wait = state ? Math.max(state.lastProbeAt + this.#interval - Date.now(), 50) : this.#interval;
+    return { requeueAfterMs: wait };
+  }
+
+  /** Creates or corrects the ClusterDetector object (spec and labels); writes only on a difference. */
+  async #ensureObject(
+    entry: RegisteredCluster,
+    existing: (ClusterDetector & KubeObjectLike) | undefined,
+  ): Promise<ClusterDetector & KubeObjectLike> {
+    const o = this.#o;
+    const spec = { context: entry.context, cluster: entry.cluster, user: entry.user };
+    const labels = { [LABEL_ROLE]: entry.role, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
+    const upToDate = existing &&
+      existing.spec?.context === spec.context &&
+      existing.spec?.cluster === spec.cluster &&
+      existing.spec?.user === spec.user &&
+      existing.metadata.labels?.[LABEL_ROLE] === entry.role &&
+      existing.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+    if (upToDate) return existing;
+    return await o.primary.apply<ClusterDetector & KubeObjectLike>({
+      apiVersion: API_VERSION,
+      kind: CLUSTER_DETECTOR_KIND,
+      metadata: { name: entry.name, namespace: o.namespace, labels },
+      spec,
+    }, { fieldManager: FIELD_MANAGER, force: true });
+  }
+
+  async #status(entry: RegisteredCluster, current: ClusterDetector): Promise<ClusterDetectorStatus> {
+    const o = this.#o;
+    const now = o.now?.() ?? new Date();
+    let state = this.#probes.get(entry.name);
+    if (!state) {
+      state = {
+        lastProbeAt: 0,
+        lastProbeTime: kubeTime(now),
+        failures: 0,
+        // Continue from what the object says, so an operator restart does not flip a Running cluster.
+        clusterstatus: current.status?.clusterstatus,
+        reason: current.status?.reason,
+        version: current.status?.kubernetesVersion,
+      };
+      this.#probes.set(entry.name, state);
+    }
+    if (entry.problem || !entry.client) {
+      state.clusterstatus = "Unknown";
+      state.reason = `Invalid kubeconfig context "${entry.context}": ${entry.problem ?? "no client"}`;
+      state.lastProbeAt = Date.now();
+      state.lastProbeTime = kubeTime(now);
+    } else if (Date.now() - state.lastProbeAt >= this.#interval - 50) {
+      const result = await probeCluster(entry.client, o.probeTimeoutMs ?? 3000);
+      state.lastProbeAt = Date.now();
+      state.failures = result.healthy ? 0 : state.failures + 1;
+      const next = nextClusterStatus(state.clusterstatus, result, state.failures, o.failureThreshold ?? 3);
+      if (result.healthy) {
+        state.version = result.version;
+        state.reason = "";
+      } else if (next.clusterstatus === "Unknown") {
+        state.reason = result.reason;
+      }
+      if (
+        next.flipped ||
+        (result.healthy ? false : next.clusterstatus === "Unknown" && state.reason !== current.status?.reason)
+      ) {
+        state.lastProbeTime = kubeTime(now);
+      }
+      state.clusterstatus = next.clusterstatus;
+      state.result = result;
+    }
+    const running = state.clusterstatus === "Running";
+    const conditions = setCondition(current.status?.conditions, {
+      type: "Ready",
+      status: running ? "True" : "False",
+      reason: running ? "Reachable" : entry.problem ? "InvalidKubeconfig" : "Unreachable",
+      message: running ? `readyz ok, ${state.version ?? ""}`.trim() : state.reason ?? "not probed yet",
+      observedGeneration: current.metadata.generation,
+    }, now);
+    const status: ClusterDetectorStatus = {
+      clusterstatus: state.clusterstatus ?? "Unknown",
+      reason: running ? "" : state.reason ?? "",
+      conditions,
+      lastProbeTime: state.lastProbeTime,
+      observedGeneration: current.metadata.generation,
+    };
+    if (state.version) status.kubernetesVersion = state.version;
+    return status;
+  }
+}
+
+function secretSubject(namespace: string, name: string, uid?: string) {
+  return { apiVersion: "v1", kind: "Secret", namespace, name, uid };
+}
+
+function decodeBase64(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}

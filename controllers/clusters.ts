@@ -1,0 +1,197 @@
+/**
+ * The clusters plumber knows: the primary (its own cluster) and every context
+ * of the kubeconfig Secret, each with a REST client built from its stored
+ * credentials. The ClusterDetector controller keeps it up to date; the
+ * Replicator controller reads clients and health from it.
+ *
+ * Clients are rebuilt only for clusters whose credentials changed (compared by
+ * hash), so an edit of one context does not disturb the others.
+ *
+ * @module
+ */
+
+import { KubeClient, type KubeClientOptions } from "../lib/kube/client.ts";
+import {
+  type ClusterConnection,
+  clusterDetectorName,
+  type Kubeconfig,
+  kubeconfigHash,
+  listContexts,
+  resolveConnection,
+  storageProblems,
+} from "../lib/kubeconfig.ts";
+import type { ReplicationRole } from "../lib/api.ts";
+
+/** One registered cluster. */
+export interface RegisteredCluster {
+  /** ClusterDetector name: `<cluster>.<user>`. */
+  name: string;
+  context: string;
+  cluster: string;
+  user: string;
+  role: ReplicationRole;
+  /** Why the stored context cannot be used (exec plugin, missing CA, ...); no client then. */
+  problem?: string;
+  /** Client with the stored credentials; absent when `problem` is set. */
+  client?: KubeClient;
+  /** Credentials hash; a change rebuilds the client. */
+  hash: string;
+}
+
+/** A context of the Secret that could not become a ClusterDetector at all (no valid name). */
+export interface RejectedContext {
+  context: string;
+  message: string;
+}
+
+/** What {@linkcode ClusterRegistry.setSecondaries} changed. */
+export interface RegistryChange {
+  added: string[];
+  removed: string[];
+  /** Credentials changed: the client was rebuilt. */
+  changed: string[];
+  rejected: RejectedContext[];
+}
+
+/** Listener of cluster changes (name, and the new entry or undefined when removed). */
+export type ClusterListener = (name: string, cluster: RegisteredCluster | undefined) => void;
+
+/** The set of known clusters with their clients. */
+export class ClusterRegistry {
+  #clusters = new Map<string, RegisteredCluster>();
+  #listeners = new Set<ClusterListener>();
+  #clientOptions: KubeClientOptions;
+
+  constructor(clientOptions: KubeClientOptions = {}) {
+    this.#clientOptions = clientOptions;
+  }
+
+  /** Registers the primary with the operator's own client (its credentials are never stored in a Secret). */
+  setPrimary(
+    identity: { context: string; cluster: string; user: string },
+    client: KubeClient,
+  ): RegisteredCluster {
+    const name = clusterDetectorName(identity.cluster, identity.user);
+    const entry: RegisteredCluster = { ...identity, name, role: "primary", client, hash: "primary" };
+    this.#clusters.set(name, entry);
+    this.#notify(name, entry);
+    return entry;
+  }
+
+  /** The primary entry. */
+  get primary(): RegisteredCluster | undefined {
+    for (const c of this.#clusters.values()) if (c.role === "primary") return c;
+    return undefined;
+  }
+
+  /**
+   * Replaces the secondaries with the contexts of a kubeconfig. A context
+   * whose name collides with the primary is rejected.
+   */
+  async setSecondaries(config: Kubeconfig): Promise<RegistryChange> {
+    const change: RegistryChange = { added: [], removed: [], changed: [], rejected: [] };
+    const desired = new Map<string, Omit<RegisteredCluster, "client"> & { connection?: ClusterConnection }>();
+    const problems = storageProblems(config);
+    for (const ctx of listContexts(config)) {
+      let name: string;
+      try {
+        name = clusterDetectorName(ctx.cluster, ctx.user);
+      } catch (error) {
+        change.rejected.push({ context: ctx.name, message: (error as Error).message });
+        continue;
+      }
+      if (this.#clusters.get(name)?.role === "primary") {
+        change.rejected.push({
+          context: ctx.name,
+          message: `Cannot register context "${ctx.name}": its name "${name}" is the primary cluster's`,
+        });
+        continue;
+      }
+      if (desired.has(name)) {
+        change.rejected.push({
+          context: ctx.name,
+          message:
+            `Cannot register context "${ctx.name}": another context already uses cluster "${ctx.cluster}" with user "${ctx.user}" (${name})`,
+        });
+        continue;
+      }
+      const own = problems.filter((p) => p.context === ctx.name).map((p) => `${p.field}: ${p.message}`);
+      let problem = own.length > 0 ? own.join("; ") : undefined;
+      let connection: ClusterConnection | undefined;
+      let hash = "invalid";
+      if (!problem) {
+        try {
+          connection = resolveConnection(config, ctx.name, { readFile: refuseFiles });
+          hash = await kubeconfigHash(config, ctx.name);
+        } catch (error) {
+          problem = (error as Error).message;
+        }
+      }
+      desired.set(name, {
+        name,
+        context: ctx.name,
+        cluster: ctx.cluster,
+        user: ctx.user,
+        role: "secondary",
+        problem,
+        hash,
+        connection,
+      });
+    }
+    for (const [name, old] of this.#clusters) {
+      if (old.role === "secondary" && !desired.has(name)) {
+        old.client?.close();
+        this.#clusters.delete(name);
+        change.removed.push(name);
+        this.#notify(name, undefined);
+      }
+    }
+    for (const [name, next] of desired) {
+      const old = this.#clusters.get(name);
+      if (old && old.hash === next.hash && old.problem === next.problem && old.context === next.context) {
+        continue;
+      }
+      old?.client?.close();
+      const { connection, ...rest } = next;
+      const entry: RegisteredCluster = {
+        ...rest,
+        client: connection ? new KubeClient(connection, { ...this.#clientOptions, name }) : undefined,
+      };
+      this.#clusters.set(name, entry);
+      (old ? change.changed : change.added).push(name);
+      this.#notify(name, entry);
+    }
+    return change;
+  }
+
+  /** One cluster by ClusterDetector name. */
+  get(name: string): RegisteredCluster | undefined {
+    return this.#clusters.get(name);
+  }
+
+  /** Every cluster. */
+  list(): RegisteredCluster[] {
+    return [...this.#clusters.values()];
+  }
+
+  /** Subscribes to additions, credential changes and removals. */
+  onChange(listener: ClusterListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #notify(name: string, entry: RegisteredCluster | undefined): void {
+    for (const listener of this.#listeners) listener(name, entry);
+  }
+
+  /** Closes every secondary client (the primary's belongs to the caller). */
+  close(): void {
+    for (const c of this.#clusters.values()) if (c.role === "secondary") c.client?.close();
+    this.#clusters.clear();
+  }
+}
+
+function refuseFiles(path: string): Uint8Array {
+  // storageProblems() already refuses file references; this is the last line of defence.
+  throw new Error(`Stored kubeconfigs must be self-contained, but it refers to the file "${path}"`);
+}

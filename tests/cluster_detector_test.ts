@@ -1,0 +1,204 @@
+/**
+ * The ClusterDetector controller end to end: the real operator process
+ * against real clusters.
+ */
+
+import assert from "node:assert/strict";
+import { parse, stringify } from "yaml";
+import type { ClusterDetector } from "../lib/api.ts";
+import type { ControlPlaneState } from "./control_plane.ts";
+import { adminClient, eventually, privateControlPlane, sharedControlPlane, uniqueName } from "./harness.ts";
+import { kubeconfigFor, prepareOperatorNamespace, startOperator, writeKubeconfigSecret } from "./operator.ts";
+
+const CD = { apiVersion: "plumber.jnytnai0613.github.io/v1", kind: "ClusterDetector" };
+
+async function detectors(state: ControlPlaneState, namespace: string): Promise<Map<string, ClusterDetector>> {
+  const client = adminClient(state, "primary");
+  try {
+    const list = await client.list<ClusterDetector>(CD.apiVersion, CD.kind, { namespace });
+    return new Map(list.items.map((cd) => [cd.metadata.name, cd]));
+  } finally {
+    client.close();
+  }
+}
+
+function cluster(state: ControlPlaneState, context: string) {
+  return state.clusters.find((c) => c.context === context)!;
+}
+
+Deno.test("ClusterDetectors follow the kubeconfig Secret: the primary and every context, added and removed", async () => {
+  const state = await sharedControlPlane();
+  const namespace = uniqueName("cd-follow");
+  await prepareOperatorNamespace(state, namespace, ["secondary1"]);
+  const operator = await startOperator(state, { namespace, replicatorSelector: "none=none" });
+  const primary = adminClient(state, "primary");
+  try {
+    const first = await eventually("primary and secondary1 Running", async () => {
+      const cds = await detectors(state, namespace);
+      const p = cds.get("kubernetes.kubernetes-admin");
+      const s = cds.get("v1262-cluster.kubernetes-admin2");
+      return p?.status?.clusterstatus === "Running" && s?.status?.clusterstatus === "Running" && cds;
+    });
+    assert.equal(first.size, 2);
+    const p = first.get("kubernetes.kubernetes-admin")!;
+    assert.equal(p.metadata.labels?.["app.kubernetes.io/role"], "primary");
+    assert.deepEqual(p.spec, { context: "primary", cluster: "kubernetes", user: "kubernetes-admin" });
+    const s = first.get("v1262-cluster.kubernetes-admin2")!;
+    assert.equal(s.metadata.labels?.["app.kubernetes.io/role"], "secondary");
+    assert.match(s.status?.kubernetesVersion ?? "", /^v1\.37\./);
+    assert.equal(s.status?.conditions?.find((c) => c.type === "Ready")?.status, "True");
+
+    // The primary's credentials are never copied into a Secret.
+    const secrets = await primary.list<{ data?: Record<string, string> }>("v1", "Secret", { namespace });
+    for (const secret of secrets.items) {
+      const text = atob(secret.data?.kubeconfig ?? "");
+      assert.ok(
+        !text.includes(cluster(state, "primary").server),
+        "the primary's server is not in any Secret",
+      );
+    }
+
+    await writeKubeconfigSecret(
+      primary,
+      namespace,
+      kubeconfigFor([cluster(state, "secondary1"), cluster(state, "secondary2")]),
+    );
+    await eventually("secondary2 Running", async () => {
+      const cds = await detectors(state, namespace);
+      return cds.get("v1252-cluster.kubernetes-admin3")?.status?.clusterstatus === "Running";
+    });
+
+    await writeKubeconfigSecret(primary, namespace, kubeconfigFor([cluster(state, "secondary2")]));
+    const after = await eventually("secondary1 removed", async () => {
+      const cds = await detectors(state, namespace);
+      return !cds.has("v1262-cluster.kubernetes-admin2") && cds;
+    });
+    assert.deepEqual([...after.keys()].sort(), [
+      "kubernetes.kubernetes-admin",
+      "v1252-cluster.kubernetes-admin3",
+    ]);
+
+    // Status is written only when something a user sees changes, not on every probe (interval 1 s).
+    const before = after.get("v1252-cluster.kubernetes-admin3")!.metadata.resourceVersion;
+    await new Promise((resolve) => setTimeout(resolve, 3500)); // three probe intervals must pass: time is the subject
+    const later = (await detectors(state, namespace)).get("v1252-cluster.kubernetes-admin3")!;
+    assert.equal(later.metadata.resourceVersion, before);
+  } finally {
+    primary.close();
+    assert.equal((await operator.stop()).code, 0);
+  }
+});
+
+Deno.test("A bad context becomes an Unknown ClusterDetector or an Event and does not disturb the good ones", async () => {
+  const state = await sharedControlPlane();
+  const namespace = uniqueName("cd-bad");
+  await prepareOperatorNamespace(state, namespace, []);
+  const good = cluster(state, "secondary1");
+  const wrongCa = cluster(state, "secondary2");
+  const config = parse(kubeconfigFor([good, wrongCa]));
+  // secondary2 with secondary1's CA: its serving certificate does not verify.
+  config.clusters[1].cluster["certificate-authority-data"] = btoa(good.ca.certPem);
+  config.clusters.push({
+    name: "exec-cluster",
+    cluster: { server: good.server, "certificate-authority-data": btoa(good.ca.certPem) },
+  });
+  config.users.push({
+    name: "exec-user",
+    user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "aws" } },
+  });
+  config.contexts.push({ name: "exec", context: { cluster: "exec-cluster", user: "exec-user" } });
+  config.clusters.push({
+    name: "Bad_Name",
+    cluster: { server: good.server, "certificate-authority-data": btoa(good.ca.certPem) },
+  });
+  config.users.push({ name: "bad-user", user: { token: "abc" } });
+  config.contexts.push({ name: "badname", context: { cluster: "Bad_Name", user: "bad-user" } });
+  const primary = adminClient(state, "primary");
+  await writeKubeconfigSecret(primary, namespace, stringify(config));
+  const operator = await startOperator(state, { namespace, replicatorSelector: "none=none" });
+  try {
+    const cds = await eventually("every valid name to have a status", async () => {
+      const all = await detectors(state, namespace);
+      const names = [
+        "v1262-cluster.kubernetes-admin2",
+        "v1252-cluster.kubernetes-admin3",
+        "exec-cluster.exec-user",
+      ];
+      return names.every((n) => all.get(n)?.status?.clusterstatus) &&
+        all.get("v1262-cluster.kubernetes-admin2")
+            ?.status?.clusterstatus === "Running" &&
+        all;
+    });
+    assert.equal(cds.get("v1262-cluster.kubernetes-admin2")!.status!.clusterstatus, "Running");
+    const x509 = cds.get("v1252-cluster.kubernetes-admin3")!.status!;
+    assert.equal(x509.clusterstatus, "Unknown");
+    assert.match(x509.reason ?? "", /x509: certificate signed by unknown authority/);
+    const exec = cds.get("exec-cluster.exec-user")!.status!;
+    assert.equal(exec.clusterstatus, "Unknown");
+    assert.match(exec.reason ?? "", /exec/);
+    assert.ok(![...cds.keys()].some((n) => n.toLowerCase().includes("bad_name")));
+    const events = await eventually("an InvalidContext event on the Secret", async () => {
+      const list = await primary.list<
+        { reason?: string; message?: string; involvedObject?: { name?: string } }
+      >(
+        "v1",
+        "Event",
+        { namespace },
+      );
+      return list.items.find((e) =>
+        e.reason === "InvalidContext" && e.involvedObject?.name === "plumber-kubeconfig"
+      );
+    });
+    assert.match(events.message ?? "", /Bad_Name/);
+    assert.match(events.message ?? "", /RFC 1123/);
+    // No secret material in status or events.
+    for (const cd of cds.values()) assert.ok(!JSON.stringify(cd.status ?? {}).includes("BEGIN"));
+  } finally {
+    primary.close();
+    await operator.stop();
+  }
+});
+
+Deno.test("A stopped secondary turns Unknown within interval x threshold and Running again after it returns", async () => {
+  const cp = await privateControlPlane([
+    { context: "primary", cluster: "kubernetes", user: "kubernetes-admin" },
+    { context: "secondary1", cluster: "v1262-cluster", user: "kubernetes-admin2" },
+  ], { controllerManager: false });
+  const state: ControlPlaneState = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+  const namespace = "plumber-system";
+  await prepareOperatorNamespace(state, namespace, ["secondary1"]);
+  const operator = await startOperator(state, { namespace, probeInterval: "1s" });
+  const name = "v1262-cluster.kubernetes-admin2";
+  try {
+    await eventually(
+      "Running",
+      async () => (await detectors(state, namespace)).get(name)?.status?.clusterstatus === "Running",
+    );
+    await cp.stopApiServer("secondary1");
+    const stopped = Date.now();
+    const unknown = await eventually(
+      "Unknown",
+      async () => {
+        const cd = (await detectors(state, namespace)).get(name);
+        return cd?.status?.clusterstatus === "Unknown" && cd;
+      },
+      { timeoutMs: 20_000 },
+    );
+    const took = Date.now() - stopped;
+    // interval 1 s x threshold 3, each failing probe taking up to the 1 s timeout, plus a write.
+    assert.ok(took < 8000, `Unknown after ${took} ms`);
+    assert.match(unknown.status?.reason ?? "", /refused|timed out/);
+    console.log(`secondary stopped -> Unknown in ${took} ms`);
+    await cp.startApiServer("secondary1");
+    const started = Date.now();
+    await eventually(
+      "Running again",
+      async () => (await detectors(state, namespace)).get(name)?.status?.clusterstatus === "Running",
+      { timeoutMs: 20_000 },
+    );
+    console.log(`secondary back -> Running in ${Date.now() - started} ms`);
+  } finally {
+    await operator.stop();
+    await cp.stop();
+  }
+});

@@ -1,0 +1,217 @@
+/**
+ * Runs the real operator (`main.ts`) as a subprocess for end-to-end tests,
+ * with exactly the Deno permissions the container image grants, and the
+ * set-up it needs in a cluster: its namespace and the kubeconfig Secret.
+ *
+ * @module
+ */
+
+import { stringify } from "yaml";
+import type { ClusterInfo, ControlPlaneState } from "./control_plane.ts";
+import { adminClient, eventually } from "./harness.ts";
+import { installCrds } from "./crds.ts";
+import type { KubeClient } from "../lib/kube/client.ts";
+
+/** The permissions the operator runs with (the Dockerfile's CMD uses the same). */
+export const OPERATOR_PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-sys=hostname,osRelease",
+];
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** A running operator process. */
+export class OperatorProcess {
+  readonly lines: string[] = [];
+  readonly #child: Deno.ChildProcess;
+  readonly #done: Promise<Deno.CommandStatus>;
+  #exited = false;
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...OPERATOR_PERMISSIONS, MAIN, ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env,
+    }).spawn();
+    const collect = async (stream: ReadableStream<Uint8Array>) => {
+      const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let i: number;
+        while ((i = buffer.indexOf("\n")) >= 0) {
+          this.lines.push(buffer.slice(0, i));
+          buffer = buffer.slice(i + 1);
+        }
+      }
+      if (buffer) this.lines.push(buffer);
+    };
+    const out = Promise.all([collect(this.#child.stdout), collect(this.#child.stderr)]);
+    this.#done = this.#child.status.then(async (status) => {
+      await out;
+      this.#exited = true;
+      return status;
+    });
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  get status(): Promise<Deno.CommandStatus> {
+    return this.#done;
+  }
+
+  /** Parsed JSON log lines. */
+  get logs(): Array<Record<string, unknown>> {
+    return this.lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line)];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Waits for a log line whose `msg` matches. */
+  async waitForLog(msg: string | RegExp, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    return await eventually(`operator log "${msg}"`, () => {
+      if (this.#exited) {
+        throw new Error(`the operator exited; last lines:\n${this.lines.slice(-15).join("\n")}`);
+      }
+      return this.logs.find((l) =>
+        typeof l.msg === "string" && (typeof msg === "string" ? l.msg === msg : msg.test(l.msg))
+      );
+    }, { timeoutMs });
+  }
+
+  /** The port a server was bound to, from its "Serving ..." log line. */
+  async port(what: "metrics" | "health probes"): Promise<number> {
+    const line = await this.waitForLog(`Serving ${what}`);
+    return Number(String(line.address).split(":").at(-1));
+  }
+
+  /** Sends a signal and waits for the exit. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    if (!this.#exited) {
+      try {
+        this.#child.kill(signal);
+      } catch {
+        // already gone
+      }
+    }
+    return await this.#done;
+  }
+}
+
+/** Options of {@linkcode startOperator}. */
+export interface StartOperatorOptions {
+  /** Operator namespace (default plumber-system). Tests use their own to stay apart. */
+  namespace?: string;
+  /** Only Replicators with this label selector (tests label theirs). */
+  replicatorSelector?: string;
+  extraArgs?: string[];
+  probeInterval?: string;
+}
+
+/** Starts the operator against the primary of a control plane and waits until its controllers run. */
+export async function startOperator(
+  state: ControlPlaneState,
+  options: StartOperatorOptions = {},
+): Promise<OperatorProcess> {
+  const args = [
+    "--kubeconfig",
+    state.kubeconfigPath,
+    "--context",
+    "primary",
+    "--namespace",
+    options.namespace ?? "plumber-system",
+    "--health-probe-bind-address",
+    "127.0.0.1:0",
+    "--metrics-bind-address",
+    "127.0.0.1:0",
+    "--probe-interval",
+    options.probeInterval ?? "1s",
+    "--probe-timeout",
+    "1s",
+    "--log-format",
+    "json",
+    "--log-level",
+    "debug",
+    ...(options.replicatorSelector ? ["--replicator-selector", options.replicatorSelector] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  const operator = new OperatorProcess(args);
+  try {
+    await operator.waitForLog("Controllers started", 60_000);
+  } catch (error) {
+    await operator.stop("SIGKILL");
+    throw error;
+  }
+  return operator;
+}
+
+/** A self-contained kubeconfig (admin certificates) for some clusters, as `plumberctl add --use-current-credentials` stores. */
+export function kubeconfigFor(clusters: ClusterInfo[]): string {
+  const b64 = (s: string) => btoa(s);
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: clusters.map((c) => ({
+      name: c.cluster,
+      cluster: { server: c.server, "certificate-authority-data": b64(c.ca.certPem) },
+    })),
+    users: clusters.map((c) => ({
+      name: c.user,
+      user: { "client-certificate-data": b64(c.admin.certPem), "client-key-data": b64(c.admin.keyPem) },
+    })),
+    contexts: clusters.map((c) => ({ name: c.context, context: { cluster: c.cluster, user: c.user } })),
+  });
+}
+
+/** Writes the kubeconfig Secret of an operator namespace. */
+export async function writeKubeconfigSecret(
+  client: KubeClient,
+  namespace: string,
+  kubeconfig: string,
+): Promise<void> {
+  await client.apply({
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "plumber-kubeconfig", namespace },
+    type: "Opaque",
+    data: { kubeconfig: btoa(kubeconfig) },
+  }, { fieldManager: "plumber-tests", force: true });
+}
+
+/**
+ * Prepares the primary for an operator: CRDs, the operator namespace, and a
+ * kubeconfig Secret registering the given secondaries (default: both).
+ */
+export async function prepareOperatorNamespace(
+  state: ControlPlaneState,
+  namespace: string,
+  secondaries: string[] = ["secondary1", "secondary2"],
+): Promise<void> {
+  const primary = adminClient(state, "primary");
+  try {
+    await installCrds(primary);
+    await primary.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }, {
+      fieldManager: "plumber-tests",
+    });
+    const clusters = secondaries.map((ctx) => state.clusters.find((c) => c.context === ctx)!);
+    await writeKubeconfigSecret(primary, namespace, kubeconfigFor(clusters));
+  } finally {
+    primary.close();
+  }
+}
