@@ -1,0 +1,759 @@
+/**
+ * The Replicator controller: server-side applies a Replicator's rendered
+ * objects to the primary and every target cluster, reverts drift, prunes what
+ * is no longer wanted, and cleans every cluster up before a Replicator goes.
+ *
+ * Watches (all feeding Replicator names into one queue):
+ * - Replicators in the primary;
+ * - ClusterDetectors (a target turning Running is retried at once);
+ * - in every registered cluster, plumber's own objects (label
+ *   `app.kubernetes.io/managed-by=plumber`), mapped back to their Replicator
+ *   by the `plumber.jnytnai0613.github.io/replicator` label. These caches are
+ *   also what a reconcile compares against, so a steady state writes nothing.
+ *
+ * Clusters are worked in parallel with bounded concurrency; a failing cluster
+ * is reported in status and retried with backoff without holding up the rest.
+ *
+ * @module
+ */
+
+import {
+  API_VERSION,
+  type AppliedResource,
+  CLUSTER_DETECTOR_KIND,
+  type ClusterDetector,
+  type ClusterReplicationStatus,
+  type Condition,
+  FIELD_MANAGER,
+  FINALIZER,
+  type KubeObject,
+  LABEL_MANAGED_BY,
+  LABEL_REPLICATOR,
+  MANAGED_BY_VALUE,
+  type Replicator,
+  REPLICATOR_KIND,
+  type ReplicatorStatus,
+  setCondition,
+} from "../lib/api.ts";
+import { ingressHosts, ingressTlsEnabled, renderReplicator } from "../lib/render.ts";
+import { canonicalJson, firstDifference, INTENT_HASH_ANNOTATION, intentHash } from "../lib/diff.ts";
+import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
+import { Controller, type ReconcileResult } from "../lib/kube/controller.ts";
+import type { EventRecorder } from "../lib/kube/events.ts";
+import { Informer } from "../lib/kube/informer.ts";
+import type { Metrics } from "../lib/kube/metrics.ts";
+import { describeFailure } from "../lib/kube/probe.ts";
+import type { Logger } from "../lib/log.ts";
+import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
+import { ensureTls, type StoredTls } from "./tls_material.ts";
+
+/** Annotation on a Namespace that plumber created (and so may delete when it is empty). */
+export const CREATED_BY_ANNOTATION = "plumber.jnytnai0613.github.io/created-by";
+
+/** The kinds plumber replicates, besides the Namespace. */
+export const REPLICATED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
+  { apiVersion: "v1", kind: "ConfigMap" },
+  { apiVersion: "v1", kind: "Secret" },
+  { apiVersion: "apps/v1", kind: "Deployment" },
+  { apiVersion: "v1", kind: "Service" },
+  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
+];
+
+/** Kinds checked before deleting a namespace plumber created: anything else there keeps it. */
+const FOREIGN_CHECK_KINDS = [
+  ...REPLICATED_KINDS,
+  { apiVersion: "v1", kind: "Pod" },
+  { apiVersion: "v1", kind: "ServiceAccount" },
+];
+
+/** Options of {@linkcode ReplicatorController}. */
+export interface ReplicatorControllerOptions {
+  primary: KubeClient;
+  registry: ClusterRegistry;
+  /** Operator namespace: ClusterDetectors and TLS material live there. */
+  namespace: string;
+  logger: Logger;
+  events?: EventRecorder;
+  metrics?: Metrics;
+  /** Parallel Replicator reconciles (default 4). */
+  concurrency?: number;
+  /** Parallel clusters within one reconcile (default 8). */
+  clusterConcurrency?: number;
+  /** Serve only Replicators matching this label selector. */
+  replicatorSelector?: string;
+  /** How long a reconcile waits for a new cluster's caches (default 10 s). */
+  cacheSyncTimeoutMs?: number;
+  now?: () => Date;
+}
+
+/** Per-cluster caches of plumber's objects. */
+class ClusterCaches {
+  readonly name: string;
+  readonly client: KubeClient;
+  readonly objects: Map<string, Informer<KubeObjectLike>>;
+  readonly namespaces: Informer<KubeObjectLike>;
+
+  constructor(cluster: RegisteredCluster, client: KubeClient, logger: Logger) {
+    this.name = cluster.name;
+    this.client = client;
+    this.objects = new Map(
+      REPLICATED_KINDS.map((k) => [
+        k.kind,
+        new Informer<KubeObjectLike>({
+          client,
+          apiVersion: k.apiVersion,
+          kind: k.kind,
+          labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE},${LABEL_REPLICATOR}`,
+          logger,
+        }),
+      ]),
+    );
+    this.namespaces = new Informer({ client, apiVersion: "v1", kind: "Namespace", logger });
+  }
+
+  get all(): Informer<KubeObjectLike>[] {
+    return [...this.objects.values(), this.namespaces];
+  }
+
+  get synced(): boolean {
+    return this.all.every((i) => i.synced);
+  }
+
+  start(): void {
+    for (const i of this.all) i.start();
+  }
+
+  async waitForSync(timeoutMs: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs));
+    const synced = Promise.all(this.all.map((i) => i.waitForSync())).then(() => true);
+    const result = await Promise.race([synced, timeout]);
+    clearTimeout(timer);
+    return result && this.synced;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.all.map((i) => i.stop()));
+  }
+
+  /** Cached objects of a Replicator in this cluster. */
+  ownedBy(replicator: string): KubeObjectLike[] {
+    const out: KubeObjectLike[] = [];
+    for (const informer of this.objects.values()) {
+      for (const o of informer.list()) {
+        if ((o.metadata as KubeObject["metadata"])?.labels?.[LABEL_REPLICATOR] === replicator) out.push(o);
+      }
+    }
+    return out;
+  }
+}
+
+/** The outcome of one cluster within a reconcile. */
+interface ClusterOutcome {
+  cluster: string;
+  applied: AppliedResource[];
+  ok: boolean;
+  /** A failure worth a retry with backoff (as opposed to waiting for the cluster to come back). */
+  retry: boolean;
+  message?: string;
+  replicas?: number;
+  readyReplicas?: number;
+  wrote: number;
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+function refOf(o: KubeObjectLike): { apiVersion: string; kind: string; namespace?: string; name: string } {
+  return {
+    apiVersion: o.apiVersion!,
+    kind: o.kind!,
+    namespace: o.metadata?.namespace,
+    name: o.metadata!.name!,
+  };
+}
+
+function objectId(o: { kind?: string; metadata?: { namespace?: string; name?: string } }): string {
+  return `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name}`;
+}
+
+/** Status equality ignoring condition transition times. */
+export function sameReplicatorStatus(a: ReplicatorStatus | undefined, b: ReplicatorStatus): boolean {
+  // Canonical JSON: the API server returns keys in its own order.
+  const strip = (s: ReplicatorStatus | undefined) =>
+    canonicalJson({
+      ...s,
+      conditions: (s?.conditions ?? []).map((
+        c: Condition,
+      ) => [c.type, c.status, c.reason, c.message, c.observedGeneration]),
+    });
+  return strip(a) === strip(b);
+}
+
+/** Runs the Replicator controller. */
+export class ReplicatorController {
+  readonly controller: Controller;
+  readonly replicators: Informer<Replicator & KubeObjectLike>;
+  readonly detectors: Informer<ClusterDetector & KubeObjectLike>;
+  #o: ReplicatorControllerOptions;
+  #caches = new Map<string, ClusterCaches>();
+  #tls = new Map<string, { uid?: string; hosts: string; material: StoredTls; renewAt: Date }>();
+  #unsubscribe?: () => void;
+
+  constructor(options: ReplicatorControllerOptions) {
+    this.#o = options;
+    this.replicators = new Informer({
+      client: options.primary,
+      apiVersion: API_VERSION,
+      kind: REPLICATOR_KIND,
+      labelSelector: options.replicatorSelector,
+      logger: options.logger,
+    });
+    this.detectors = new Informer({
+      client: options.primary,
+      apiVersion: API_VERSION,
+      kind: CLUSTER_DETECTOR_KIND,
+      namespace: options.namespace,
+      logger: options.logger,
+    });
+    this.controller = new Controller({
+      name: "replicator",
+      reconcile: (key) => this.reconcile(key),
+      concurrency: options.concurrency ?? 4,
+      logger: options.logger,
+      metrics: options.metrics?.controller("replicator"),
+    });
+    this.controller.watch(this.replicators, (r) => [r.metadata.name]);
+    this.controller.watch(this.detectors, (cd) => this.#targeting(cd.metadata.name));
+  }
+
+  /** Names of the Replicators that target a cluster (the primary is everyone's). */
+  #targeting(cluster: string): string[] {
+    const isPrimary = this.#o.registry.get(cluster)?.role === "primary";
+    return this.replicators.list()
+      .filter((r) => isPrimary || (r.spec?.targetCluster ?? []).includes(cluster))
+      .map((r) => r.metadata.name);
+  }
+
+  /** True once the Replicator and ClusterDetector caches are synced. */
+  get synced(): boolean {
+    return this.replicators.synced && this.detectors.synced;
+  }
+
+  /** Starts informers (one set per registered cluster) and workers. */
+  async start(): Promise<void> {
+    const registry = this.#o.registry;
+    for (const cluster of registry.list()) this.#startCaches(cluster);
+    this.#unsubscribe = registry.onChange((name, cluster) => {
+      void this.#restartCaches(name, cluster);
+      for (const r of this.#targeting(name)) this.controller.enqueue(r);
+    });
+    this.replicators.start();
+    this.detectors.start();
+    await Promise.all([this.replicators.waitForSync(), this.detectors.waitForSync()]);
+    this.controller.start();
+  }
+
+  /** Stops workers and every informer. */
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    await this.controller.stop();
+    await Promise.all([
+      this.replicators.stop(),
+      this.detectors.stop(),
+      ...[...this.#caches.values()].map((c) => c.stop()),
+    ]);
+  }
+
+  #startCaches(cluster: RegisteredCluster): void {
+    if (!cluster.client) return;
+    const caches = new ClusterCaches(
+      cluster,
+      cluster.client,
+      this.#o.logger.child({ cluster: cluster.name }),
+    );
+    for (const informer of caches.objects.values()) {
+      this.controller.watch(informer, (o) => {
+        const owner = (o.metadata as KubeObject["metadata"])?.labels?.[LABEL_REPLICATOR];
+        return owner ? [owner] : [];
+      });
+    }
+    this.#caches.set(cluster.name, caches);
+    caches.start();
+  }
+
+  async #restartCaches(name: string, cluster: RegisteredCluster | undefined): Promise<void> {
+    const old = this.#caches.get(name);
+    if (old && cluster?.client === old.client) return;
+    this.#caches.delete(name);
+    await old?.stop();
+    if (cluster) this.#startCaches(cluster);
+  }
+
+  /** One reconcile of the Replicator `name`. */
+  async reconcile(name: string): Promise<ReconcileResult> {
+    const replicator = this.replicators.get(undefined, name);
+    if (!replicator) {
+      this.#tls.delete(name);
+      return;
+    }
+    if (replicator.metadata.deletionTimestamp) return await this.#finalize(replicator);
+    if (!replicator.metadata.finalizers?.includes(FINALIZER)) {
+      await this.#o.primary.update({
+        ...replicator,
+        metadata: {
+          ...replicator.metadata,
+          finalizers: [...(replicator.metadata.finalizers ?? []), FINALIZER],
+        },
+      });
+      // The update comes back through the watch and triggers the next reconcile.
+      return;
+    }
+    return await this.#sync(replicator);
+  }
+
+  async #tlsFor(replicator: Replicator): Promise<{ material: StoredTls; renewAt: Date } | undefined> {
+    if (!ingressTlsEnabled(replicator.spec)) return undefined;
+    const hosts = ingressHosts(replicator.spec);
+    const key = hosts.join(",");
+    const now = this.#o.now?.() ?? new Date();
+    const cached = this.#tls.get(replicator.metadata.name);
+    if (cached && cached.uid === replicator.metadata.uid && cached.hosts === key && cached.renewAt > now) {
+      return cached;
+    }
+    const result = await ensureTls(this.#o.primary, this.#o.namespace, replicator, hosts, now);
+    this.#tls.set(replicator.metadata.name, { uid: replicator.metadata.uid, hosts: key, ...result });
+    if (result.issued) {
+      const what = Object.entries(result.issued).filter(([, v]) => v).map(([k]) => k).join(", ");
+      this.#o.logger.info("Issued TLS certificates", { replicator: replicator.metadata.name, issued: what });
+      await this.#event(replicator, "Normal", "CertificatesIssued", `Issued certificates: ${what}`);
+    }
+    return result;
+  }
+
+  #event(replicator: Replicator, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+    return this.#o.events?.record(
+      {
+        apiVersion: API_VERSION,
+        kind: REPLICATOR_KIND,
+        name: replicator.metadata.name,
+        uid: replicator.metadata.uid,
+      },
+      type,
+      reason,
+      message,
+    ) ?? Promise.resolve();
+  }
+
+  /** The clusters a Replicator targets: the primary first, then `targetCluster` without duplicates. */
+  #targets(replicator: Replicator): string[] {
+    const primary = this.#o.registry.primary?.name;
+    const names = [...(primary ? [primary] : []), ...(replicator.spec.targetCluster ?? [])];
+    return [...new Set(names)];
+  }
+
+  async #sync(replicator: Replicator): Promise<ReconcileResult> {
+    const o = this.#o;
+    const name = replicator.metadata.name;
+    let tls: { material: StoredTls; renewAt: Date } | undefined;
+    try {
+      tls = await this.#tlsFor(replicator);
+    } catch (error) {
+      await this.#writeStatus(replicator, [], `Cannot prepare TLS certificates: ${describeFailure(error)}`);
+      throw error;
+    }
+    const targets = this.#targets(replicator);
+    const outcomes = await mapLimit(
+      targets,
+      o.clusterConcurrency ?? 8,
+      (cluster) => this.#syncCluster(replicator, cluster, tls?.material),
+    );
+    // Clusters no longer targeted: remove what plumber made there.
+    const pruneElsewhere = [...this.#caches.keys()].filter((c) => !targets.includes(c));
+    const pruneResults = await mapLimit(pruneElsewhere, o.clusterConcurrency ?? 8, async (cluster) => {
+      try {
+        return await this.#cleanupCluster(replicator, cluster);
+      } catch (error) {
+        return `cannot prune cluster ${cluster}: ${describeFailure(error)}`;
+      }
+    });
+    const pruneFailures = pruneResults.filter((r): r is string => typeof r === "string");
+    await this.#writeStatus(replicator, outcomes, pruneFailures.join("; ") || undefined);
+
+    const retry = outcomes.find((c) => c.retry);
+    if (retry || pruneFailures.length > 0) {
+      throw new Error(`Replicator ${name} is not synced: ${retry?.message ?? pruneFailures[0]}`);
+    }
+    const waiting = outcomes.some((c) => !c.ok);
+    const renewIn = tls ? Math.max(tls.renewAt.getTime() - Date.now(), 1000) : undefined;
+    // A cluster that is Unknown or not registered is retried when its ClusterDetector changes;
+    // the requeue is a safety net.
+    const requeue = Math.min(waiting ? 30_000 : Infinity, renewIn ?? Infinity);
+    return Number.isFinite(requeue) ? { requeueAfterMs: requeue } : undefined;
+  }
+
+  async #caches_for(cluster: string): Promise<ClusterCaches | string> {
+    const caches = this.#caches.get(cluster);
+    if (!caches) return "no client for this cluster";
+    if (!caches.synced && !(await caches.waitForSync(this.#o.cacheSyncTimeoutMs ?? 10_000))) {
+      return "cannot list objects in this cluster yet";
+    }
+    return caches;
+  }
+
+  async #syncCluster(
+    replicator: Replicator,
+    cluster: string,
+    tls: StoredTls | undefined,
+  ): Promise<ClusterOutcome> {
+    const o = this.#o;
+    const outcome: ClusterOutcome = { cluster, applied: [], ok: false, retry: false, wrote: 0 };
+    const entry = o.registry.get(cluster);
+    if (!entry) {
+      outcome.message = `cluster "${cluster}" is not registered (no ClusterDetector of that name)`;
+      return outcome;
+    }
+    if (entry.problem) {
+      outcome.message = `cluster "${cluster}" has an invalid kubeconfig context: ${entry.problem}`;
+      return outcome;
+    }
+    const detector = this.detectors.get(o.namespace, cluster);
+    if (entry.role === "secondary" && detector?.status?.clusterstatus !== "Running") {
+      outcome.message = `cluster "${cluster}" is ${detector?.status?.clusterstatus ?? "not probed yet"}${
+        detector?.status?.reason ? `: ${detector.status.reason}` : ""
+      }`;
+      return outcome;
+    }
+    const caches = await this.#caches_for(cluster);
+    if (typeof caches === "string") {
+      outcome.message = `cluster "${cluster}": ${caches}`;
+      outcome.retry = true;
+      return outcome;
+    }
+    const role = entry.role;
+    let desired: KubeObject[];
+    try {
+      desired = renderReplicator({ replicator, role, tls });
+    } catch (error) {
+      outcome.message = `cannot render: ${(error as Error).message}`;
+      return outcome;
+    }
+    const [namespace, ...objects] = desired;
+    try {
+      await this.#ensureNamespace(replicator, caches, namespace!);
+      for (const object of objects) {
+        outcome.applied.push(await this.#applyObject(replicator, caches, object, outcome));
+      }
+      const wanted = new Set(objects.map(objectId));
+      for (const live of caches.ownedBy(replicator.metadata.name)) {
+        if (wanted.has(objectId(live))) continue;
+        await caches.client.delete(refOf(live), { uid: live.metadata?.uid as string | undefined });
+        outcome.wrote++;
+        o.logger.info("Pruned", { replicator: replicator.metadata.name, cluster, object: objectId(live) });
+        await this.#event(
+          replicator,
+          "Normal",
+          "Pruned",
+          `Deleted ${objectId(live)} in ${cluster}: no longer in the spec`,
+        );
+      }
+    } catch (error) {
+      outcome.message = `cluster "${cluster}": ${describeFailure(error)}`;
+      outcome.retry = true;
+      o.logger.warn("Cannot replicate to a cluster", {
+        replicator: replicator.metadata.name,
+        cluster,
+        error: outcome.message,
+      });
+      await this.#event(replicator, "Warning", "ApplyFailed", outcome.message);
+      return outcome;
+    }
+    const deploymentName = replicator.spec.deploymentName;
+    if (deploymentName) {
+      const deployment = caches.objects.get("Deployment")?.get(
+        replicator.spec.replicationNamespace,
+        deploymentName,
+      ) as
+        | { spec?: { replicas?: number }; status?: { readyReplicas?: number } }
+        | undefined;
+      outcome.replicas = deployment?.spec?.replicas ?? 0;
+      outcome.readyReplicas = deployment?.status?.readyReplicas ?? 0;
+    }
+    const conflicts = outcome.applied.filter((a) => a.applyStatus !== "applied");
+    outcome.ok = conflicts.length === 0;
+    if (!outcome.ok) {
+      outcome.message = conflicts.map((c) => `${c.kind} ${c.name}: ${c.applyStatus}`).join("; ");
+    }
+    return outcome;
+  }
+
+  /** Creates the namespace when missing (marked as plumber's); never relabels a namespace plumber did not create. */
+  async #ensureNamespace(
+    replicator: Replicator,
+    caches: ClusterCaches,
+    namespace: KubeObject,
+  ): Promise<void> {
+    const name = namespace.metadata.name;
+    const live = caches.namespaces.get(undefined, name) as
+      | { status?: { phase?: string } }
+      | undefined;
+    if (live) {
+      if (live.status?.phase === "Terminating") {
+        throw new Error(`namespace ${name} is being deleted; waiting for it to go`);
+      }
+      return;
+    }
+    const found = await caches.client.find({ apiVersion: "v1", kind: "Namespace", name });
+    if (found) return;
+    await caches.client.create({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        name,
+        labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE },
+        annotations: { [CREATED_BY_ANNOTATION]: replicator.metadata.name },
+      },
+    });
+    await this.#event(
+      replicator,
+      "Normal",
+      "NamespaceCreated",
+      `Created namespace ${name} in ${caches.name}`,
+    );
+  }
+
+  async #applyObject(
+    replicator: Replicator,
+    caches: ClusterCaches,
+    object: KubeObject,
+    outcome: ClusterOutcome,
+  ): Promise<AppliedResource> {
+    const hash = await intentHash(object);
+    const intent = {
+      ...object,
+      metadata: {
+        ...object.metadata,
+        annotations: { ...object.metadata.annotations, [INTENT_HASH_ANNOTATION]: hash },
+      },
+    };
+    const result: AppliedResource = {
+      cluster: caches.name,
+      kind: object.kind,
+      name: object.metadata.name,
+      applyStatus: "applied",
+    };
+    const live = caches.objects.get(object.kind)?.get(object.metadata.namespace, object.metadata.name);
+    let difference: string | undefined;
+    if (live) {
+      const liveHash = (live.metadata as KubeObject["metadata"]).annotations?.[INTENT_HASH_ANNOTATION];
+      difference = liveHash === hash ? firstDifference(intent, live) : "intent changed";
+      if (difference === undefined) return result;
+    } else {
+      // Not in plumber's cache: an object of the same name that plumber does not manage must not be taken over.
+      const foreign = await caches.client.find<KubeObjectLike>({
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        namespace: object.metadata.namespace,
+        name: object.metadata.name,
+      });
+      const labels = (foreign?.metadata as KubeObject["metadata"] | undefined)?.labels;
+      if (foreign && labels?.[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE) {
+        result.applyStatus = "conflict: exists and is not managed by plumber";
+        await this.#event(
+          replicator,
+          "Warning",
+          "Conflict",
+          `${object.kind} ${object.metadata.namespace}/${object.metadata.name} in ${caches.name} exists and is not managed by plumber; left unchanged`,
+        );
+        return result;
+      }
+      if (foreign && labels?.[LABEL_REPLICATOR] !== replicator.metadata.name) {
+        result.applyStatus = `conflict: managed by Replicator ${labels?.[LABEL_REPLICATOR] ?? "(unknown)"}`;
+        return result;
+      }
+    }
+    await caches.client.apply(intent, { fieldManager: FIELD_MANAGER, force: true });
+    outcome.wrote++;
+    const drift = live &&
+      (live.metadata as KubeObject["metadata"]).annotations?.[INTENT_HASH_ANNOTATION] === hash;
+    this.#o.logger.info(drift ? "Reverted drift" : "Applied", {
+      replicator: replicator.metadata.name,
+      cluster: caches.name,
+      object: objectId(object),
+      difference: difference ?? "new object",
+    });
+    await this.#event(
+      replicator,
+      "Normal",
+      drift ? "DriftCorrected" : "Applied",
+      `${
+        drift ? "Reverted a change to" : "Applied"
+      } ${object.kind} ${object.metadata.namespace}/${object.metadata.name} in ${caches.name}`,
+    );
+    return result;
+  }
+
+  /** Deletes a Replicator's objects in one cluster, then its namespace if plumber created it and it is empty. */
+  async #cleanupCluster(replicator: Replicator, cluster: string): Promise<number> {
+    const caches = this.#caches.get(cluster);
+    if (!caches) return 0;
+    if (!caches.synced && !(await caches.waitForSync(this.#o.cacheSyncTimeoutMs ?? 10_000))) {
+      throw new Error(`cannot list objects in cluster ${cluster}`);
+    }
+    const name = replicator.metadata.name;
+    let deleted = 0;
+    for (const live of caches.ownedBy(name)) {
+      if (await caches.client.delete(refOf(live), { uid: live.metadata?.uid as string | undefined })) {
+        deleted++;
+      }
+      await this.#event(replicator, "Normal", "Pruned", `Deleted ${objectId(live)} in ${cluster}`);
+    }
+    // Namespaces plumber created that this Replicator used (or created): deleted once nothing else is in them,
+    // whichever Replicator created them (the creator may be gone while another still used the namespace).
+    for (const ns of caches.namespaces.list()) {
+      const meta = ns.metadata as KubeObject["metadata"];
+      const createdBy = meta.annotations?.[CREATED_BY_ANNOTATION];
+      if (createdBy === undefined || meta.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE) continue;
+      if (createdBy !== name && meta.name !== replicator.spec.replicationNamespace) continue;
+      if ((ns as { status?: { phase?: string } }).status?.phase === "Terminating") continue;
+      if (await this.#holdsForeignObjects(caches.client, meta.name, name)) continue;
+      await caches.client.delete({ apiVersion: "v1", kind: "Namespace", name: meta.name }, {
+        uid: meta.uid as string | undefined,
+      });
+      deleted++;
+      await this.#event(
+        replicator,
+        "Normal",
+        "NamespaceDeleted",
+        `Deleted namespace ${meta.name} in ${cluster}`,
+      );
+    }
+    return deleted;
+  }
+
+  /** True when a namespace holds objects that are not this Replicator's (they keep it alive). */
+  async #holdsForeignObjects(client: KubeClient, namespace: string, replicator: string): Promise<boolean> {
+    for (const kind of FOREIGN_CHECK_KINDS) {
+      const list = await client.list(kind.apiVersion, kind.kind, { namespace, limit: 50 });
+      for (const item of list.items) {
+        const meta = item.metadata as KubeObject["metadata"];
+        if (meta.labels?.[LABEL_REPLICATOR] === replicator) continue;
+        if (kind.kind === "ConfigMap" && meta.name === "kube-root-ca.crt") continue;
+        if (kind.kind === "ServiceAccount" && meta.name === "default") continue;
+        // Pods of plumber's Deployment go with it (garbage collection).
+        if (kind.kind === "Pod" && (meta.labels?.["app.kubernetes.io/instance"] === replicator)) continue;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  async #finalize(replicator: Replicator): Promise<ReconcileResult> {
+    if (!replicator.metadata.finalizers?.includes(FINALIZER)) return;
+    const clusters = [...new Set([...this.#caches.keys(), ...this.#targets(replicator)])];
+    const failures: string[] = [];
+    await mapLimit(clusters, this.#o.clusterConcurrency ?? 8, async (cluster) => {
+      if (!this.#caches.has(cluster)) {
+        const entry = this.#o.registry.get(cluster);
+        // A target that was never registered cannot hold anything of ours.
+        if (entry) failures.push(`cluster ${cluster}: no client (${entry.problem ?? "credentials missing"})`);
+        return;
+      }
+      try {
+        await this.#cleanupCluster(replicator, cluster);
+      } catch (error) {
+        failures.push(`cluster ${cluster}: ${describeFailure(error)}`);
+      }
+    });
+    if (failures.length > 0) {
+      const message = `Cannot clean up before deletion, keeping the finalizer: ${failures.join("; ")}`;
+      await this.#writeStatus(replicator, [], message);
+      await this.#event(replicator, "Warning", "CleanupFailed", message);
+      throw new Error(message);
+    }
+    const fresh = await this.#o.primary.find<Replicator & KubeObjectLike>({
+      apiVersion: API_VERSION,
+      kind: REPLICATOR_KIND,
+      name: replicator.metadata.name,
+    });
+    if (!fresh || !fresh.metadata.finalizers?.includes(FINALIZER)) return;
+    await this.#o.primary.update({
+      ...fresh,
+      metadata: { ...fresh.metadata, finalizers: fresh.metadata.finalizers.filter((f) => f !== FINALIZER) },
+    });
+    this.#tls.delete(replicator.metadata.name);
+    this.#o.logger.info("Cleaned up every cluster and released the Replicator", {
+      replicator: replicator.metadata.name,
+    });
+  }
+
+  async #writeStatus(
+    replicator: Replicator,
+    outcomes: ClusterOutcome[],
+    extraFailure?: string,
+  ): Promise<void> {
+    const now = this.#o.now?.() ?? new Date();
+    const failed = outcomes.filter((c) => !c.ok);
+    const synced = failed.length === 0 && !extraFailure && outcomes.length > 0;
+    const generation = replicator.metadata.generation;
+    const degradedMessage = [
+      ...failed.map((c) => c.message ?? `cluster ${c.cluster} failed`),
+      ...(extraFailure ? [extraFailure] : []),
+    ].join("; ");
+    let conditions = setCondition(replicator.status?.conditions, {
+      type: "Ready",
+      status: synced ? "True" : "False",
+      reason: synced ? "Synced" : "NotSynced",
+      message: synced
+        ? `Replicated to ${outcomes.length} cluster${outcomes.length === 1 ? "" : "s"}`
+        : `${failed.length} of ${outcomes.length} clusters not synced`,
+      observedGeneration: generation,
+    }, now);
+    conditions = setCondition(conditions, {
+      type: "Degraded",
+      status: synced ? "False" : "True",
+      reason: synced ? "AsExpected" : "ClusterFailed",
+      message: synced ? "" : degradedMessage.slice(0, 1000),
+      observedGeneration: generation,
+    }, now);
+    const clusters: ClusterReplicationStatus[] = outcomes.map((c) => {
+      const s: ClusterReplicationStatus = { name: c.cluster, ready: c.ok };
+      if (c.replicas !== undefined) s.replicas = c.replicas;
+      if (c.readyReplicas !== undefined) s.readyReplicas = c.readyReplicas;
+      if (c.message) s.message = c.message.slice(0, 500);
+      return s;
+    });
+    const status: ReplicatorStatus = {
+      applied: outcomes.flatMap((c) => c.applied),
+      synced: synced ? "synced" : "not synced",
+      observedGeneration: generation,
+      conditions,
+      clusters,
+    };
+    if (sameReplicatorStatus(replicator.status, status)) return;
+    await this.#o.primary.applyStatus({
+      apiVersion: API_VERSION,
+      kind: REPLICATOR_KIND,
+      metadata: { name: replicator.metadata.name },
+      status,
+    }, { fieldManager: FIELD_MANAGER, force: true });
+    if (replicator.status?.synced !== status.synced) {
+      await this.#event(
+        replicator,
+        synced ? "Normal" : "Warning",
+        synced ? "Synced" : "NotSynced",
+        synced ? `Replicated to ${outcomes.map((c) => c.cluster).join(", ")}` : degradedMessage,
+      );
+    }
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The mTLS material of a Replicator with `ingressSecureEnabled`: one CA, one
+ * server certificate for the Ingress hosts and one client certificate,
+ * generated once and kept in a Secret in the operator namespace (so an
+ * operator restart does not rotate them), reused for every cluster, renewed
+ * at 2/3 of their lifetime. A host change reissues the server certificate only.
+ *
+ * @module
+ */
+
+import {
+  type CertificateAndKey,
+  createCertificateAuthority,
+  issueClientCertificate,
+  issueServerCertificate,
+  needsRenewal,
+  readCertificate,
+  renewalTime,
+} from "../lib/pki.ts";
+import type { TlsMaterial } from "../lib/render.ts";
+import type { KubeClient } from "../lib/kube/client.ts";
+import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE, type Replicator } from "../lib/api.ts";
+
+/** Label of the Secret that stores a Replicator's TLS material. */
+export const TLS_FOR_LABEL = "plumber.jnytnai0613.github.io/tls-for";
+
+/** What is stored: the render material plus the CA key. */
+export interface StoredTls extends TlsMaterial {
+  caKeyPem: string;
+}
+
+/** What must be (re)issued. */
+export interface TlsPlan {
+  ca: boolean;
+  server: boolean;
+  client: boolean;
+}
+
+const ENCODER = new TextEncoder();
+
+/** Decides what to issue (pure): everything when nothing is stored or the CA is due, else what is due or changed. */
+export function planTls(stored: StoredTls | undefined, hosts: string[], now: Date): TlsPlan {
+  if (!stored || needsRenewal(stored.caCertPem, now)) return { ca: true, server: true, client: true };
+  const server = readCertificate(stored.serverCertPem);
+  const sameHosts = [...server.dnsNames].sort().join(",") === [...hosts].sort().join(",");
+  return {
+    ca: false,
+    server: !sameHosts || needsRenewal(server, now),
+    client: needsRenewal(stored.clientCertPem, now),
+  };
+}
+
+/** When the earliest certificate of the set is due for renewal. */
+export function nextRenewal(stored: StoredTls): Date {
+  const times = [stored.caCertPem, stored.serverCertPem, stored.clientCertPem].map((pem) => renewalTime(pem));
+  return new Date(Math.min(...times.map((t) => t.getTime())));
+}
+
+/** Name of the Secret holding a Replicator's TLS material. */
+export function tlsSecretName(replicatorName: string): string {
+  return `plumber-tls-${replicatorName}`;
+}
+
+function b64(text: string): string {
+  const bytes = ENCODER.encode(text);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+function unb64(text: string | undefined): string {
+  if (!text) return "";
+  return new TextDecoder().decode(Uint8Array.from(atob(text), (c) => c.charCodeAt(0)));
+}
+
+/** Reads stored material from a Secret body; undefined when incomplete. */
+export function readStoredTls(secret: { data?: Record<string, string> } | undefined): StoredTls | undefined {
+  const d = secret?.data;
+  if (!d) return undefined;
+  const stored: StoredTls = {
+    caCertPem: unb64(d["ca.crt"]),
+    caKeyPem: unb64(d["ca.key"]),
+    serverCertPem: unb64(d["tls.crt"]),
+    serverKeyPem: unb64(d["tls.key"]),
+    clientCertPem: unb64(d["client.crt"]),
+    clientKeyPem: unb64(d["client.key"]),
+  };
+  return Object.values(stored).every((v) => v.includes("-----BEGIN")) ? stored : undefined;
+}
+
+/** Issues what the plan says, keeping the rest. */
+export async function issueTls(
+  stored: StoredTls | undefined,
+  plan: TlsPlan,
+  hosts: string[],
+  now: Date,
+): Promise<StoredTls> {
+  let ca: CertificateAndKey = stored && !plan.ca
+    ? { certPem: stored.caCertPem, keyPem: stored.caKeyPem }
+    : await createCertificateAuthority({
+      commonName: "ca",
+      organizations: ["plumber"],
+      validityDays: 3650,
+      now,
+    });
+  const server = plan.server || !stored
+    ? await issueServerCertificate(ca, {
+      commonName: "server",
+      organizations: ["plumber"],
+      // An Ingress without hosts still gets a usable certificate.
+      dnsNames: hosts.length > 0 ? hosts : ["localhost"],
+      validityDays: 365,
+      now,
+    })
+    : { certPem: stored.serverCertPem, keyPem: stored.serverKeyPem };
+  const client = plan.client || !stored
+    ? await issueClientCertificate(ca, {
+      commonName: "client",
+      organizations: ["plumber"],
+      validityDays: 365,
+      now,
+    })
+    : { certPem: stored.clientCertPem, keyPem: stored.clientKeyPem };
+  ca = { certPem: ca.certPem, keyPem: ca.keyPem };
+  return {
+    caCertPem: ca.certPem,
+    caKeyPem: ca.keyPem,
+    serverCertPem: server.certPem,
+    serverKeyPem: server.keyPem,
+    clientCertPem: client.certPem,
+    clientKeyPem: client.keyPem,
+  };
+}
+
+/**
+ * Returns the Replicator's TLS material, creating or renewing it in the
+ * operator namespace when needed. Writes only when something was issued.
+ */
+export async function ensureTls(
+  client: KubeClient,
+  namespace: string,
+  replicator: Replicator,
+  hosts: string[],
+  now: Date,
+): Promise<{ material: StoredTls; renewAt: Date; issued: TlsPlan | undefined }> {
+  const name = tlsSecretName(replicator.metadata.name);
+  const secret = await client.find<{ data?: Record<string, string> }>({
+    apiVersion: "v1",
+    kind: "Secret",
+    namespace,
+    name,
+  });
+  const stored = readStoredTls(secret);
+  const plan = planTls(stored, hosts, now);
+  if (!plan.ca && !plan.server && !plan.client && stored) {
+    return { material: stored, renewAt: nextRenewal(stored), issued: undefined };
+  }
+  const material = await issueTls(stored, plan, hosts, now);
+  await client.apply({
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "Opaque",
+    metadata: {
+      name,
+      namespace,
+      // Not the replicator label: that marks replicated objects, which pruning deletes when unwanted.
+      labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [TLS_FOR_LABEL]: replicator.metadata.name },
+      // Garbage-collected with the Replicator.
+      ownerReferences: replicator.metadata.uid
+        ? [{
+          apiVersion: API_VERSION,
+          kind: "Replicator",
+          name: replicator.metadata.name,
+          uid: replicator.metadata.uid,
+        }]
+        : undefined,
+    },
+    data: {
+      "ca.crt": b64(material.caCertPem),
+      "ca.key": b64(material.caKeyPem),
+      "tls.crt": b64(material.serverCertPem),
+      "tls.key": b64(material.serverKeyPem),
+      "client.crt": b64(material.clientCertPem),
+      "client.key": b64(material.clientKeyPem),
+    },
+  }, { fieldManager: "plumber", force: true });
+  return { material, renewAt: nextRenewal(material), issued: plan };
+}

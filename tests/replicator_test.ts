@@ -1,0 +1,434 @@
+/**
+ * The Replicator controller end to end: the real operator process against
+ * three real clusters.
+ */
+
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import type { Replicator } from "../lib/api.ts";
+import { readCertificate } from "../lib/pki.ts";
+import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
+import type { ControlPlaneState } from "./control_plane.ts";
+import { adminClient, eventually, privateControlPlane, sharedControlPlane, uniqueName } from "./harness.ts";
+import { type OperatorProcess, prepareOperatorNamespace, startOperator } from "./operator.ts";
+
+const REP = { apiVersion: "plumber.jnytnai0613.github.io/v1", kind: "Replicator" };
+const SAMPLE = new URL("../lib/testdata/render/replicator-sample.yaml", import.meta.url);
+const SECONDARIES = ["v1262-cluster.kubernetes-admin2", "v1252-cluster.kubernetes-admin3"];
+
+type Obj = KubeObjectLike & {
+  data?: Record<string, string>;
+  spec?: Record<string, unknown> & { replicas?: number };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+};
+
+interface Clients {
+  primary: KubeClient;
+  secondary1: KubeClient;
+  secondary2: KubeClient;
+  all: KubeClient[];
+  close(): void;
+}
+
+function clients(state: ControlPlaneState): Clients {
+  const primary = adminClient(state, "primary");
+  const secondary1 = adminClient(state, "secondary1");
+  const secondary2 = adminClient(state, "secondary2");
+  const all = [primary, secondary1, secondary2];
+  return { primary, secondary1, secondary2, all, close: () => all.forEach((c) => c.close()) };
+}
+
+/** A small Replicator: ConfigMap, Deployment, Service, optional Ingress. */
+function replicator(
+  name: string,
+  namespace: string,
+  options: { targets?: string[]; test: string; tls?: boolean },
+) {
+  return {
+    ...REP,
+    metadata: { name, labels: { "plumber-test": options.test } },
+    spec: {
+      targetCluster: options.targets ?? SECONDARIES,
+      replicationNamespace: namespace,
+      deploymentName: "web",
+      deploymentSpec: {
+        replicas: 2,
+        template: { spec: { containers: [{ name: "web", image: "nginx:1.27" }] } },
+      },
+      configMapName: "web",
+      configMapData: { "index.html": "hello" },
+      serviceName: "web",
+      serviceSpec: { ports: [{ port: 80, targetPort: 80 }] },
+      ...(options.tls
+        ? {
+          ingressName: "web",
+          ingressSpec: {
+            rules: [{
+              host: "web.example.com",
+              http: {
+                paths: [{
+                  path: "/",
+                  pathType: "Prefix",
+                  backend: { service: { name: "web", port: { number: 80 } } },
+                }],
+              },
+            }],
+          },
+          ingressSecureEnabled: true,
+        }
+        : {}),
+    },
+  };
+}
+
+async function getRep(client: KubeClient, name: string): Promise<Replicator | undefined> {
+  return await client.find<Replicator>({ ...REP, name });
+}
+
+async function waitSynced(client: KubeClient, name: string, timeoutMs = 30_000): Promise<Replicator> {
+  return await eventually(`Replicator ${name} synced`, async () => {
+    const r = await getRep(client, name);
+    return r?.status?.synced === "synced" && r.status.observedGeneration === r.metadata.generation && r;
+  }, { timeoutMs });
+}
+
+function ref(kind: string, namespace: string, name: string) {
+  const apiVersion = kind === "Deployment" ? "apps/v1" : kind === "Ingress" ? "networking.k8s.io/v1" : "v1";
+  return { apiVersion, kind, namespace, name };
+}
+
+/** Write requests (POST/PUT/PATCH/DELETE) the operator has made, from its own metrics. */
+async function writeCount(operator: OperatorProcess): Promise<number> {
+  const port = await operator.port("metrics");
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split("\n")) {
+    const m = /^rest_client_requests_total\{([^}]*)\} (\d+)/.exec(line);
+    if (m && /method="(POST|PUT|PATCH|DELETE)"/.test(m[1]!)) total += Number(m[2]);
+  }
+  return total;
+}
+
+Deno.test("The seed's sample applied verbatim is replicated to primary, secondary1 and secondary2 with mTLS", async () => {
+  const state = await sharedControlPlane();
+  const namespace = uniqueName("rep-sample");
+  await prepareOperatorNamespace(state, namespace);
+  const selector = "app.kubernetes.io/instance=replicator-sample";
+  let operator = await startOperator(state, { namespace, replicatorSelector: selector });
+  const c = clients(state);
+  const sample = parse(await Deno.readTextFile(SAMPLE));
+  try {
+    const started = performance.now();
+    await c.primary.create(sample);
+    const rep = await waitSynced(c.primary, "replicator-sample");
+    console.log(`sample: create -> synced on 3 clusters in ${Math.round(performance.now() - started)} ms`);
+    assert.equal(rep.status?.applied?.length, 18);
+    assert.ok(rep.status?.applied?.every((a) => a.applyStatus === "applied"));
+    assert.deepEqual(rep.status?.clusters?.map((x) => x.name), [
+      "kubernetes.kubernetes-admin",
+      ...SECONDARIES,
+    ]);
+    assert.equal(rep.status?.conditions?.find((x) => x.type === "Ready")?.status, "True");
+    assert.ok(rep.metadata.finalizers?.includes("plumber.jnytnai0613.github.io/finalizer"));
+
+    const certs: string[] = [];
+    for (const client of c.all) {
+      const cm = await client.get<Obj>(ref("ConfigMap", "test-ns", "nginx"));
+      assert.match(cm.data?.["default.conf"] ?? "", /listen 80 default_server/);
+      const deploy = await client.get<Obj>(ref("Deployment", "test-ns", "nginx"));
+      assert.equal(deploy.spec?.replicas, 3);
+      const selectorLabels = (deploy.spec?.selector as { matchLabels: Record<string, string> }).matchLabels;
+      assert.deepEqual(selectorLabels, {
+        "app.kubernetes.io/instance": "replicator-sample",
+        "app.kubernetes.io/name": "nginx",
+      });
+      const svc = await client.get<Obj>(ref("Service", "test-ns", "nginx"));
+      assert.deepEqual(svc.spec?.selector, selectorLabels);
+      const ing = await client.get<Obj>(ref("Ingress", "test-ns", "nginx"));
+      assert.equal(ing.metadata.annotations?.["nginx.ingress.kubernetes.io/auth-tls-verify-client"], "on");
+      assert.equal(
+        ing.metadata.annotations?.["nginx.ingress.kubernetes.io/auth-tls-secret"],
+        "test-ns/ca-secret",
+      );
+      assert.equal(ing.metadata.annotations?.["nginx.ingress.kubernetes.io/rewrite-target"], "/");
+      assert.deepEqual(ing.spec?.tls, [{ hosts: ["nginx.example.com"], secretName: "ca-secret" }]);
+      const ca = await client.get<Obj>(ref("Secret", "test-ns", "ca-secret"));
+      assert.deepEqual(Object.keys(ca.data ?? {}).sort(), ["ca.crt", "tls.crt", "tls.key"]);
+      const cli = await client.get<Obj>(ref("Secret", "test-ns", "cli-secret"));
+      assert.deepEqual(Object.keys(cli.data ?? {}).sort(), ["client.crt", "client.key"]);
+      const server = readCertificate(atob(ca.data!["tls.crt"]!));
+      assert.deepEqual(server.dnsNames, ["nginx.example.com"]);
+      certs.push(ca.data!["tls.crt"]! + cli.data!["client.crt"]!);
+      for (const o of [cm, deploy, svc, ing, ca, cli]) {
+        assert.equal(o.metadata.labels?.["app.kubernetes.io/managed-by"], "plumber");
+        assert.equal(o.metadata.labels?.["plumber.jnytnai0613.github.io/replicator"], "replicator-sample");
+      }
+    }
+    assert.equal(new Set(certs).size, 1, "one set of certificates for every cluster");
+    assert.ok(!JSON.stringify(rep.status).includes("BEGIN"), "no secret material in status");
+
+    // A restart changes no certificate and, all being in sync, writes nothing.
+    assert.equal((await operator.stop()).code, 0);
+    operator = await startOperator(state, { namespace, replicatorSelector: selector });
+    await operator.waitForLog("Controllers started");
+    await eventually("the restarted operator to have reconciled", async () => {
+      const text = await (await fetch(`http://127.0.0.1:${await operator.port("metrics")}/metrics`)).text();
+      return /controller_runtime_reconcile_total\{controller="replicator",result="(success|requeue_after)"\} [1-9]/
+        .test(
+          text,
+        );
+    });
+    const writes = operator.logs.filter((l) => l.msg === "Write request").map((l) => `${l.method} ${l.path}`);
+    assert.deepEqual(writes, [], "no write requests after a restart in sync");
+    assert.equal(await writeCount(operator), 0);
+    const ca = await c.secondary2.get<Obj>(ref("Secret", "test-ns", "ca-secret"));
+    const cli = await c.secondary2.get<Obj>(ref("Secret", "test-ns", "cli-secret"));
+    assert.equal(ca.data!["tls.crt"]! + cli.data!["client.crt"]!, certs[0]);
+  } finally {
+    await c.primary.delete({ ...REP, name: "replicator-sample" });
+    await eventually(
+      "the sample Replicator to be gone",
+      async () => !(await getRep(c.primary, "replicator-sample")),
+      {
+        timeoutMs: 60_000,
+      },
+    ).catch(() => {});
+    await operator.stop();
+    c.close();
+  }
+});
+
+Deno.test("Drift is reverted: a hand edit and a hand delete in a secondary are undone in about a second", async () => {
+  const state = await sharedControlPlane();
+  const namespace = uniqueName("rep-drift");
+  const test = uniqueName("t");
+  await prepareOperatorNamespace(state, namespace);
+  const operator = await startOperator(state, { namespace, replicatorSelector: `plumber-test=${test}` });
+  const c = clients(state);
+  const name = uniqueName("drift");
+  const ns = uniqueName("drift-ns");
+  try {
+    await c.primary.create(replicator(name, ns, { test }));
+    await waitSynced(c.primary, name);
+    const writesBefore = await writeCount(operator);
+
+    let started = performance.now();
+    await c.secondary1.mergePatch(ref("Deployment", ns, "web"), { spec: { replicas: 7 } }, {
+      fieldManager: "someone",
+    });
+    await eventually("the replicas edit to be reverted", async () => {
+      const d = await c.secondary1.get<Obj>(ref("Deployment", ns, "web"));
+      return d.spec?.replicas === 2;
+    });
+    const editMs = Math.round(performance.now() - started);
+
+    started = performance.now();
+    await c.secondary2.delete(ref("ConfigMap", ns, "web"));
+    await eventually("the deleted ConfigMap to come back", async () => {
+      const cm = await c.secondary2.find<Obj>(ref("ConfigMap", ns, "web"));
+      return cm?.data?.["index.html"] === "hello";
+    });
+    const deleteMs = Math.round(performance.now() - started);
+    console.log(`drift: edit reverted in ${editMs} ms, delete recreated in ${deleteMs} ms`);
+    assert.ok(editMs < 3000 && deleteMs < 3000, `drift took ${editMs} / ${deleteMs} ms`);
+    // The corrections (two applies and their Events) and then nothing more: no write loop.
+    const after = await writeCount(operator);
+    assert.ok(after - writesBefore >= 2 && after - writesBefore <= 4, `${after - writesBefore} writes`);
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // absence of writes over time is the subject
+    assert.equal(await writeCount(operator), after);
+  } finally {
+    await c.primary.delete({ ...REP, name });
+    await eventually("Replicator gone", async () => !(await getRep(c.primary, name)), { timeoutMs: 60_000 });
+    await operator.stop();
+    c.close();
+  }
+});
+
+Deno.test("Pruning and deletion: dropped resources and clusters are deleted, and deleting the Replicator cleans every cluster", async () => {
+  const state = await sharedControlPlane();
+  const namespace = uniqueName("rep-prune");
+  const test = uniqueName("t");
+  await prepareOperatorNamespace(state, namespace);
+  const operator = await startOperator(state, { namespace, replicatorSelector: `plumber-test=${test}` });
+  const c = clients(state);
+  const ns = uniqueName("prune-ns");
+  const a = uniqueName("a");
+  const b = uniqueName("b");
+  try {
+    // Two Replicators in one namespace with different Deployments: disjoint selectors.
+    const repA = replicator(a, ns, { test });
+    const repB = replicator(b, ns, { test, targets: [SECONDARIES[0]!] });
+    repB.spec.deploymentName = "api";
+    repB.spec.configMapName = "api";
+    repB.spec.serviceName = "api";
+    await c.primary.create(repA);
+    await c.primary.create(repB);
+    await waitSynced(c.primary, a);
+    await waitSynced(c.primary, b);
+    const web = await c.secondary1.get<Obj>(ref("Deployment", ns, "web"));
+    const api = await c.secondary1.get<Obj>(ref("Deployment", ns, "api"));
+    const sel = (d: Obj) => (d.spec?.selector as { matchLabels: Record<string, string> }).matchLabels;
+    assert.notDeepEqual(sel(web), sel(api));
+    assert.notEqual(sel(web)["app.kubernetes.io/instance"], sel(api)["app.kubernetes.io/instance"]);
+
+    // Drop the Service from A and secondary2 from its targets.
+    const current = (await getRep(c.primary, a))!;
+    const spec = { ...current.spec, targetCluster: [SECONDARIES[0]!] } as Record<string, unknown>;
+    delete spec.serviceName;
+    delete spec.serviceSpec;
+    await c.primary.update({ ...current, spec });
+    await waitSynced(c.primary, a);
+    for (const client of [c.primary, c.secondary1]) {
+      await eventually("A's Service pruned", async () => !(await client.find(ref("Service", ns, "web"))));
+      assert.ok(await client.find(ref("Service", ns, "api")) || client === c.primary, "B's Service stays");
+    }
+    await eventually("everything of A gone from secondary2", async () => {
+      const left = await c.secondary2.list("v1", "ConfigMap", {
+        namespace: ns,
+        labelSelector: `plumber.jnytnai0613.github.io/replicator=${a}`,
+      });
+      return left.items.length === 0;
+    });
+    // A created the namespace in secondary2 and nothing else is there: it is deleted too.
+    await eventually("namespace deleted in secondary2", async () => {
+      const found = await c.secondary2.find<{ status?: { phase?: string } }>({
+        apiVersion: "v1",
+        kind: "Namespace",
+        name: ns,
+      });
+      return !found || found.status?.phase === "Terminating";
+    }, { timeoutMs: 30_000 });
+
+    // Deleting A: its objects go everywhere; the namespace stays where B still has objects.
+    await c.primary.delete({ ...REP, name: a });
+    await eventually("A released", async () => !(await getRep(c.primary, a)), { timeoutMs: 60_000 });
+    for (const client of [c.primary, c.secondary1]) {
+      assert.equal(await client.find(ref("Deployment", ns, "web")), undefined);
+    }
+    assert.ok(await c.secondary1.find(ref("Deployment", ns, "api")), "B's objects stay");
+    const nsS1 = await c.secondary1.find<{ status?: { phase?: string } }>({
+      apiVersion: "v1",
+      kind: "Namespace",
+      name: ns,
+    });
+    assert.equal(nsS1?.status?.phase, "Active", "namespace kept while B uses it");
+
+    await c.primary.delete({ ...REP, name: b });
+    await eventually("B released", async () => !(await getRep(c.primary, b)), { timeoutMs: 60_000 });
+    for (const client of c.all) {
+      await eventually("namespace gone or going", async () => {
+        const found = await client.find<{ status?: { phase?: string } }>({
+          apiVersion: "v1",
+          kind: "Namespace",
+          name: ns,
+        });
+        return !found || found.status?.phase === "Terminating";
+      }, { timeoutMs: 30_000 });
+    }
+  } finally {
+    for (const n of [a, b]) await c.primary.delete({ ...REP, name: n }).catch(() => false);
+    await operator.stop();
+    c.close();
+  }
+});
+
+Deno.test("An object plumber does not own is reported as a conflict and left unchanged", async () => {
+  const state = await sharedControlPlane();
+  const namespace = uniqueName("rep-conflict");
+  const test = uniqueName("t");
+  await prepareOperatorNamespace(state, namespace);
+  const operator = await startOperator(state, { namespace, replicatorSelector: `plumber-test=${test}` });
+  const c = clients(state);
+  const ns = uniqueName("conflict-ns");
+  const name = uniqueName("conflict");
+  try {
+    await c.secondary1.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await c.secondary1.create({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "web", namespace: ns },
+      data: { mine: "yes" },
+    });
+    await c.primary.create(replicator(name, ns, { test }));
+    const rep = await eventually("a conflict in status", async () => {
+      const r = await getRep(c.primary, name);
+      return r?.status?.applied?.some((x) => x.applyStatus.startsWith("conflict")) && r;
+    });
+    assert.equal(rep.status?.synced, "not synced");
+    const conflict = rep.status!.applied!.find((x) => x.applyStatus.startsWith("conflict"))!;
+    assert.deepEqual([conflict.cluster, conflict.kind, conflict.name], [SECONDARIES[0], "ConfigMap", "web"]);
+    assert.equal(
+      rep.status?.clusters?.find((x) => x.name === SECONDARIES[1])?.ready,
+      true,
+      "the other secondary is synced",
+    );
+    const cm = await c.secondary1.get<Obj>(ref("ConfigMap", ns, "web"));
+    assert.deepEqual(cm.data, { mine: "yes" });
+    assert.equal(cm.metadata.labels?.["app.kubernetes.io/managed-by"], undefined);
+    await c.primary.delete({ ...REP, name });
+    await eventually("Replicator released", async () => !(await getRep(c.primary, name)), {
+      timeoutMs: 60_000,
+    });
+    assert.deepEqual(
+      (await c.secondary1.get<Obj>(ref("ConfigMap", ns, "web"))).data,
+      { mine: "yes" },
+      "not deleted",
+    );
+    assert.ok(
+      await c.secondary1.find({ apiVersion: "v1", kind: "Namespace", name: ns }),
+      "the user's namespace stays",
+    );
+  } finally {
+    await c.primary.delete({ ...REP, name }).catch(() => false);
+    await c.secondary1.delete({ apiVersion: "v1", kind: "Namespace", name: ns }).catch(() => false);
+    await operator.stop();
+    c.close();
+  }
+});
+
+Deno.test("A stopped secondary is reported while the other converges, and everything converges after it returns", async () => {
+  const cp = await privateControlPlane([
+    { context: "primary", cluster: "kubernetes", user: "kubernetes-admin" },
+    { context: "secondary1", cluster: "v1262-cluster", user: "kubernetes-admin2" },
+    { context: "secondary2", cluster: "v1252-cluster", user: "kubernetes-admin3" },
+  ], { controllerManager: false });
+  const state: ControlPlaneState = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+  await prepareOperatorNamespace(state, "plumber-system");
+  const operator = await startOperator(state, { namespace: "plumber-system" });
+  const c = clients(state);
+  try {
+    await eventually("both secondaries Running", async () => {
+      const list = await c.primary.list<{ status?: { clusterstatus?: string } }>(
+        "plumber.jnytnai0613.github.io/v1",
+        "ClusterDetector",
+        { namespace: "plumber-system" },
+      );
+      return list.items.filter((i) => i.status?.clusterstatus === "Running").length === 3;
+    });
+    await cp.stopApiServer("secondary2");
+    await c.primary.create(replicator("outage", "outage-ns", { test: "outage" }));
+    const rep = await eventually("secondary1 synced and secondary2 reported", async () => {
+      const r = await getRep(c.primary, "outage");
+      const s1 = r?.status?.clusters?.find((x) => x.name === SECONDARIES[0]);
+      const s2 = r?.status?.clusters?.find((x) => x.name === SECONDARIES[1]);
+      return s1?.ready && s2 && !s2.ready && r;
+    }, { timeoutMs: 30_000 });
+    assert.equal(rep.status?.synced, "not synced");
+    const degraded = rep.status?.conditions?.find((x) => x.type === "Degraded");
+    assert.equal(degraded?.status, "True");
+    assert.match(degraded?.message ?? "", /v1252-cluster\.kubernetes-admin3/);
+    assert.ok(await c.secondary1.find(ref("Deployment", "outage-ns", "web")));
+    await cp.startApiServer("secondary2");
+    await waitSynced(c.primary, "outage", 60_000);
+    assert.ok(await c.secondary2.find(ref("Deployment", "outage-ns", "web")));
+  } finally {
+    await operator.stop();
+    c.close();
+    await cp.stop();
+  }
+});
