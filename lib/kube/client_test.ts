@@ -1,0 +1,313 @@
+/**
+ * Unit tests of the client's own policies: when it retries, how long it waits,
+ * when it gives up, and how it words a failed TLS handshake.
+ *
+ * The small `Deno.serve` servers here do not pretend to be Kubernetes. They
+ * answer 429, 503 or nothing on cue, which no real kube-apiserver can be made
+ * to do on demand, so that the client's retry policy (its own behaviour, not
+ * the API server's) can be tested exactly; and they serve certificates from
+ * `lib/pki.ts` so the TLS errors below are Deno's real ones. Everything the
+ * client does with a real API server (error bodies, paging, dry run, auth) is
+ * tested in `tests/client_test.ts`.
+ */
+
+import assert from "node:assert/strict";
+import {
+  connectionMessage,
+  describeConnectionError,
+  KubeApiError,
+  KubeClient,
+  type KubeClientOptions,
+  retryAfterMs,
+} from "./client.ts";
+import { type CertificateAndKey, createCertificateAuthority, issueServerCertificate } from "../pki.ts";
+
+const CONFIG_MAP_REF = { apiVersion: "v1", kind: "ConfigMap", namespace: "ns", name: "cm" };
+const CONFIG_MAP = { ...CONFIG_MAP_REF, metadata: { name: "cm", namespace: "ns" } };
+
+/** What the server saw of one request. */
+interface Seen {
+  method: string;
+  path: string;
+}
+
+/** A plain-http server answering with `respond(n)` to its n-th request (from 0); records requests. */
+async function withServer(
+  respond: (n: number, request: Request) => Response | Promise<Response>,
+  body: (client: (options?: KubeClientOptions) => KubeClient, seen: Seen[]) => Promise<void>,
+): Promise<void> {
+  const seen: Seen[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) =>
+      respond(seen.push({ method: request.method, path: new URL(request.url).pathname }) - 1, request),
+  );
+  const clients: KubeClient[] = [];
+  const connection = {
+    contextName: "local",
+    cluster: "local",
+    user: "local",
+    server: `http://127.0.0.1:${server.addr.port}`,
+  };
+  try {
+    await body((options) => {
+      const client = new KubeClient(connection, options);
+      clients.push(client);
+      return client;
+    }, seen);
+  } finally {
+    for (const client of clients) client.close();
+    await server.shutdown();
+  }
+}
+
+function json(status: number, value: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(value), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+}
+
+function status(code: number, reason: string): Response {
+  return json(code, { kind: "Status", apiVersion: "v1", status: "Failure", reason, code, message: reason });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<KubeApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof KubeApiError, `expected a KubeApiError, got ${error}`);
+    return error;
+  }
+  throw new assert.AssertionError({ message: "expected the request to fail" });
+}
+
+function tooManyRequests(headers: Record<string, string> = {}): Response {
+  const body = {
+    kind: "Status",
+    status: "Failure",
+    reason: "TooManyRequests",
+    code: 429,
+    message: "slow down",
+  };
+  return json(429, body, headers);
+}
+
+Deno.test("KubeClient waits for Retry-After on 429 and then succeeds", async () => {
+  await withServer(
+    (n) => n === 0 ? tooManyRequests({ "Retry-After": "1" }) : json(200, CONFIG_MAP),
+    async (client, seen) => {
+      const started = performance.now();
+      const got = await client().get(CONFIG_MAP_REF);
+      const elapsed = performance.now() - started;
+      assert.equal(got.metadata?.name, "cm");
+      assert.equal(seen.length, 2);
+      assert.ok(elapsed >= 900, `waited only ${Math.round(elapsed)} ms`);
+      assert.ok(elapsed < 3000, `waited ${Math.round(elapsed)} ms`);
+    },
+  );
+});
+
+Deno.test("KubeClient repeats even a create answered 429 (not processed), backing off without Retry-After", async () => {
+  await withServer(
+    (n) => n === 0 ? tooManyRequests() : json(201, CONFIG_MAP),
+    async (client, seen) => {
+      const started = performance.now();
+      await client().create(CONFIG_MAP);
+      const elapsed = performance.now() - started;
+      assert.deepEqual(seen.map((r) => r.method), ["POST", "POST"]);
+      assert.ok(elapsed < 900, `waited ${Math.round(elapsed)} ms, not the first backoff step`);
+    },
+  );
+});
+
+Deno.test("KubeClient retries a GET after 503 and succeeds", async () => {
+  await withServer(
+    (n) => n < 2 ? status(503, "ServiceUnavailable") : json(200, CONFIG_MAP),
+    async (client, seen) => {
+      const got = await client().get(CONFIG_MAP_REF);
+      assert.equal(got.metadata?.name, "cm");
+      assert.equal(seen.length, 3);
+    },
+  );
+});
+
+Deno.test("KubeClient gives up on a GET after maxRetries and reports the last status", async () => {
+  await withServer(() => status(503, "ServiceUnavailable"), async (client, seen) => {
+    const error = await rejection(client({ maxRetries: 2 }).get(CONFIG_MAP_REF));
+    assert.equal(seen.length, 3);
+    assert.equal(error.status, 503);
+    assert.equal(error.reason, "ServiceUnavailable");
+    assert.deepEqual(error.ref, CONFIG_MAP_REF);
+  });
+});
+
+Deno.test("KubeClient does not repeat a create answered with 503 (it may have been applied)", async () => {
+  await withServer(() => status(503, "ServiceUnavailable"), async (client, seen) => {
+    const error = await rejection(client().create(CONFIG_MAP));
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.method, "POST");
+    assert.equal(error.status, 503);
+  });
+});
+
+Deno.test("KubeClient reports a request that outlives its timeout as Timeout, retrying it only when safe", async () => {
+  // The server answers only once the test is over; the client has long given up by then.
+  const over = Promise.withResolvers<void>();
+  const hang = () => over.promise.then(() => new Response(null, { status: 204 }));
+  await withServer(hang, async (client, seen) => {
+    try {
+      const post = await rejection(client({ timeoutMs: 200 }).create(CONFIG_MAP));
+      assert.equal(post.status, 0);
+      assert.equal(post.reason, "Timeout");
+      assert.match(post.message, /Cannot create ConfigMap ns\/cm on local: request timed out/);
+      assert.equal(seen.length, 1);
+
+      const get = await rejection(client({ timeoutMs: 200, maxRetries: 1 }).get(CONFIG_MAP_REF));
+      assert.equal(get.reason, "Timeout");
+      assert.equal(seen.length, 3, "the GET was tried twice");
+    } finally {
+      over.resolve();
+    }
+  });
+});
+
+Deno.test("KubeClient reports a refused connection as ConnectionError with status 0", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const codes: string[] = [];
+  const client = new KubeClient(
+    { contextName: "gone", cluster: "gone", user: "u", server: `http://127.0.0.1:${port}` },
+    { maxRetries: 1, observer: (r) => codes.push(r.code) },
+  );
+  try {
+    const error = await rejection(client.get(CONFIG_MAP_REF));
+    assert.equal(error.status, 0);
+    assert.equal(error.reason, "ConnectionError");
+    assert.match(error.message, /Cannot get ConfigMap ns\/cm on gone: .*Connection refused/);
+    assert.deepEqual(codes, ["<error>", "<error>"]);
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("retryAfterMs() reads delay-seconds and HTTP dates, and falls back on anything else", () => {
+  assert.equal(retryAfterMs("1", 50), 1000);
+  assert.equal(retryAfterMs("0", 50), 0);
+  assert.equal(retryAfterMs(" 2 ", 50), 2000);
+  assert.equal(retryAfterMs("120", 50), 30_000, "capped");
+  assert.equal(retryAfterMs("120", 50, 5000), 5000);
+  const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
+  const wait = retryAfterMs(inTenSeconds, 50);
+  assert.ok(wait > 8000 && wait <= 10_000, `${inTenSeconds} gave ${wait} ms`);
+  assert.equal(retryAfterMs("Wed, 21 Oct 2015 07:28:00 GMT", 50), 0, "a date in the past: no wait");
+  assert.equal(retryAfterMs("Sunday, 06-Nov-94 08:49:37 GMT", 50), 0, "RFC 850 date");
+  assert.equal(retryAfterMs("Sun Nov  6 08:49:37 1994", 50), 0, "asctime date");
+  for (const garbage of ["", "soon", "garbage 1", "-1", "0x10", "1.5", "1e3", "12abc"]) {
+    assert.equal(retryAfterMs(garbage, 50), 50, `"${garbage}"`);
+  }
+  assert.equal(retryAfterMs(null, 50), 50);
+});
+
+/** Fetches over TLS from a server with `cert`, trusting `caPem`, and returns the KubeApiError. */
+async function tlsFailure(cert: CertificateAndKey, caPem: string): Promise<KubeApiError> {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, cert: cert.certPem, key: cert.keyPem, onListen() {} },
+    () => json(200, {}),
+  );
+  const client = new KubeClient(
+    { contextName: "tls", cluster: "tls", user: "u", server: `https://127.0.0.1:${server.addr.port}`, caPem },
+    { maxRetries: 0 },
+  );
+  try {
+    const error = await rejection(client.getText("/version"));
+    assert.equal(error.status, 0);
+    assert.equal(error.reason, "ConnectionError");
+    return error;
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+}
+
+Deno.test("KubeClient names TLS certificate failures as kubectl does, keeping Deno's words", async () => {
+  const day = 86_400_000;
+  const ca = await createCertificateAuthority({ commonName: "tls-test-ca" });
+  const serving = await issueServerCertificate(ca, { commonName: "s", ipAddresses: ["127.0.0.1"] });
+
+  const foreign = await createCertificateAuthority({ commonName: "someone-else" });
+  assert.match(
+    (await tlsFailure(serving, foreign.certPem)).message,
+    /: x509: certificate signed by unknown authority \(invalid peer certificate: UnknownIssuer\)$/,
+  );
+
+  // A CA with the same name but another key, as after `kubeadm reset` (every kubeadm CA is "kubernetes").
+  const sameName = await createCertificateAuthority({ commonName: "tls-test-ca" });
+  assert.match(
+    (await tlsFailure(serving, sameName.certPem)).message,
+    /x509: certificate signed by unknown authority \(the signature does not verify\) \(invalid peer certificate: BadSignature\)$/,
+  );
+
+  const otherName = await issueServerCertificate(ca, { commonName: "s", dnsNames: ["api.example.com"] });
+  assert.match(
+    (await tlsFailure(otherName, ca.certPem)).message,
+    /x509: certificate is not valid for the server's name \(invalid peer certificate: certificate not valid for name "127\.0\.0\.1".*api\.example\.com/,
+  );
+
+  const oldCa = await createCertificateAuthority({
+    commonName: "old-ca",
+    now: new Date(Date.now() - 30 * day),
+  });
+  const expired = await issueServerCertificate(oldCa, {
+    commonName: "s",
+    ipAddresses: ["127.0.0.1"],
+    validityDays: 1,
+    now: new Date(Date.now() - 30 * day),
+  });
+  assert.match(
+    (await tlsFailure(expired, oldCa.certPem)).message,
+    /x509: certificate has expired or is not yet valid \(invalid peer certificate: certificate expired: /,
+  );
+
+  const early = await issueServerCertificate(ca, {
+    commonName: "s",
+    ipAddresses: ["127.0.0.1"],
+    now: new Date(Date.now() + day),
+  });
+  assert.match(
+    (await tlsFailure(early, ca.certPem)).message,
+    /x509: certificate has expired or is not yet valid \(not yet valid\) \(invalid peer certificate: certificate not valid yet/,
+  );
+});
+
+Deno.test("describeConnectionError() maps rustls' names for certificate errors and leaves other errors alone", () => {
+  const fetchError = (detail: string) =>
+    new TypeError("fetch failed", {
+      cause: new Error(
+        `error sending request for url (https://10.0.0.1:6443/version): client error (Connect): ${detail}`,
+      ),
+    });
+  const cases: Array<[string, string]> = [
+    ["invalid peer certificate: UnknownIssuer", "x509: certificate signed by unknown authority"],
+    [
+      "invalid peer certificate: BadSignature",
+      "x509: certificate signed by unknown authority (the signature does not verify)",
+    ],
+    ["invalid peer certificate: Expired", "x509: certificate has expired or is not yet valid"],
+    [
+      "invalid peer certificate: NotValidYet",
+      "x509: certificate has expired or is not yet valid (not yet valid)",
+    ],
+    ["invalid peer certificate: NotValidForName", "x509: certificate is not valid for the server's name"],
+    ["invalid peer certificate: Revoked", "x509: certificate has been revoked"],
+    ["received fatal alert: BadCertificate", "remote error: tls: bad certificate"],
+    ["received fatal alert: UnknownCA", "remote error: tls: bad certificate"],
+  ];
+  for (const [detail, reason] of cases) {
+    assert.equal(describeConnectionError(fetchError(detail)), `${reason} (${detail})`);
+  }
+  const refused = fetchError("tcp connect error: Connection refused (os error 111)");
+  assert.equal(describeConnectionError(refused), connectionMessage(refused));
+  assert.equal(describeConnectionError("plain string"), "plain string");
+});

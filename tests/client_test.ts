@@ -1,0 +1,311 @@
+/**
+ * The REST client against a real kube-apiserver: what its errors carry, dry
+ * run, paging, the request observer, and bearer tokens (inline and from a
+ * file). Its retry policy is unit-tested in `lib/kube/client_test.ts`.
+ */
+
+import assert from "node:assert/strict";
+import { KubeApiError, KubeClient, type RequestRecord } from "../lib/kube/client.ts";
+import { createCertificateAuthority, issueClientCertificate } from "../lib/pki.ts";
+import type { ClusterInfo } from "./control_plane.ts";
+import { adminClient, adminConnection, sharedControlPlane, uniqueName } from "./harness.ts";
+import type { ClusterConnection } from "../lib/kubeconfig.ts";
+
+async function rejection(promise: Promise<unknown>): Promise<KubeApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof KubeApiError, `expected a KubeApiError, got ${error}`);
+    return error;
+  }
+  throw new assert.AssertionError({ message: "expected the request to fail" });
+}
+
+async function primary(): Promise<ClusterInfo> {
+  const state = await sharedControlPlane();
+  return state.clusters.find((c) => c.context === "primary")!;
+}
+
+/** The connection of `primary` with no client certificate: only what `extra` adds authenticates. */
+function anonymousConnection(cluster: ClusterInfo, extra: Partial<ClusterConnection>): ClusterConnection {
+  const { certPem: _cert, keyPem: _key, ...rest } = adminConnection(cluster);
+  return { ...rest, ...extra };
+}
+
+async function withNamespace(client: KubeClient, body: (namespace: string) => Promise<void>): Promise<void> {
+  const namespace = uniqueName("client");
+  await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+  try {
+    await body(namespace);
+  } finally {
+    await client.delete({ apiVersion: "v1", kind: "Namespace", name: namespace });
+  }
+}
+
+function configMap(namespace: string, name: string, data: Record<string, string> = { v: "1" }) {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace, labels: { test: "client" } },
+    data,
+  };
+}
+
+interface SelfSubjectReview {
+  status: { userInfo: { username: string; groups?: string[] } };
+}
+
+/** Who the API server takes the client for. */
+async function whoAmI(client: KubeClient): Promise<string> {
+  const review = await client.raw<SelfSubjectReview>(
+    "POST",
+    "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+    {
+      body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+    },
+  );
+  return review.status.userInfo.username;
+}
+
+/** A ServiceAccount and a one-hour token for it. */
+async function serviceAccountToken(client: KubeClient, namespace: string, name: string): Promise<string> {
+  await client.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace } });
+  const request = await client.raw<{ status: { token: string } }>(
+    "POST",
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {
+      body: {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: { expirationSeconds: 3600 },
+      },
+    },
+  );
+  return request.status.token;
+}
+
+Deno.test("KubeClient errors carry the status, the Kubernetes reason and the object", async () => {
+  const cluster = await primary();
+  const client = adminClient(await sharedControlPlane(), "primary");
+  const nobody = new KubeClient(
+    { ...adminConnection(cluster), ...await issueClientCertificate(cluster.ca, { commonName: "nobody" }) },
+    { name: "primary-as-nobody" },
+  );
+  try {
+    await withNamespace(client, async (namespace) => {
+      const missing = { apiVersion: "v1", kind: "ConfigMap", namespace, name: "missing" };
+      const notFound = await rejection(client.get(missing));
+      assert.equal(notFound.status, 404);
+      assert.equal(notFound.reason, "NotFound");
+      assert.deepEqual(notFound.ref, missing);
+      assert.match(
+        notFound.message,
+        new RegExp(`^Cannot get ConfigMap ${namespace}/missing on primary: 404 NotFound`),
+      );
+      assert.equal(await client.find(missing), undefined);
+
+      const invalid = configMap(namespace, "invalid", { "not a valid key!": "x" });
+      const unprocessable = await rejection(client.apply(invalid, { fieldManager: "test" }));
+      assert.equal(unprocessable.status, 422);
+      assert.equal(unprocessable.reason, "Invalid");
+      assert.equal(unprocessable.ref?.name, "invalid");
+      assert.match(
+        unprocessable.message,
+        /^Cannot apply ConfigMap .*\/invalid on primary: 422 Invalid: .*not a valid key!/,
+      );
+      assert.equal((unprocessable.details as { kind?: string }).kind, "Status");
+
+      await client.create(configMap(namespace, "taken"));
+      const exists = await rejection(client.create(configMap(namespace, "taken")));
+      assert.equal(exists.status, 409);
+      assert.equal(exists.reason, "AlreadyExists");
+
+      const forbidden = await rejection(nobody.get({ ...missing, name: "taken" }));
+      assert.equal(forbidden.status, 403);
+      assert.equal(forbidden.reason, "Forbidden");
+      assert.match(
+        forbidden.message,
+        /on primary-as-nobody: 403 Forbidden: .*User "nobody" cannot get resource "configmaps"/,
+      );
+    });
+  } finally {
+    nobody.close();
+    client.close();
+  }
+});
+
+Deno.test("KubeClient reports an unreachable server as ConnectionError (status 0), after retrying a GET", async () => {
+  const cluster = await primary();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const records: RequestRecord[] = [];
+  const client = new KubeClient(
+    { ...adminConnection(cluster), server: `https://127.0.0.1:${port}` },
+    { observer: (r) => records.push(r) },
+  );
+  try {
+    const ref = { apiVersion: "v1", kind: "ConfigMap", namespace: "default", name: "x" };
+    const get = await rejection(client.get(ref));
+    assert.equal(get.status, 0);
+    assert.equal(get.reason, "ConnectionError");
+    assert.match(get.message, /^Cannot get ConfigMap default\/x on primary: .*Connection refused/);
+    assert.equal(records.length, 4, "tried once and retried three times");
+    assert.ok(records.every((r) => r.code === "<error>" && r.host === `127.0.0.1:${port}`));
+
+    records.length = 0;
+    const create = await rejection(client.create(configMap("default", "x")));
+    assert.equal(create.reason, "ConnectionError");
+    assert.equal(records.length, 1, "a create is not repeated");
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("KubeClient refuses a server whose CA it does not trust, saying why as kubectl would", async () => {
+  const cluster = await primary();
+  const otherCa = await createCertificateAuthority({ commonName: "not-this-cluster" });
+  const sameNameCa = await createCertificateAuthority({ commonName: `${cluster.cluster}-ca` });
+  for (const [ca, rustls] of [[otherCa, "UnknownIssuer"], [sameNameCa, "BadSignature"]] as const) {
+    const client = new KubeClient({ ...adminConnection(cluster), caPem: ca.certPem }, { maxRetries: 0 });
+    try {
+      const error = await rejection(client.getText("/version"));
+      assert.equal(error.status, 0);
+      assert.equal(error.reason, "ConnectionError");
+      assert.match(error.message, /certificate/);
+      assert.match(
+        error.message,
+        new RegExp(
+          `^Cannot get /version on primary: x509: certificate signed by unknown authority.*${rustls}`,
+        ),
+      );
+    } finally {
+      client.close();
+    }
+  }
+});
+
+Deno.test("KubeClient.apply() with dryRun validates and answers, but does not persist", async () => {
+  const client = adminClient(await sharedControlPlane(), "primary");
+  try {
+    await withNamespace(client, async (namespace) => {
+      const answer = await client.apply<{ metadata: { name: string; uid?: string }; data: { v: string } }>(
+        configMap(namespace, "dry", { v: "1" }),
+        { fieldManager: "test", dryRun: true },
+      );
+      assert.equal(answer.metadata.name, "dry");
+      assert.equal(answer.data.v, "1");
+      const ref = { apiVersion: "v1", kind: "ConfigMap", namespace, name: "dry" };
+      assert.equal(await client.find(ref), undefined);
+      // An invalid object is refused by a dry run just as by a real apply.
+      const error = await rejection(
+        client.apply(configMap(namespace, "dry", { "bad key": "x" }), { fieldManager: "test", dryRun: true }),
+      );
+      assert.equal(error.status, 422);
+      assert.match(error.message, /apply \(dry run\)/);
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("KubeClient.listAll() follows continue tokens across pages; the observer sees every request", async () => {
+  const records: RequestRecord[] = [];
+  const state = await sharedControlPlane();
+  const client = adminClient(state, "primary", (r) => records.push(r));
+  try {
+    await withNamespace(client, async (namespace) => {
+      const names = Array.from({ length: 7 }, (_, i) => `cm-${i}`);
+      await Promise.all(names.map((name) => client.create(configMap(namespace, name))));
+      records.length = 0;
+      const list = await client.listAll<{ metadata: { name: string } }>("v1", "ConfigMap", {
+        namespace,
+        labelSelector: "test=client",
+        limit: 3,
+      });
+      assert.deepEqual(list.items.map((i) => i.metadata.name).sort(), names);
+      assert.equal(list.metadata.continue, undefined);
+      assert.ok(list.metadata.resourceVersion);
+      const path = `/api/v1/namespaces/${namespace}/configmaps`;
+      assert.deepEqual(records.map((r) => [r.method, r.path, r.code]), [
+        ["GET", path, "200"],
+        ["GET", path, "200"],
+        ["GET", path, "200"],
+      ]);
+
+      records.length = 0;
+      const ref = { apiVersion: "v1", kind: "ConfigMap", namespace, name: "observed" };
+      await client.find(ref);
+      await client.create(configMap(namespace, "observed"));
+      // The create made "plumber" (the user agent) the owner of data.v: a plain apply conflicts.
+      const conflict = await rejection(
+        client.apply(configMap(namespace, "observed", { v: "2" }), { fieldManager: "test" }),
+      );
+      assert.equal(conflict.reason, "Conflict");
+      await client.apply(configMap(namespace, "observed", { v: "2" }), { fieldManager: "test", force: true });
+      await client.mergePatch(ref, { data: { v: "3" } });
+      await client.delete(ref);
+      await client.delete(ref);
+      const object = `${path}/observed`;
+      assert.deepEqual(records.map((r) => [r.method, r.path, r.code]), [
+        ["GET", object, "404"],
+        ["POST", path, "201"],
+        ["PATCH", object, "409"],
+        ["PATCH", object, "200"],
+        ["PATCH", object, "200"],
+        ["DELETE", object, "200"],
+        ["DELETE", object, "404"],
+      ]);
+      const host = new URL(state.clusters.find((c) => c.context === "primary")!.server).host;
+      assert.ok(records.every((r) => r.host === host && r.durationMs >= 0));
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("KubeClient authenticates with a ServiceAccount token, inline or from a file it reads again", async () => {
+  const cluster = await primary();
+  const admin = adminClient(await sharedControlPlane(), "primary");
+  const dir = await Deno.makeTempDir({ prefix: "plumber-token-" });
+  const clients: KubeClient[] = [];
+  try {
+    await withNamespace(admin, async (namespace) => {
+      const first = await serviceAccountToken(admin, namespace, "first");
+      const second = await serviceAccountToken(admin, namespace, "second");
+      const user = (name: string) => `system:serviceaccount:${namespace}:${name}`;
+
+      const inline = new KubeClient(anonymousConnection(cluster, { token: first }));
+      clients.push(inline);
+      assert.equal(await whoAmI(inline), user("first"));
+
+      const wrong = new KubeClient(anonymousConnection(cluster, { token: "not-a-token" }));
+      clients.push(wrong);
+      const unauthorized = await rejection(whoAmI(wrong));
+      assert.equal(unauthorized.status, 401);
+      assert.equal(unauthorized.reason, "Unauthorized");
+
+      // The file is read again after a minute (bound tokens rotate); the clock is injected.
+      const tokenFile = `${dir}/token`;
+      await Deno.writeTextFile(tokenFile, `${first}\n`);
+      let now = Date.now();
+      // `token` is set too: as in client-go, the file wins.
+      const fromFile = new KubeClient(anonymousConnection(cluster, { tokenFile, token: second }), {
+        now: () => now,
+      });
+      clients.push(fromFile);
+      assert.equal(await whoAmI(fromFile), user("first"));
+      await Deno.writeTextFile(tokenFile, second);
+      assert.equal(await whoAmI(fromFile), user("first"), "not read again within the minute");
+      now += 60_000;
+      assert.equal(await whoAmI(fromFile), user("second"), "read again after a minute");
+      await Deno.remove(tokenFile);
+      now += 60_000;
+      assert.equal(await whoAmI(fromFile), user("second"), "an unreadable file leaves the last token in use");
+    });
+  } finally {
+    for (const client of clients) client.close();
+    admin.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
