@@ -161,7 +161,9 @@ try {
   }).spawn();
   void operator.stderr.pipeTo(log.writable).catch(() => {});
 
-  const env = { HOME: home };
+  // A temporary HOME keeps the user's ~/.plumber untouched; DENO_DIR keeps Deno's cache where it is.
+  const cacheHome = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`;
+  const env = { HOME: home, DENO_DIR: Deno.env.get("DENO_DIR") ?? `${cacheHome}/deno` };
   const ctl = ["run", "-A", `${ROOT}cli/plumberctl.ts`];
   say("plumberctl activate --path <kubeconfig> --activate-context primary");
   await run([...ctl, "activate", "--path", cp.kubeconfigPath, "--activate-context", "primary"], env);

@@ -1,0 +1,163 @@
+/**
+ * `plumberctl view`: the registered clusters, primary included, from the
+ * ClusterDetectors in the primary, as a table or as JSON / YAML for scripts.
+ *
+ * @module
+ */
+
+import { stringify } from "yaml";
+import {
+  API_VERSION,
+  CLUSTER_DETECTOR_KIND,
+  type ClusterDetector,
+  DEFAULT_NAMESPACE,
+  LABEL_ROLE,
+} from "../../lib/api.ts";
+import { isNotFound } from "../../lib/kube/client.ts";
+import {
+  type CliContext,
+  CliError,
+  type Command,
+  connectPrimary,
+  formatAge,
+  onCluster,
+  type OutputFormat,
+  parseOutputFormat,
+  renderTable,
+} from "../common.ts";
+
+/** One registered cluster, as `-o json` / `-o yaml` print it. */
+export interface ClusterRow {
+  /** ClusterDetector name, `<cluster>.<user>`. */
+  name: string;
+  context: string;
+  cluster: string;
+  user: string;
+  /** `primary` or `secondary`. */
+  role: string;
+  /** `Running`, `Unknown`, or "" before the first probe. */
+  status: string;
+  reason: string;
+  kubernetesVersion: string;
+  lastProbeTime: string;
+  creationTimestamp: string;
+}
+
+/** Rows of the ClusterDetectors: primary first, then by context. */
+export function clusterRows(detectors: readonly ClusterDetector[]): ClusterRow[] {
+  const rows = detectors.map((d): ClusterRow => ({
+    name: d.metadata.name,
+    context: d.spec?.context ?? "",
+    cluster: d.spec?.cluster ?? "",
+    user: d.spec?.user ?? "",
+    role: d.metadata.labels?.[LABEL_ROLE] ?? "",
+    status: d.status?.clusterstatus ?? "",
+    reason: d.status?.reason ?? "",
+    kubernetesVersion: d.status?.kubernetesVersion ?? "",
+    lastProbeTime: d.status?.lastProbeTime ?? "",
+    creationTimestamp: d.metadata.creationTimestamp ?? "",
+  }));
+  const rank = (row: ClusterRow) => (row.role === "primary" ? 0 : 1);
+  return rows.sort((a, b) =>
+    rank(a) - rank(b) || a.context.localeCompare(b.context) || a.name.localeCompare(b.name)
+  );
+}
+
+function since(timestamp: string, now: Date): string {
+  const time = Date.parse(timestamp);
+  return Number.isNaN(time) ? "<unknown>" : formatAge(now.getTime() - time);
+}
+
+/** The rows in a format: a kubectl-style table, or a JSON / YAML list. */
+export function formatRows(rows: readonly ClusterRow[], format: OutputFormat, now: Date): string {
+  if (format === "json") return JSON.stringify(rows, null, 2) + "\n";
+  if (format === "yaml") return rows.length === 0 ? "[]\n" : stringify(rows);
+  const none = (value: string) => value || "<none>";
+  const headers = ["CONTEXT", "CLUSTER", "USER", "ROLE", "STATUS", "VERSION", "AGE"];
+  if (format === "wide") headers.push("REASON", "LAST PROBE");
+  return renderTable(
+    headers,
+    rows.map((row) => {
+      const cells = [
+        none(row.context),
+        none(row.cluster),
+        none(row.user),
+        none(row.role),
+        row.status || "<pending>",
+        none(row.kubernetesVersion),
+        since(row.creationTimestamp, now),
+      ];
+      if (format === "wide") {
+        cells.push(none(row.reason), row.lastProbeTime ? `${since(row.lastProbeTime, now)} ago` : "<none>");
+      }
+      return cells;
+    }),
+  );
+}
+
+/** Options of {@linkcode view}. */
+export interface ViewOptions {
+  output: OutputFormat;
+  namespace: string;
+}
+
+/** Prints the registered clusters; returns their rows. */
+export async function view(options: ViewOptions, ctx: CliContext): Promise<ClusterRow[]> {
+  const primary = await connectPrimary(ctx);
+  try {
+    const list = await onCluster(primary, async (client) => {
+      try {
+        return await client.listAll<ClusterDetector>(API_VERSION, CLUSTER_DETECTOR_KIND, {
+          namespace: options.namespace,
+        });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        throw new CliError(
+          `The ClusterDetector CRD is not installed in the primary (context "${primary.context}", ${primary.server}); install the plumber operator there`,
+        );
+      }
+    });
+    const rows = clusterRows(list.items);
+    if (rows.length === 0 && (options.output === "table" || options.output === "wide")) {
+      ctx.stderr(
+        `No clusters registered in namespace ${options.namespace} of the primary (context ${primary.context}); is the plumber operator running?\n`,
+      );
+      return rows;
+    }
+    ctx.stdout(formatRows(rows, options.output, ctx.now()));
+    return rows;
+  } finally {
+    primary.client.close();
+  }
+}
+
+/** The `view` command. */
+export const viewCommand: Command = {
+  name: "view",
+  summary: "List the registered clusters and their health",
+  usage: "plumberctl view [-o table|wide|json|yaml] [flags]",
+  description: `
+List the clusters registered with the activated primary, primary included, from the
+ClusterDetectors the operator keeps: context, cluster, user, role, status (Running or
+Unknown, as last probed by the operator), Kubernetes version and age.`,
+  flags: [
+    {
+      name: "output",
+      short: "o",
+      type: "string",
+      value: "<format>",
+      default: "table",
+      description: "Output format: table, wide (adds REASON and LAST PROBE), json or yaml",
+    },
+  ],
+  examples: [
+    "plumberctl view",
+    "plumberctl view -o json | jq -r '.[] | select(.status != \"Running\") | .context'",
+  ],
+  async run(flags, ctx) {
+    await view({
+      output: parseOutputFormat((flags.output as string | undefined) ?? "table", "view"),
+      namespace: (flags.namespace as string | undefined) ?? DEFAULT_NAMESPACE,
+    }, ctx);
+  },
+};

@@ -1,0 +1,142 @@
+/**
+ * `plumberctl`: register clusters with the plumber operator.
+ *
+ * The only place where errors become exit codes: 0 ok, 1 runtime error, 2 usage
+ * error, each error as one line `plumberctl: <reason>` on stderr (`--debug` adds the
+ * stack). Compiled with `deno compile` (see `cli/compile.ts`).
+ *
+ * @example
+ * ```sh
+ * deno run -A cli/plumberctl.ts activate --path ~/.kube/config --activate-context primary
+ * deno run -A cli/plumberctl.ts add --target-context secondary1
+ * deno run -A cli/plumberctl.ts view
+ * ```
+ *
+ * @module
+ */
+
+import denoJson from "../deno.json" with { type: "json" };
+import { redactText } from "../lib/kubeconfig.ts";
+import { activateCommand } from "./commands/activate.ts";
+import { addCommand } from "./commands/add.ts";
+import { removeCommand } from "./commands/remove.ts";
+import { viewCommand } from "./commands/view.ts";
+import {
+  type CliContext,
+  CliError,
+  type Command,
+  commandHelp,
+  errorLine,
+  EXIT_FAILURE,
+  parseFlags,
+  processContext,
+  UsageError,
+  wantsHelp,
+} from "./common.ts";
+
+/** Version printed by `--version`. */
+export const VERSION: string = denoJson.version;
+
+/** Every command, in help order. */
+export const COMMANDS: readonly Command[] = [activateCommand, addCommand, removeCommand, viewCommand];
+
+/** `plumberctl --help`. */
+export function rootHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 3;
+  return [
+    "plumberctl registers Kubernetes clusters with the plumber replication operator.",
+    "",
+    "Usage:",
+    "  plumberctl <command> [flags]",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    "",
+    "Flags:",
+    "  -h, --help      Show help (also: plumberctl <command> --help)",
+    "      --version   Show the version",
+    "      --debug     Show stack traces of errors",
+    "",
+    "Examples:",
+    "  plumberctl activate --path ~/.kube/config --activate-context primary",
+    "  plumberctl add --target-context secondary1",
+    "  plumberctl view",
+    "  plumberctl remove --context secondary1 --cleanup",
+    "",
+    'Configuration: ~/.plumber/config.toml (written by "plumberctl activate").',
+    "Exit codes: 0 success, 1 error, 2 usage error.",
+    "",
+  ].join("\n");
+}
+
+const ROOT_FLAGS = new Set(["--debug", "-h", "--help", "--version"]);
+
+/**
+ * Runs plumberctl with `args` and returns the exit code; never throws.
+ *
+ * @example
+ * ```ts
+ * Deno.exit(await main(Deno.args));
+ * ```
+ */
+export async function main(args: readonly string[], ctx: CliContext = processContext()): Promise<number> {
+  const debug = args.includes("--debug");
+  try {
+    const index = args.findIndex((arg) => !arg.startsWith("-"));
+    const before = index === -1 ? args : args.slice(0, index);
+    for (const arg of before) {
+      if (!ROOT_FLAGS.has(arg)) {
+        throw new UsageError(
+          arg.startsWith("-")
+            ? `unknown flag ${arg.split("=")[0]} before the command (command flags go after it)`
+            : `unexpected argument "${arg}"`,
+          "",
+        );
+      }
+    }
+    if (index === -1) {
+      if (before.includes("--version")) {
+        ctx.stdout(`plumberctl ${VERSION}\n`);
+        return 0;
+      }
+      ctx.stdout(rootHelp());
+      return 0;
+    }
+    const name = args[index] as string;
+    const rest = [...before.filter((arg) => arg === "--debug"), ...args.slice(index + 1)];
+    if (name === "help") {
+      const topic = rest.find((arg) => !arg.startsWith("-"));
+      const command = COMMANDS.find((c) => c.name === topic);
+      if (topic !== undefined && !command) throw new UsageError(`unknown command "${topic}"`, "");
+      ctx.stdout(command ? commandHelp(command) : rootHelp());
+      return 0;
+    }
+    const command = COMMANDS.find((c) => c.name === name);
+    if (!command) {
+      throw new UsageError(
+        `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(", ")}`,
+        "",
+      );
+    }
+    if (wantsHelp(rest) || before.includes("-h") || before.includes("--help")) {
+      ctx.stdout(commandHelp(command));
+      return 0;
+    }
+    await command.run(parseFlags(command, rest), ctx);
+    return 0;
+  } catch (error) {
+    ctx.stderr(`${errorLine(error)}\n`);
+    if (debug && error instanceof Error && error.stack) {
+      let detail = error.stack;
+      for (let cause = error.cause; cause instanceof Error; cause = cause.cause) {
+        detail += `\nCaused by: ${cause.stack ?? cause.message}`;
+      }
+      ctx.stderr(`${redactText(detail)}\n`);
+    }
+    return error instanceof CliError ? error.exitCode : EXIT_FAILURE;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
