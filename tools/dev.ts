@@ -31,7 +31,8 @@ function say(line: string): void {
 async function run(args: string[], env: Record<string, string>): Promise<void> {
   const out = await new Deno.Command(Deno.execPath(), { args, env, stdout: "piped", stderr: "piped" })
     .output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  // Progress goes to stderr and the result to stdout: show them in that order.
+  const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
   for (const line of text.trim().split("\n")) if (line) console.log(`    ${line}`);
   if (!out.success) throw new Error(`${args.slice(0, 4).join(" ")} ... failed with exit code ${out.code}`);
 }
@@ -190,10 +191,12 @@ Press Ctrl-C to stop and remove everything.
   let last = "";
   while (!stopping) {
     const view = await snapshot(primary).catch((error) => `(cannot read status: ${error.message})`);
-    if (view !== last) {
+    // Ages tick every second; only a change of anything else is worth printing again.
+    const key = view.replace(/ +\d+[sm]$/gm, "");
+    if (key !== last) {
       if (tty) console.log("\x1b[2J\x1b[H" + `plumber dev — ${new Date().toISOString()}\n${help}`);
       console.log(view + "\n");
-      last = view;
+      last = key;
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
