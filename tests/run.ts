@@ -11,7 +11,7 @@
 import { ensureControlPlaneBinary } from "./build.ts";
 import { ControlPlane } from "./control_plane.ts";
 
-const TEST_ROOTS = ["lib/", "controllers/", "cli/", "tests/"];
+const TEST_ROOTS = ["main_test.ts", "lib/", "controllers/", "cli/", "tests/"];
 
 function log(line: string): void {
   console.error(`[test] ${line}`);

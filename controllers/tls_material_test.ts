@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { readCertificate } from "../lib/pki.ts";
+import { issueTls, nextRenewal, planTls, readStoredTls, tlsSecretName } from "./tls_material.ts";
+
+const NOW = new Date("2026-01-01T00:00:00Z");
+const DAY = 86_400_000;
+
+Deno.test("planTls() issues everything when nothing is stored", () => {
+  assert.deepEqual(planTls(undefined, ["a.example.com"], NOW), { ca: true, server: true, client: true });
+});
+
+Deno.test("planTls() keeps valid certificates and reissues only the server certificate on a host change", async () => {
+  const stored = await issueTls(undefined, { ca: true, server: true, client: true }, ["a.example.com"], NOW);
+  assert.deepEqual(planTls(stored, ["a.example.com"], NOW), { ca: false, server: false, client: false });
+  assert.deepEqual(planTls(stored, ["b.example.com"], NOW), { ca: false, server: true, client: false });
+  const reissued = await issueTls(stored, { ca: false, server: true, client: false }, ["b.example.com"], NOW);
+  assert.equal(reissued.caCertPem, stored.caCertPem);
+  assert.equal(reissued.clientCertPem, stored.clientCertPem);
+  assert.notEqual(reissued.serverCertPem, stored.serverCertPem);
+  assert.deepEqual(readCertificate(reissued.serverCertPem).dnsNames, ["b.example.com"]);
+});
+
+Deno.test("planTls() renews leaf certificates past 2/3 of their lifetime and everything when the CA is due", async () => {
+  const stored = await issueTls(undefined, { ca: true, server: true, client: true }, ["a.example.com"], NOW);
+  const renewAt = nextRenewal(stored);
+  // Leaves live 365 days: renewal at about day 243.
+  assert.ok(Math.abs(renewAt.getTime() - (NOW.getTime() + 243.33 * DAY)) < 2 * DAY, renewAt.toISOString());
+  const later = new Date(renewAt.getTime() + DAY);
+  assert.deepEqual(planTls(stored, ["a.example.com"], later), { ca: false, server: true, client: true });
+  const muchLater = new Date(NOW.getTime() + 3000 * DAY);
+  assert.deepEqual(planTls(stored, ["a.example.com"], muchLater), { ca: true, server: true, client: true });
+});
+
+Deno.test("readStoredTls() round-trips through the Secret's base64 data and refuses incomplete data", async () => {
+  const stored = await issueTls(undefined, { ca: true, server: true, client: true }, ["a.example.com"], NOW);
+  const b64 = (s: string) => btoa(s);
+  const data = {
+    "ca.crt": b64(stored.caCertPem),
+    "ca.key": b64(stored.caKeyPem),
+    "tls.crt": b64(stored.serverCertPem),
+    "tls.key": b64(stored.serverKeyPem),
+    "client.crt": b64(stored.clientCertPem),
+    "client.key": b64(stored.clientKeyPem),
+  };
+  assert.deepEqual(readStoredTls({ data }), stored);
+  const { ["ca.key"]: _dropped, ...incomplete } = data;
+  assert.equal(readStoredTls({ data: incomplete }), undefined);
+  assert.equal(readStoredTls(undefined), undefined);
+  assert.equal(tlsSecretName("web"), "plumber-tls-web");
+});
+
+Deno.test("issueTls() gives an Ingress without hosts a usable server certificate", async () => {
+  const stored = await issueTls(undefined, { ca: true, server: true, client: true }, [], NOW);
+  assert.deepEqual(readCertificate(stored.serverCertPem).dnsNames, ["localhost"]);
+  assert.equal(readCertificate(stored.clientCertPem).commonName, "client");
+});
