@@ -16,6 +16,7 @@
 
 import type { ClusterConnection } from "../kubeconfig.ts";
 import { collectionPath, describeRef, objectPath, type ObjectRef } from "./resources.ts";
+import { sleep } from "./sleep.ts";
 
 /** What a request observer is told, for metrics and tests that count writes. */
 export interface RequestRecord {
@@ -143,21 +144,6 @@ interface RequestOptions {
 
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /**
  * Reads a `Retry-After` header into milliseconds, capped: delay-seconds
  * (digits only) or an HTTP-date (RFC 9110 section 10.2.3); anything else gives
@@ -282,6 +268,7 @@ export class KubeClient {
         const cause = timedOut ? "request timed out" : describeConnectionError(error);
         if (options.retrySafe && attempt < maxRetries) {
           await sleep(backoffMs(attempt), options.signal);
+          if (options.signal?.aborted) throw options.signal.reason;
           continue;
         }
         throw new KubeApiError(
@@ -301,6 +288,7 @@ export class KubeClient {
           ? retryAfterMs(response.headers.get("Retry-After"), backoffMs(attempt))
           : backoffMs(attempt);
         await sleep(wait, options.signal);
+        if (options.signal?.aborted) throw options.signal.reason;
         continue;
       }
       throw await this.#error(response, options.action, label, options.ref);

@@ -19,6 +19,7 @@ import type { KubeClient, KubeObjectLike, WatchEvent } from "./client.ts";
 import { KubeApiError } from "./client.ts";
 import type { EventHandler, EventSource } from "./controller.ts";
 import type { Logger } from "../log.ts";
+import { sleep } from "./sleep.ts";
 
 /** Options of {@linkcode Informer}. */
 export interface InformerOptions {
@@ -60,19 +61,6 @@ function strip<T extends KubeObjectLike>(object: T): T {
   // managedFields are often larger than the object itself and plumber never reads them.
   if (object.metadata && "managedFields" in object.metadata) delete object.metadata.managedFields;
   return object;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Keeps a cache of one kind in one cluster. Start with `start()`, end with `stop()`. */

@@ -18,6 +18,7 @@
 import type { KubeClient } from "./client.ts";
 import { isConflict, isNotFound } from "./client.ts";
 import type { Logger } from "../log.ts";
+import { sleep } from "./sleep.ts";
 
 /** Times of a leader election, in milliseconds. */
 export interface LeaderElectionTimes {
@@ -64,19 +65,6 @@ interface Lease {
 function microTime(date: Date): string {
   // MicroTime: RFC 3339 with microseconds.
   return date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 function jitter(ms: number): number {

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { KubeApiError } from "./client.ts";
+import { describeFailure } from "./probe.ts";
+
+Deno.test("describeFailure() keeps the x509 reason and drops the request prefix", () => {
+  const error = new KubeApiError(
+    "Cannot get /readyz on v1252-cluster.kubernetes-admin3: x509: certificate signed by unknown authority (invalid peer certificate: UnknownIssuer)",
+    0,
+    "ConnectionError",
+  );
+  assert.equal(
+    describeFailure(error),
+    "x509: certificate signed by unknown authority (invalid peer certificate: UnknownIssuer)",
+  );
+});
+
+Deno.test("describeFailure() gives short reasons for refusals, timeouts and HTTP errors", () => {
+  assert.equal(
+    describeFailure(
+      new KubeApiError(
+        "Cannot get /readyz on a: tcp connect error: Connection refused (os error 111)",
+        0,
+        "ConnectionError",
+      ),
+    ),
+    "connection refused",
+  );
+  assert.equal(
+    describeFailure(new KubeApiError("Cannot get /readyz on a: request timed out", 0, "Timeout")),
+    "timed out",
+  );
+  assert.match(describeFailure(new KubeApiError("x", 401, "Unauthorized")), /credentials were rejected/);
+  assert.equal(describeFailure(new KubeApiError("x", 500, "InternalError")), "500 InternalError");
+  assert.equal(describeFailure(new Error("boom")), "boom");
+});
