@@ -153,10 +153,15 @@ export class ClusterRegistry {
       }
       old?.client?.close();
       const { connection, ...rest } = next;
-      const entry: RegisteredCluster = {
-        ...rest,
-        client: connection ? new KubeClient(connection, { ...this.#clientOptions, name }) : undefined,
-      };
+      const entry: RegisteredCluster = { ...rest };
+      if (connection) {
+        try {
+          entry.client = new KubeClient(connection, { ...this.#clientOptions, name });
+        } catch (error) {
+          // E.g. certificate data that is PEM-shaped but not a certificate: this context only.
+          entry.problem = `cannot load its TLS credentials: ${(error as Error).message}`;
+        }
+      }
       this.#clusters.set(name, entry);
       (old ? change.changed : change.added).push(name);
       this.#notify(name, entry);
