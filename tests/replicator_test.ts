@@ -355,9 +355,11 @@ Deno.test("An object plumber does not own is reported as a conflict and left unc
       data: { mine: "yes" },
     });
     await c.primary.create(replicator(name, ns, { test }));
-    const rep = await eventually("a conflict in status", async () => {
+    const rep = await eventually("a conflict in status and the other secondary synced", async () => {
       const r = await getRep(c.primary, name);
-      return r?.status?.applied?.some((x) => x.applyStatus.startsWith("conflict")) && r;
+      const conflict = r?.status?.applied?.some((x) => x.applyStatus.startsWith("conflict"));
+      const otherReady = r?.status?.clusters?.find((x) => x.name === SECONDARIES[1])?.ready;
+      return conflict && otherReady && r;
     });
     assert.equal(rep.status?.synced, "not synced");
     const conflict = rep.status!.applied!.find((x) => x.applyStatus.startsWith("conflict"))!;
