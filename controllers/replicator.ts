@@ -553,6 +553,12 @@ export class ReplicatorController {
       applyStatus: "applied",
     };
     const live = caches.objects.get(object.kind)?.get(object.metadata.namespace, object.metadata.name);
+    const liveOwner = (live?.metadata as KubeObject["metadata"] | undefined)?.labels?.[LABEL_REPLICATOR];
+    if (live && liveOwner !== replicator.metadata.name) {
+      // Another Replicator's object of the same name: never taken over.
+      result.applyStatus = `conflict: managed by Replicator ${liveOwner}`;
+      return result;
+    }
     let difference: string | undefined;
     if (live) {
       const liveHash = (live.metadata as KubeObject["metadata"]).annotations?.[INTENT_HASH_ANNOTATION];
@@ -624,7 +630,13 @@ export class ReplicatorController {
       const meta = ns.metadata as KubeObject["metadata"];
       const createdBy = meta.annotations?.[CREATED_BY_ANNOTATION];
       if (createdBy === undefined || meta.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE) continue;
-      if (createdBy !== name && meta.name !== replicator.spec.replicationNamespace) continue;
+      // A namespace another live Replicator created is that one's to delete (it may be about to fill it);
+      // one whose creator is gone passes to the Replicators that used it.
+      if (createdBy !== name) {
+        if (meta.name !== replicator.spec.replicationNamespace || !(await this.#replicatorGone(createdBy))) {
+          continue;
+        }
+      }
       if ((ns as { status?: { phase?: string } }).status?.phase === "Terminating") continue;
       if (await this.#holdsForeignObjects(caches.client, meta.name, name)) continue;
       await caches.client.delete({ apiVersion: "v1", kind: "Namespace", name: meta.name }, {
@@ -639,6 +651,12 @@ export class ReplicatorController {
       );
     }
     return deleted;
+  }
+
+  /** True when no Replicator of that name exists (the cache may hold only this operator's shard: ask). */
+  async #replicatorGone(name: string): Promise<boolean> {
+    if (this.replicators.get(undefined, name)) return false;
+    return !(await this.#o.primary.find({ apiVersion: API_VERSION, kind: REPLICATOR_KIND, name }));
   }
 
   /** True when a namespace holds objects that are not this Replicator's (they keep it alive). */

@@ -434,3 +434,51 @@ Deno.test("A stopped secondary is reported while the other converges, and everyt
     await cp.stop();
   }
 });
+
+Deno.test("Two Replicators naming the same object never take it over from each other", async () => {
+  const state = await sharedControlPlane();
+  const namespace = uniqueName("rep-twins");
+  const test = uniqueName("t");
+  await prepareOperatorNamespace(state, namespace);
+  const operator = await startOperator(state, { namespace, replicatorSelector: `plumber-test=${test}` });
+  const c = clients(state);
+  const ns = uniqueName("twins-ns");
+  const first = uniqueName("first");
+  const second = uniqueName("second");
+  try {
+    await c.primary.create(replicator(first, ns, { test, targets: [SECONDARIES[0]!] }));
+    await waitSynced(c.primary, first);
+    const twin = replicator(second, ns, { test, targets: [SECONDARIES[0]!] });
+    twin.spec.configMapData = { "index.html": "the second one" };
+    await c.primary.create(twin);
+    const rep = await eventually("the second Replicator to report the conflict", async () => {
+      const r = await getRep(c.primary, second);
+      return r?.status?.applied?.some((a) =>
+        a.kind === "ConfigMap" && a.applyStatus === `conflict: managed by Replicator ${first}`
+      ) &&
+        r;
+    });
+    assert.equal(rep.status?.synced, "not synced");
+    for (const client of [c.primary, c.secondary1]) {
+      const cm = await client.get<Obj>(ref("ConfigMap", ns, "web"));
+      assert.equal(cm.data?.["index.html"], "hello");
+      assert.equal(cm.metadata.labels?.["plumber.jnytnai0613.github.io/replicator"], first);
+    }
+    // Deleting the second leaves the first's objects alone.
+    await c.primary.delete({ ...REP, name: second });
+    await eventually("second released", async () => !(await getRep(c.primary, second)), {
+      timeoutMs: 60_000,
+    });
+    assert.equal((await c.secondary1.get<Obj>(ref("ConfigMap", ns, "web"))).data?.["index.html"], "hello");
+    assert.equal((await getRep(c.primary, first))?.status?.synced, "synced");
+  } finally {
+    for (const n of [first, second]) await c.primary.delete({ ...REP, name: n }).catch(() => false);
+    for (const n of [first, second]) {
+      await eventually("released", async () => !(await getRep(c.primary, n)), { timeoutMs: 60_000 }).catch(
+        () => {},
+      );
+    }
+    await operator.stop();
+    c.close();
+  }
+});
