@@ -12,15 +12,54 @@ import { adminClient, eventually } from "./harness.ts";
 import { installCrds } from "./crds.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 
-/** The permissions the operator runs with (the Dockerfile's CMD uses the same). */
-export const OPERATOR_PERMISSIONS = [
+/**
+ * The permissions the operator runs with: the Dockerfile's ENTRYPOINT has exactly these
+ * (tests/deploy_test.ts checks it). `LOG_TOKENS` and `LOG_STREAM` are read by the yaml
+ * package on every parse. Tests add read access to their kubeconfig file, see
+ * {@linkcode operatorPermissions}.
+ */
+export const OPERATOR_PERMISSIONS: readonly string[] = [
   "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-sys=hostname,osRelease",
+  "--allow-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT,LOG_TOKENS,LOG_STREAM",
+  "--allow-read=/var/run/secrets/kubernetes.io/serviceaccount",
+  "--allow-sys=hostname",
 ];
 
+/**
+ * {@linkcode OPERATOR_PERMISSIONS} with read access to more files added to its one
+ * `--allow-read` flag: what a test needs to run the operator with `--kubeconfig <path>`.
+ */
+export function operatorPermissions(readPaths: string[] = []): string[] {
+  return OPERATOR_PERMISSIONS.map((flag) =>
+    flag.startsWith("--allow-read=") && readPaths.length > 0 ? `${flag},${readPaths.join(",")}` : flag
+  );
+}
+
+/** The value of `--kubeconfig` in an operator command line. */
+function kubeconfigArg(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--kubeconfig") return args[i + 1];
+    if (args[i]!.startsWith("--kubeconfig=")) return args[i]!.slice("--kubeconfig=".length);
+  }
+  return undefined;
+}
+
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/**
+ * Env naming a folder where every operator process also writes its output, one
+ * file a process (`deno task test` scans them for secrets after the run).
+ */
+export const LOG_DIR_ENV = "PLUMBER_TEST_LOG_DIR";
+
+let logFiles = 0;
+
+function openLogFile(pid: number): Deno.FsFile | undefined {
+  const dir = Deno.env.get(LOG_DIR_ENV);
+  if (!dir) return undefined;
+  const path = `${dir}/operator-${Deno.pid}-${++logFiles}-${pid}.log`;
+  return Deno.openSync(path, { create: true, append: true });
+}
 
 /** A running operator process. */
 export class OperatorProcess {
@@ -31,12 +70,26 @@ export class OperatorProcess {
 
   constructor(args: string[], env: Record<string, string> = {}) {
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...OPERATOR_PERMISSIONS, MAIN, ...args],
+      args: [
+        "run",
+        ...operatorPermissions([kubeconfigArg(args)].filter((p) => p !== undefined)),
+        MAIN,
+        ...args,
+      ],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       env,
     }).spawn();
+    const logFile = openLogFile(this.#child.pid);
+    const encoder = new TextEncoder();
+    const keep = (line: string) => {
+      this.lines.push(line);
+      if (!logFile) return;
+      const bytes = encoder.encode(line + "\n");
+      let offset = 0;
+      while (offset < bytes.length) offset += logFile.writeSync(bytes.subarray(offset));
+    };
     const collect = async (stream: ReadableStream<Uint8Array>) => {
       const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
@@ -46,13 +99,14 @@ export class OperatorProcess {
         buffer += value;
         let i: number;
         while ((i = buffer.indexOf("\n")) >= 0) {
-          this.lines.push(buffer.slice(0, i));
+          keep(buffer.slice(0, i));
           buffer = buffer.slice(i + 1);
         }
       }
-      if (buffer) this.lines.push(buffer);
+      if (buffer) keep(buffer);
     };
-    const out = Promise.all([collect(this.#child.stdout), collect(this.#child.stderr)]);
+    const out = Promise.all([collect(this.#child.stdout), collect(this.#child.stderr)])
+      .finally(() => logFile?.close());
     this.#done = this.#child.status.then(async (status) => {
       await out;
       this.#exited = true;
@@ -122,16 +176,15 @@ export interface StartOperatorOptions {
   replicatorSelector?: string;
   extraArgs?: string[];
   probeInterval?: string;
+  /** The kubeconfig of the primary (default: the control plane's, with admin certificates). */
+  kubeconfigPath?: string;
 }
 
-/** Starts the operator against the primary of a control plane and waits until its controllers run. */
-export async function startOperator(
-  state: ControlPlaneState,
-  options: StartOperatorOptions = {},
-): Promise<OperatorProcess> {
-  const args = [
+/** The command line {@linkcode startOperator} runs the operator with (JSON logs, request log on). */
+export function operatorArgs(state: ControlPlaneState, options: StartOperatorOptions = {}): string[] {
+  return [
     "--kubeconfig",
-    state.kubeconfigPath,
+    options.kubeconfigPath ?? state.kubeconfigPath,
     "--context",
     "primary",
     "--namespace",
@@ -151,7 +204,14 @@ export async function startOperator(
     ...(options.replicatorSelector ? ["--replicator-selector", options.replicatorSelector] : []),
     ...(options.extraArgs ?? []),
   ];
-  const operator = new OperatorProcess(args);
+}
+
+/** Starts the operator against the primary of a control plane and waits until its controllers run. */
+export async function startOperator(
+  state: ControlPlaneState,
+  options: StartOperatorOptions = {},
+): Promise<OperatorProcess> {
+  const operator = new OperatorProcess(operatorArgs(state, options));
   try {
     await operator.waitForLog("Controllers started", 60_000);
   } catch (error) {
