@@ -240,10 +240,16 @@ export function primarySource(
   };
 }
 
+/** Resolves when the signal aborts (at once if it already has). */
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
+
 /** Runs the operator until SIGTERM/SIGINT; returns the exit code. */
 export async function runOperator(flags: OperatorFlags, log: Logger): Promise<number> {
   const source = primarySource(flags, (n) => Deno.env.get(n));
-  const metrics = new Metrics({ collectDefault: true });
+  const metrics = new Metrics({ processMetrics: true });
   const observer = (r: RequestRecord) => {
     metrics.recordRequest({ method: r.method, code: r.code, host: r.host });
     // The request log: every write, with its target (paths name objects, never their content).
@@ -298,7 +304,9 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
     log.info("Serving metrics", { address: `${server.hostname}:${server.port}` });
   }
 
-  const startControllers = async () => {
+  // Starting can take long (caches that cannot sync, e.g. while access is denied): it stops at the next
+  // step once `signal` aborts, so a shutdown or a lost lease never waits for it.
+  const startControllers = async (signal: AbortSignal) => {
     detector = new ClusterDetectorController({
       primary,
       primaryIdentity: source.identity,
@@ -322,8 +330,10 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
       concurrency: flags.concurrency,
       replicatorSelector: flags.replicatorSelector,
     });
-    await detector.start();
-    await replicator.start();
+    await Promise.race([detector.start(), aborted(signal)]);
+    if (signal.aborted) return;
+    await Promise.race([replicator.start(), aborted(signal)]);
+    if (signal.aborted) return;
     log.info("Controllers started", { primary: registry.primary?.name });
   };
   const stopControllers = async () => {
@@ -331,6 +341,7 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
   };
 
   let stopping = false;
+  const running = new AbortController();
   let elector: LeaderElector | undefined;
   let finished!: (code: number) => void;
   const done = new Promise<number>((resolve) => finished = resolve);
@@ -340,6 +351,7 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
     log.info("Shutting down", { signal });
     if (elector) elector.stop();
     else {
+      running.abort();
       await stopControllers();
       finished(0);
     }
@@ -363,12 +375,15 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
     metrics.setLeader(flags.leaderElectionId, false);
     log.info("Waiting to become the leader", { lease: `${flags.namespace}/${flags.leaderElectionId}` });
     elector.run(async (signal) => {
-      await startControllers();
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      await startControllers(signal);
+      await aborted(signal);
       await stopControllers();
     }).then(({ lost }) => finished(lost ? 1 : 0));
   } else {
-    await startControllers();
+    startControllers(running.signal).catch((error) => {
+      log.error("Cannot start the controllers", { error: (error as Error).message });
+      finished(1);
+    });
   }
 
   const code = await done;

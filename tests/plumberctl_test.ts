@@ -452,6 +452,10 @@ Deno.test("plumberctl add stores a ServiceAccount token that may replicate but n
     try {
       const configmaps = await client.list("v1", "ConfigMap", { namespace: "kube-system" });
       assert.ok(Array.isArray(configmaps.items));
+      // What namespace cleanup reads before deleting a namespace plumber created.
+      for (const kind of ["Pod", "ServiceAccount"]) {
+        assert.ok(Array.isArray((await client.list("v1", kind, { namespace: "kube-system" })).items), kind);
+      }
       await assert.rejects(
         client.list("v1", "Node"),
         (e: unknown) => e instanceof KubeApiError && e.status === 403,

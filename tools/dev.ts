@@ -140,7 +140,7 @@ try {
       "--allow-net",
       "--allow-env",
       "--allow-read",
-      "--allow-sys=hostname,osRelease",
+      "--allow-sys=hostname",
       `${ROOT}main.ts`,
       "--kubeconfig",
       cp.kubeconfigPath,

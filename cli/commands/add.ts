@@ -80,6 +80,8 @@ export const REPLICATION_RULES = [
   { apiGroups: [""], resources: ["namespaces", "configmaps", "secrets", "services"], verbs: VERBS },
   { apiGroups: ["apps"], resources: ["deployments"], verbs: VERBS },
   { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: VERBS },
+  // Before deleting a namespace it created, the operator checks that nothing else lives there.
+  { apiGroups: [""], resources: ["pods", "serviceaccounts"], verbs: ["list"] },
 ];
 
 const MANAGED_LABELS = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };

@@ -113,6 +113,8 @@ const QUEUE_BUCKETS = Array.from({ length: 10 }, (_, i) => Number((1e-8 * 10 ** 
 export interface MetricsOptions {
   /** Also export process_* and nodejs_* metrics (prom-client's default collectors). Default false. */
   collectDefault?: boolean;
+  /** Export process_resident_memory_bytes, process_heap_bytes and process_start_time_seconds from Deno's own counters. */
+  processMetrics?: boolean;
 }
 
 /** A process's metric registry and the series the operator exports. */
@@ -256,6 +258,33 @@ export class Metrics {
     });
 
     if (options.collectDefault) collectDefaultMetrics({ register: registry });
+    if (options.processMetrics) {
+      // prom-client's process_* collectors read /proc/self, which Deno allows only with -A
+      // (they read 0 under the operator's permissions); Deno.memoryUsage() needs no permission.
+      const started = Date.now() / 1000;
+      new Gauge({
+        name: "process_resident_memory_bytes",
+        help: "Resident memory size in bytes.",
+        registers,
+        collect() {
+          this.set(Deno.memoryUsage().rss);
+        },
+      });
+      new Gauge({
+        name: "process_heap_bytes",
+        help: "V8 heap in use, in bytes.",
+        registers,
+        collect() {
+          this.set(Deno.memoryUsage().heapUsed);
+        },
+      });
+      new Gauge({
+        name: "process_start_time_seconds",
+        help: "Start time of the process since the epoch, in seconds.",
+        registers,
+      })
+        .set(started);
+    }
   }
 
   /** The controller_runtime_* series of one controller (the same object for the same name). */

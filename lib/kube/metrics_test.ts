@@ -112,3 +112,12 @@ Deno.test("Metrics with collectDefault exports process metrics and the Prometheu
   assert.match(await metrics.text(), /^process_cpu_seconds_total /m);
   assert.match(metrics.contentType, /^text\/plain; version=0\.0\.4/);
 });
+
+Deno.test("Metrics with processMetrics reports the resident memory from Deno's own counters", async () => {
+  const metrics = new Metrics({ processMetrics: true });
+  const text = await metrics.text();
+  const rss = Number(/^process_resident_memory_bytes (\d+)/m.exec(text)?.[1]);
+  assert.ok(rss > 10 * 1024 * 1024, `rss ${rss}`);
+  assert.match(text, /^process_heap_bytes \d+/m);
+  assert.match(text, /^process_start_time_seconds \d+/m);
+});

@@ -22,9 +22,9 @@ export function describeFailure(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof KubeApiError) {
     if (error.reason === "Timeout") return "timed out";
-    if (error.status === 401) return "401 Unauthorized: the stored credentials were rejected";
-    if (error.status === 403) return "403 Forbidden: the stored credentials may not read /readyz";
-    if (error.status > 0) return `${error.status} ${error.reason}`;
+    if (error.status === 401) return "401 Unauthorized: the credentials were rejected";
+    // The server's message names the verb and resource that were denied.
+    if (error.status > 0) return message.replace(/^Cannot .*? on \S+: /, "");
     if (/refused/i.test(message) && !/x509/.test(message)) return "connection refused";
   }
   // "Cannot get /readyz on <cluster>: <cause>" -> "<cause>"
@@ -34,7 +34,16 @@ export function describeFailure(error: unknown): string {
 /** Probes one cluster within `timeoutMs`. Never throws. */
 export async function probeCluster(client: KubeClient, timeoutMs: number): Promise<ProbeResult> {
   try {
-    const body = await client.getText("/readyz", { timeoutMs });
+    const body = await client.getText("/readyz", { timeoutMs }).catch((error) => {
+      if (error instanceof KubeApiError && error.status === 403) {
+        throw new KubeApiError(
+          "Cannot get /readyz: 403 Forbidden: the stored credentials may not read /readyz",
+          403,
+          "Forbidden",
+        );
+      }
+      throw error;
+    });
     if (body.trim() !== "ok") {
       return { healthy: false, reason: `readyz answered "${body.trim().slice(0, 80)}"` };
     }

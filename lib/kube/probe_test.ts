@@ -30,6 +30,18 @@ Deno.test("describeFailure() gives short reasons for refusals, timeouts and HTTP
     "timed out",
   );
   assert.match(describeFailure(new KubeApiError("x", 401, "Unauthorized")), /credentials were rejected/);
-  assert.equal(describeFailure(new KubeApiError("x", 500, "InternalError")), "500 InternalError");
+  const forbidden = new KubeApiError(
+    'Cannot get Namespace test-ns on kubernetes.plumber: 403 Forbidden: namespaces "test-ns" is forbidden: User "system:serviceaccount:plumber-system:plumber" cannot get resource "namespaces"',
+    403,
+    "Forbidden",
+  );
+  assert.match(
+    describeFailure(forbidden),
+    /^403 Forbidden: namespaces "test-ns" is forbidden: .* cannot get resource "namespaces"$/,
+  );
+  assert.equal(
+    describeFailure(new KubeApiError("Cannot get x on a: 500 InternalError: boom", 500, "InternalError")),
+    "500 InternalError: boom",
+  );
   assert.equal(describeFailure(new Error("boom")), "boom");
 });
