@@ -159,6 +159,9 @@ interface ClusterOutcome {
   replicas?: number;
   readyReplicas?: number;
   wrote: number;
+  /** Objects applied because they were new or their intent changed, and objects whose drift was reverted. */
+  written: string[];
+  corrected: string[];
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -417,7 +420,15 @@ export class ReplicatorController {
     tls: StoredTls | undefined,
   ): Promise<ClusterOutcome> {
     const o = this.#o;
-    const outcome: ClusterOutcome = { cluster, applied: [], ok: false, retry: false, wrote: 0 };
+    const outcome: ClusterOutcome = {
+      cluster,
+      applied: [],
+      ok: false,
+      retry: false,
+      wrote: 0,
+      written: [],
+      corrected: [],
+    };
     const entry = o.registry.get(cluster);
     if (!entry) {
       outcome.message = `cluster "${cluster}" is not registered (no ClusterDetector of that name)`;
@@ -468,6 +479,7 @@ export class ReplicatorController {
         );
       }
     } catch (error) {
+      await this.#reportWrites(replicator, cluster, outcome);
       outcome.message = `cluster "${cluster}": ${describeFailure(error)}`;
       outcome.retry = true;
       o.logger.warn("Cannot replicate to a cluster", {
@@ -478,15 +490,18 @@ export class ReplicatorController {
       await this.#event(replicator, "Warning", "ApplyFailed", outcome.message);
       return outcome;
     }
+    await this.#reportWrites(replicator, cluster, outcome);
     const deploymentName = replicator.spec.deploymentName;
     if (deploymentName) {
       const deployment = caches.objects.get("Deployment")?.get(
         replicator.spec.replicationNamespace,
         deploymentName,
       ) as
-        | { spec?: { replicas?: number }; status?: { readyReplicas?: number } }
+        | { status?: { readyReplicas?: number } }
         | undefined;
-      outcome.replicas = deployment?.spec?.replicas ?? 0;
+      // Desired replicas from the Replicator (Kubernetes' default is 1), not from the cached object,
+      // which may still show a hand edit that is being reverted.
+      outcome.replicas = replicator.spec.deploymentSpec?.replicas ?? 1;
       outcome.readyReplicas = deployment?.status?.readyReplicas ?? 0;
     }
     const conflicts = outcome.applied.filter((a) => a.applyStatus !== "applied");
@@ -495,6 +510,25 @@ export class ReplicatorController {
       outcome.message = conflicts.map((c) => `${c.kind} ${c.name}: ${c.applyStatus}`).join("; ");
     }
     return outcome;
+  }
+
+  async #reportWrites(replicator: Replicator, cluster: string, outcome: ClusterOutcome): Promise<void> {
+    if (outcome.written.length > 0) {
+      await this.#event(
+        replicator,
+        "Normal",
+        "Applied",
+        `Applied ${outcome.written.join(", ")} in ${cluster}`,
+      );
+    }
+    if (outcome.corrected.length > 0) {
+      await this.#event(
+        replicator,
+        "Normal",
+        "DriftCorrected",
+        `Reverted changes made outside plumber to ${outcome.corrected.join(", ")} in ${cluster}`,
+      );
+    }
   }
 
   /** Creates the namespace when missing (marked as plumber's); never relabels a namespace plumber did not create. */
@@ -598,13 +632,9 @@ export class ReplicatorController {
       object: objectId(object),
       difference: difference ?? "new object",
     });
-    await this.#event(
-      replicator,
-      "Normal",
-      drift ? "DriftCorrected" : "Applied",
-      `${
-        drift ? "Reverted a change to" : "Applied"
-      } ${object.kind} ${object.metadata.namespace}/${object.metadata.name} in ${caches.name}`,
+    // One Event per cluster and reconcile, not one per object: a fan-out would otherwise write as many Events as objects.
+    (drift ? outcome.corrected : outcome.written).push(
+      `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`,
     );
     return result;
   }

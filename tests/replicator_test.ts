@@ -114,6 +114,17 @@ async function writeCount(operator: OperatorProcess): Promise<number> {
   return total;
 }
 
+/** The write count once it has stopped changing (the status write's Event follows it). */
+async function settledWriteCount(operator: OperatorProcess): Promise<number> {
+  let last = -1;
+  return await eventually("the operator's writes to settle", async () => {
+    const now = await writeCount(operator);
+    const settled = now === last;
+    last = now;
+    return settled && now;
+  }, { intervalMs: 300 });
+}
+
 Deno.test("The seed's sample applied verbatim is replicated to primary, secondary1 and secondary2 with mTLS", async () => {
   const state = await sharedControlPlane();
   const namespace = uniqueName("rep-sample");
@@ -215,7 +226,8 @@ Deno.test("Drift is reverted: a hand edit and a hand delete in a secondary are u
   try {
     await c.primary.create(replicator(name, ns, { test }));
     await waitSynced(c.primary, name);
-    const writesBefore = await writeCount(operator);
+    const writesBefore = await settledWriteCount(operator);
+    const logBefore = operator.logs.filter((l) => l.msg === "Write request").length;
 
     let started = performance.now();
     await c.secondary1.mergePatch(ref("Deployment", ns, "web"), { spec: { replicas: 7 } }, {
@@ -235,10 +247,30 @@ Deno.test("Drift is reverted: a hand edit and a hand delete in a secondary are u
     });
     const deleteMs = Math.round(performance.now() - started);
     console.log(`drift: edit reverted in ${editMs} ms, delete recreated in ${deleteMs} ms`);
+    const event = await eventually("a DriftCorrected Event on the Replicator", async () => {
+      const events = await c.primary.list<
+        { reason?: string; message?: string; involvedObject?: { name?: string } }
+      >(
+        "v1",
+        "Event",
+        { namespace: "default" },
+      );
+      return events.items.find((e) => e.involvedObject?.name === name && e.reason === "DriftCorrected");
+    });
+    assert.match(
+      event.message ?? "",
+      new RegExp(`Deployment ${ns}/web in v1262-cluster\\.kubernetes-admin2`),
+    );
     assert.ok(editMs < 3000 && deleteMs < 3000, `drift took ${editMs} / ${deleteMs} ms`);
     // The corrections (two applies and their Events) and then nothing more: no write loop.
-    const after = await writeCount(operator);
-    assert.ok(after - writesBefore >= 2 && after - writesBefore <= 4, `${after - writesBefore} writes`);
+    const after = await settledWriteCount(operator);
+    const log = operator.logs.filter((l) => l.msg === "Write request").slice(logBefore).map((l) =>
+      `${l.method} ${l.path}`
+    );
+    assert.ok(
+      after - writesBefore >= 2 && after - writesBefore <= 4,
+      `${after - writesBefore} writes:\n${log.join("\n")}`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 2000)); // absence of writes over time is the subject
     assert.equal(await writeCount(operator), after);
   } finally {
