@@ -651,8 +651,8 @@ export class ReplicatorController {
     for (const live of caches.ownedBy(name)) {
       if (await caches.client.delete(refOf(live), { uid: live.metadata?.uid as string | undefined })) {
         deleted++;
+        await this.#event(replicator, "Normal", "Pruned", `Deleted ${objectId(live)} in ${cluster}`);
       }
-      await this.#event(replicator, "Normal", "Pruned", `Deleted ${objectId(live)} in ${cluster}`);
     }
     // Namespaces plumber created that this Replicator used (or created): deleted once nothing else is in them,
     // whichever Replicator created them (the creator may be gone while another still used the namespace).
