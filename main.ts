@@ -71,7 +71,7 @@ Flags:
   --probe-interval <duration>          cluster health probe interval (default 10s)
   --probe-timeout <duration>           timeout of one probe (default 3s)
   --failure-threshold <n>              failed probes before Running turns Unknown (default 3)
-  --concurrency <n>                    parallel Replicator reconciles (default 4)
+  --concurrency <n>                    parallel Replicator reconciles (default 8)
   --log-format json|text               (default: text on a terminal, json otherwise)
   --log-level debug|info|warn|error    (default info)
   --secret-name <name>                 kubeconfig Secret of the secondaries (default ${KUBECONFIG_SECRET_NAME})
@@ -122,7 +122,7 @@ export function parseFlags(args: string[], isTerminal = false): OperatorFlags | 
         "probe-interval": { type: "string", default: "10s" },
         "probe-timeout": { type: "string", default: "3s" },
         "failure-threshold": { type: "string", default: "3" },
-        concurrency: { type: "string", default: "4" },
+        concurrency: { type: "string", default: "8" },
         "log-format": { type: "string" },
         "log-level": { type: "string", default: "info" },
         "secret-name": { type: "string", default: KUBECONFIG_SECRET_NAME },

@@ -10,7 +10,7 @@ Deno.test("parseFlags() applies the documented defaults", () => {
   assert.equal(flags.probeIntervalMs, 10_000);
   assert.equal(flags.probeTimeoutMs, 3000);
   assert.equal(flags.failureThreshold, 3);
-  assert.equal(flags.concurrency, 4);
+  assert.equal(flags.concurrency, 8);
   assert.equal(flags.healthProbeBindAddress, ":8081");
   assert.equal(flags.metricsBindAddress, ":8080");
   assert.equal(flags.logFormat, "json");

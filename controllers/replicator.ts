@@ -75,7 +75,7 @@ export interface ReplicatorControllerOptions {
   logger: Logger;
   events?: EventRecorder;
   metrics?: Metrics;
-  /** Parallel Replicator reconciles (default 4). */
+  /** Parallel Replicator reconciles (default 8). */
   concurrency?: number;
   /** Parallel clusters within one reconcile (default 8). */
   clusterConcurrency?: number;
@@ -177,6 +177,14 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return results;
 }
 
+/** Like Promise.all, but waits for every promise before throwing the first error (no work left running unseen). */
+async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 function refOf(o: KubeObjectLike): { apiVersion: string; kind: string; namespace?: string; name: string } {
   return {
     apiVersion: o.apiVersion!,
@@ -232,7 +240,7 @@ export class ReplicatorController {
     this.controller = new Controller({
       name: "replicator",
       reconcile: (key) => this.reconcile(key),
-      concurrency: options.concurrency ?? 4,
+      concurrency: options.concurrency ?? 8,
       logger: options.logger,
       metrics: options.metrics?.controller("replicator"),
     });
@@ -462,13 +470,16 @@ export class ReplicatorController {
     const [namespace, ...objects] = desired;
     try {
       await this.#ensureNamespace(replicator, caches, namespace!);
-      for (const object of objects) {
-        outcome.applied.push(await this.#applyObject(replicator, caches, object, outcome));
-      }
+      // The objects of a namespace do not depend on each other: apply them at once, one round trip instead of six.
+      outcome.applied.push(
+        ...await settleAll(objects.map((object) => this.#applyObject(replicator, caches, object, outcome))),
+      );
       const wanted = new Set(objects.map(objectId));
-      for (const live of caches.ownedBy(replicator.metadata.name)) {
-        if (wanted.has(objectId(live))) continue;
-        await caches.client.delete(refOf(live), { uid: live.metadata?.uid as string | undefined });
+      const unwanted = caches.ownedBy(replicator.metadata.name).filter((live) => !wanted.has(objectId(live)));
+      await settleAll(unwanted.map(async (live) => {
+        if (!await caches.client.delete(refOf(live), { uid: live.metadata?.uid as string | undefined })) {
+          return;
+        }
         outcome.wrote++;
         o.logger.info("Pruned", { replicator: replicator.metadata.name, cluster, object: objectId(live) });
         await this.#event(
@@ -477,7 +488,7 @@ export class ReplicatorController {
           "Pruned",
           `Deleted ${objectId(live)} in ${cluster}: no longer in the spec`,
         );
-      }
+      }));
     } catch (error) {
       await this.#reportWrites(replicator, cluster, outcome);
       outcome.message = `cluster "${cluster}": ${describeFailure(error)}`;
