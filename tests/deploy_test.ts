@@ -11,7 +11,7 @@ import { parse } from "yaml";
 import { API_VERSION, CLUSTER_DETECTOR_KIND, REPLICATOR_KIND } from "../lib/api.ts";
 import type { KubeObjectLike } from "../lib/kube/client.ts";
 import { eventually, uniqueName } from "./harness.ts";
-import { OPERATOR_PERMISSIONS, type OperatorProcess, startOperator } from "./operator.ts";
+import { OPERATOR_PERMISSIONS, OPERATOR_V8_FLAGS, type OperatorProcess, startOperator } from "./operator.ts";
 import {
   checkRules,
   type DeployEnv,
@@ -65,6 +65,7 @@ Deno.test("The Dockerfile pins this Deno version and its ENTRYPOINT grants exact
     "the tests run main.ts with what the image grants",
   );
   assert.ok(!permissions.some((p) => p === "--allow-read" || p === "--allow-env" || p === "-A"));
+  assert.ok(command.includes(OPERATOR_V8_FLAGS), "the tests run main.ts with the image's V8 limits");
   const user = /^USER (\d+):(\d+)$/m.exec(dockerfile);
   assert.ok(user, "a numeric USER");
 

@@ -137,6 +137,7 @@ try {
   operator = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--v8-flags=--max-semi-space-size=2,--max-old-space-size=96",
       "--allow-net",
       "--allow-env",
       "--allow-read",
