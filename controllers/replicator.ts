@@ -37,7 +37,7 @@ import {
 } from "../lib/api.ts";
 import { ingressHosts, ingressTlsEnabled, renderReplicator } from "../lib/render.ts";
 import { canonicalJson, firstDifference, INTENT_HASH_ANNOTATION, intentHash } from "../lib/diff.ts";
-import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
+import { isConflict, type KubeClient, type KubeObjectLike } from "../lib/kube/client.ts";
 import { Controller, type ReconcileResult } from "../lib/kube/controller.ts";
 import type { EventRecorder } from "../lib/kube/events.ts";
 import { Informer } from "../lib/kube/informer.ts";
@@ -469,7 +469,7 @@ export class ReplicatorController {
     }
     const [namespace, ...objects] = desired;
     try {
-      await this.#ensureNamespace(replicator, caches, namespace!);
+      await this.#ensureNamespace(replicator, caches, namespace!, outcome);
       // The objects of a namespace do not depend on each other: apply them at once, one round trip instead of six.
       outcome.applied.push(
         ...await settleAll(objects.map((object) => this.#applyObject(replicator, caches, object, outcome))),
@@ -547,6 +547,7 @@ export class ReplicatorController {
     replicator: Replicator,
     caches: ClusterCaches,
     namespace: KubeObject,
+    outcome: ClusterOutcome,
   ): Promise<void> {
     const name = namespace.metadata.name;
     const live = caches.namespaces.get(undefined, name) as
@@ -558,23 +559,21 @@ export class ReplicatorController {
       }
       return;
     }
-    const found = await caches.client.find({ apiVersion: "v1", kind: "Namespace", name });
-    if (found) return;
-    await caches.client.create({
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: {
-        name,
-        labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE },
-        annotations: { [CREATED_BY_ANNOTATION]: replicator.metadata.name },
-      },
-    });
-    await this.#event(
-      replicator,
-      "Normal",
-      "NamespaceCreated",
-      `Created namespace ${name} in ${caches.name}`,
-    );
+    try {
+      await caches.client.create({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: {
+          name,
+          labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE },
+          annotations: { [CREATED_BY_ANNOTATION]: replicator.metadata.name },
+        },
+      });
+      outcome.written.push(`Namespace ${name}`);
+    } catch (error) {
+      // Created meanwhile, or not in the cache yet: it exists, and is left as it is.
+      if (!isConflict(error)) throw error;
+    }
   }
 
   async #applyObject(
