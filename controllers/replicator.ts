@@ -47,6 +47,9 @@ import type { Logger } from "../lib/log.ts";
 import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
 import { ensureTls, type StoredTls } from "./tls_material.ts";
 
+/** Queue key of the namespace clean-up pass ("\0" cannot start a Replicator name). */
+const NAMESPACE_JANITOR_KEY = "\u0000namespaces";
+
 /** Annotation on a Namespace that plumber created (and so may delete when it is empty). */
 export const CREATED_BY_ANNOTATION = "plumber.jnytnai0613.github.io/created-by";
 
@@ -175,6 +178,16 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   });
   await Promise.all(workers);
   return results;
+}
+
+/**
+ * Pods of plumber's Deployments go with them (garbage collection): those of `replicator`, or with an
+ * empty name those of any Replicator (owned by a ReplicaSet and carrying plumber's instance label).
+ */
+function isPlumberPod(meta: KubeObject["metadata"], replicator: string): boolean {
+  const instance = meta.labels?.["app.kubernetes.io/instance"];
+  if (replicator) return instance === replicator;
+  return instance !== undefined && (meta.ownerReferences ?? []).some((o) => o.kind === "ReplicaSet");
 }
 
 /** Like Promise.all, but waits for every promise before throwing the first error (no work left running unseen). */
@@ -313,6 +326,7 @@ export class ReplicatorController {
 
   /** One reconcile of the Replicator `name`. */
   async reconcile(name: string): Promise<ReconcileResult> {
+    if (name === NAMESPACE_JANITOR_KEY) return await this.#collectNamespaces();
     const replicator = this.replicators.get(undefined, name);
     if (!replicator) {
       this.#tls.delete(name);
@@ -390,7 +404,9 @@ export class ReplicatorController {
       (cluster) => this.#syncCluster(replicator, cluster, tls?.material),
     );
     // Clusters no longer targeted: remove what plumber made there.
-    const pruneElsewhere = [...this.#caches.keys()].filter((c) => !targets.includes(c));
+    const pruneElsewhere = [...this.#caches.keys()].filter((c) =>
+      !targets.includes(c) && this.#mayHoldObjects(replicator, c)
+    );
     const pruneResults = await mapLimit(pruneElsewhere, o.clusterConcurrency ?? 8, async (cluster) => {
       try {
         return await this.#cleanupCluster(replicator, cluster);
@@ -693,6 +709,48 @@ export class ReplicatorController {
     return deleted;
   }
 
+  /**
+   * Whether a cluster the Replicator does not target may still hold its objects: when the cluster's
+   * caches are synced they say so; otherwise only a cluster named in its status may. A cluster whose
+   * caches never sync (a wrong CA, say) must not hold up Replicators that never used it.
+   */
+  #mayHoldObjects(replicator: Replicator, cluster: string): boolean {
+    const caches = this.#caches.get(cluster);
+    if (!caches) return false;
+    const name = replicator.metadata.name;
+    if (!caches.synced) return (replicator.status?.clusters ?? []).some((c) => c.name === cluster);
+    return caches.ownedBy(name).length > 0 ||
+      caches.namespaces.list().some((ns) =>
+        (ns.metadata as KubeObject["metadata"]).annotations?.[CREATED_BY_ANNOTATION] === name
+      );
+  }
+
+  /**
+   * Deletes namespaces plumber created whose creator is gone and that hold nothing at all any more
+   * (no object of any Replicator, nothing of anyone else), in every cluster with synced caches.
+   */
+  async #collectNamespaces(): Promise<ReconcileResult> {
+    for (const caches of this.#caches.values()) {
+      if (!caches.synced) continue;
+      for (const ns of caches.namespaces.list()) {
+        const meta = ns.metadata as KubeObject["metadata"];
+        const createdBy = meta.annotations?.[CREATED_BY_ANNOTATION];
+        if (!createdBy || meta.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE) continue;
+        if ((ns as { status?: { phase?: string } }).status?.phase === "Terminating") continue;
+        if (!(await this.#replicatorGone(createdBy))) continue;
+        // An empty replicator name: every Replicator's objects count as "something else here".
+        if (await this.#holdsForeignObjects(caches.client, meta.name, "")) continue;
+        await caches.client.delete({ apiVersion: "v1", kind: "Namespace", name: meta.name }, {
+          uid: meta.uid as string | undefined,
+        });
+        this.#o.logger.info("Deleted a namespace plumber created once nothing was left in it", {
+          cluster: caches.name,
+          namespace: meta.name,
+        });
+      }
+    }
+  }
+
   /** True when no Replicator of that name exists (the cache may hold only this operator's shard: ask). */
   async #replicatorGone(name: string): Promise<boolean> {
     if (this.replicators.get(undefined, name)) return false;
@@ -709,7 +767,7 @@ export class ReplicatorController {
         if (kind.kind === "ConfigMap" && meta.name === "kube-root-ca.crt") continue;
         if (kind.kind === "ServiceAccount" && meta.name === "default") continue;
         // Pods of plumber's Deployment go with it (garbage collection).
-        if (kind.kind === "Pod" && (meta.labels?.["app.kubernetes.io/instance"] === replicator)) continue;
+        if (kind.kind === "Pod" && isPlumberPod(meta, replicator)) continue;
         return true;
       }
     }
@@ -718,7 +776,10 @@ export class ReplicatorController {
 
   async #finalize(replicator: Replicator): Promise<ReconcileResult> {
     if (!replicator.metadata.finalizers?.includes(FINALIZER)) return;
-    const clusters = [...new Set([...this.#caches.keys(), ...this.#targets(replicator)])];
+    const targets = this.#targets(replicator);
+    const clusters = [...new Set([...targets, ...this.#caches.keys()])].filter((c) =>
+      targets.includes(c) || this.#mayHoldObjects(replicator, c)
+    );
     const failures: string[] = [];
     await mapLimit(clusters, this.#o.clusterConcurrency ?? 8, async (cluster) => {
       if (!this.#caches.has(cluster)) {
@@ -750,6 +811,9 @@ export class ReplicatorController {
       metadata: { ...fresh.metadata, finalizers: fresh.metadata.finalizers.filter((f) => f !== FINALIZER) },
     });
     this.#tls.delete(replicator.metadata.name);
+    // Replicators sharing a namespace and deleted together each see the others' objects and keep it;
+    // a pass after every release deletes what none of them could.
+    this.controller.enqueue(NAMESPACE_JANITOR_KEY);
     this.#o.logger.info("Cleaned up every cluster and released the Replicator", {
       replicator: replicator.metadata.name,
     });

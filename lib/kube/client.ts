@@ -527,7 +527,13 @@ export class KubeClient {
     const query = { ...rest, watch: true, timeoutSeconds: timeoutSeconds ?? 300 };
     // The request timeout covers only the response head; the body streams until the server ends it.
     const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
+    // Aborting the fetch does not end a body that is already being read: cancel the reader too,
+    // or a busy watch keeps an operator's shutdown waiting until the server's timeout.
+    let reader: ReadableStreamDefaultReader<string> | undefined;
+    const onAbort = () => {
+      controller.abort(signal?.reason);
+      reader?.cancel().catch(() => {});
+    };
     signal?.addEventListener("abort", onAbort, { once: true });
     const started = performance.now();
     let response: Response;
@@ -543,7 +549,13 @@ export class KubeClient {
       throw error;
     }
     void started;
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    if (signal?.aborted) {
+      // Aborted while the response head was on its way: the listener has already run.
+      await reader.cancel().catch(() => {});
+      signal.removeEventListener("abort", onAbort);
+      return;
+    }
     let buffer = "";
     try {
       while (true) {
