@@ -14,6 +14,8 @@
  * @module
  */
 
+import { redactText } from "./kubeconfig.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFormat = "json" | "text";
 
@@ -65,7 +67,10 @@ const SCRUBBERS: readonly [RegExp, string][] = [
 function scrubString(value: string): string {
   let out = value;
   for (const [pattern, replacement] of SCRUBBERS) out = out.replace(pattern, replacement);
-  return out;
+  // Credentials as text, e.g. a kubeconfig's `token: <value>` quoted in a message: the patterns above
+  // only know self-describing secrets (PEM, JWT, Bearer), an opaque token needs its key.
+  // redactText marks with a bare REDACTED; keep one marker style in the log.
+  return redactText(out).replace(/\[?REDACTED\]?/g, REDACTED);
 }
 
 interface SanitizeOptions {

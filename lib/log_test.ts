@@ -245,3 +245,12 @@ Deno.test("parseLogLevel() throws a RangeError naming the value and the allowed 
     message: 'Invalid log level "verbose": expected one of debug, info, warn, error',
   });
 });
+
+Deno.test("a logger redacts an opaque token quoted as `token: <value>` in a message or a string field", () => {
+  const { logger, lines } = capture("debug", "json");
+  const yaml = `users:\n- name: u\n  user:\n    token: ${OPAQUE_TOKEN}\n`;
+  logger.info(`Cannot use the kubeconfig: ${yaml}`);
+  logger.info("Rejected", { detail: `password=hunter2 token: ${OPAQUE_TOKEN}` });
+  for (const line of lines) assertNoSecrets(line);
+  assert.match(lines[0]!, /token: \[REDACTED\]/);
+});
