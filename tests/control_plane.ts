@@ -517,7 +517,8 @@ function b64(text: string): string {
   return btoa(text);
 }
 
-interface KubeconfigEntry {
+/** One context of a kubeconfig the control plane writes. */
+export interface KubeconfigEntry {
   context: string;
   cluster: string;
   user: string;
@@ -526,7 +527,8 @@ interface KubeconfigEntry {
   cert: CertificateAndKey;
 }
 
-function kubeconfigFor(entries: KubeconfigEntry[]): Record<string, unknown> {
+/** A self-contained kubeconfig (data inlined) with one context per entry; the first is current. */
+export function kubeconfigFor(entries: KubeconfigEntry[]): Record<string, unknown> {
   return {
     apiVersion: "v1",
     kind: "Config",

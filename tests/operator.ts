@@ -7,7 +7,11 @@
  */
 
 import { stringify } from "yaml";
-import type { ClusterInfo, ControlPlaneState } from "./control_plane.ts";
+import {
+  type ClusterInfo,
+  type ControlPlaneState,
+  kubeconfigFor as controlPlaneKubeconfig,
+} from "./control_plane.ts";
 import { adminClient, eventually } from "./harness.ts";
 import { installCrds } from "./crds.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
@@ -232,20 +236,10 @@ export async function startOperator(
 
 /** A self-contained kubeconfig (admin certificates) for some clusters, as `plumberctl add --use-current-credentials` stores. */
 export function kubeconfigFor(clusters: ClusterInfo[]): string {
-  const b64 = (s: string) => btoa(s);
-  return stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: clusters.map((c) => ({
-      name: c.cluster,
-      cluster: { server: c.server, "certificate-authority-data": b64(c.ca.certPem) },
-    })),
-    users: clusters.map((c) => ({
-      name: c.user,
-      user: { "client-certificate-data": b64(c.admin.certPem), "client-key-data": b64(c.admin.keyPem) },
-    })),
-    contexts: clusters.map((c) => ({ name: c.context, context: { cluster: c.cluster, user: c.user } })),
-  });
+  const config = controlPlaneKubeconfig(clusters.map((c) => ({ ...c, cert: c.admin })));
+  // A stored kubeconfig names no current context.
+  delete config["current-context"];
+  return stringify(config);
 }
 
 /** Writes the kubeconfig Secret of an operator namespace. */
