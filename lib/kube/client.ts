@@ -529,13 +529,12 @@ export class KubeClient {
     const controller = new AbortController();
     // Aborting the fetch does not end a body that is already being read: cancel the reader too,
     // or a busy watch keeps an operator's shutdown waiting until the server's timeout.
-    let reader: ReadableStreamDefaultReader<string> | undefined;
+    const body: { reader?: ReadableStreamDefaultReader<string> } = {};
     const onAbort = () => {
       controller.abort(signal?.reason);
-      reader?.cancel().catch(() => {});
+      body.reader?.cancel().catch(() => {});
     };
     signal?.addEventListener("abort", onAbort, { once: true });
-    const started = performance.now();
     let response: Response;
     try {
       response = await this.#send("GET", path, {
@@ -548,8 +547,8 @@ export class KubeClient {
       signal?.removeEventListener("abort", onAbort);
       throw error;
     }
-    void started;
-    reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    body.reader = reader;
     if (signal?.aborted) {
       // Aborted while the response head was on its way: the listener has already run.
       await reader.cancel().catch(() => {});
