@@ -432,7 +432,9 @@ export class ReplicatorController {
   async #caches_for(cluster: string): Promise<ClusterCaches | string> {
     const caches = this.#caches.get(cluster);
     if (!caches) return "no client for this cluster";
-    if (!caches.synced && !(await caches.waitForSync(this.#o.cacheSyncTimeoutMs ?? 10_000))) {
+    // A cluster whose first list already failed is down: waiting would hold a worker for the whole timeout.
+    const failing = caches.all.some((i) => !i.synced && i.stats.errors > 0);
+    if (!caches.synced && (failing || !(await caches.waitForSync(this.#o.cacheSyncTimeoutMs ?? 10_000)))) {
       return "cannot list objects in this cluster yet";
     }
     return caches;
