@@ -5,12 +5,12 @@
 
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import type { Replicator } from "../lib/api.ts";
 import { readCertificate } from "../lib/pki.ts";
 import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
 import type { ControlPlaneState } from "./control_plane.ts";
 import { adminClient, eventually, privateControlPlane, sharedControlPlane, uniqueName } from "./harness.ts";
 import { type OperatorProcess, prepareOperatorNamespace, startOperator } from "./operator.ts";
+import { getRep, ref, waitSynced } from "./replicators.ts";
 
 const REP = { apiVersion: "plumber.jnytnai0613.github.io/v1", kind: "Replicator" };
 const SAMPLE = new URL("../lib/testdata/render/replicator-sample.yaml", import.meta.url);
@@ -84,22 +84,6 @@ function replicator(
         : {}),
     },
   };
-}
-
-async function getRep(client: KubeClient, name: string): Promise<Replicator | undefined> {
-  return await client.find<Replicator>({ ...REP, name });
-}
-
-async function waitSynced(client: KubeClient, name: string, timeoutMs = 30_000): Promise<Replicator> {
-  return await eventually(`Replicator ${name} synced`, async () => {
-    const r = await getRep(client, name);
-    return r?.status?.synced === "synced" && r.status.observedGeneration === r.metadata.generation && r;
-  }, { timeoutMs });
-}
-
-function ref(kind: string, namespace: string, name: string) {
-  const apiVersion = kind === "Deployment" ? "apps/v1" : kind === "Ingress" ? "networking.k8s.io/v1" : "v1";
-  return { apiVersion, kind, namespace, name };
 }
 
 /** Write requests (POST/PUT/PATCH/DELETE) the operator has made, from its own metrics. */
