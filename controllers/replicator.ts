@@ -429,7 +429,7 @@ export class ReplicatorController {
     return Number.isFinite(requeue) ? { requeueAfterMs: requeue } : undefined;
   }
 
-  async #caches_for(cluster: string): Promise<ClusterCaches | string> {
+  async #cachesFor(cluster: string): Promise<ClusterCaches | string> {
     const caches = this.#caches.get(cluster);
     if (!caches) return "no client for this cluster";
     // A cluster whose first list already failed is down: waiting would hold a worker for the whole timeout.
@@ -471,7 +471,7 @@ export class ReplicatorController {
       }`;
       return outcome;
     }
-    const caches = await this.#caches_for(cluster);
+    const caches = await this.#cachesFor(cluster);
     if (typeof caches === "string") {
       outcome.message = `cluster "${cluster}": ${caches}`;
       outcome.retry = true;
