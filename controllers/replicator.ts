@@ -45,6 +45,7 @@ import type { Metrics } from "../lib/kube/metrics.ts";
 import { describeFailure } from "../lib/kube/probe.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
+import { ClusterCaches, REPLICATED_KINDS } from "./cluster_caches.ts";
 import { ensureTls, type StoredTls } from "./tls_material.ts";
 
 /** Queue key of the namespace clean-up pass ("\0" cannot start a Replicator name). */
@@ -52,15 +53,6 @@ const NAMESPACE_JANITOR_KEY = "\u0000namespaces";
 
 /** Annotation on a Namespace that plumber created (and so may delete when it is empty). */
 export const CREATED_BY_ANNOTATION = "plumber.jnytnai0613.github.io/created-by";
-
-/** The kinds plumber replicates, besides the Namespace. */
-export const REPLICATED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
-  { apiVersion: "v1", kind: "ConfigMap" },
-  { apiVersion: "v1", kind: "Secret" },
-  { apiVersion: "apps/v1", kind: "Deployment" },
-  { apiVersion: "v1", kind: "Service" },
-  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
-];
 
 /** Kinds checked before deleting a namespace plumber created: anything else there keeps it. */
 const FOREIGN_CHECK_KINDS = [
@@ -87,68 +79,6 @@ export interface ReplicatorControllerOptions {
   /** How long a reconcile waits for a new cluster's caches (default 10 s). */
   cacheSyncTimeoutMs?: number;
   now?: () => Date;
-}
-
-/** Per-cluster caches of plumber's objects. */
-class ClusterCaches {
-  readonly name: string;
-  readonly client: KubeClient;
-  readonly objects: Map<string, Informer<KubeObjectLike>>;
-  readonly namespaces: Informer<KubeObjectLike>;
-
-  constructor(cluster: RegisteredCluster, client: KubeClient, logger: Logger) {
-    this.name = cluster.name;
-    this.client = client;
-    this.objects = new Map(
-      REPLICATED_KINDS.map((k) => [
-        k.kind,
-        new Informer<KubeObjectLike>({
-          client,
-          apiVersion: k.apiVersion,
-          kind: k.kind,
-          labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE},${LABEL_REPLICATOR}`,
-          logger,
-        }),
-      ]),
-    );
-    this.namespaces = new Informer({ client, apiVersion: "v1", kind: "Namespace", logger });
-  }
-
-  get all(): Informer<KubeObjectLike>[] {
-    return [...this.objects.values(), this.namespaces];
-  }
-
-  get synced(): boolean {
-    return this.all.every((i) => i.synced);
-  }
-
-  start(): void {
-    for (const i of this.all) i.start();
-  }
-
-  async waitForSync(timeoutMs: number): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs));
-    const synced = Promise.all(this.all.map((i) => i.waitForSync())).then(() => true);
-    const result = await Promise.race([synced, timeout]);
-    clearTimeout(timer);
-    return result && this.synced;
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.all.map((i) => i.stop()));
-  }
-
-  /** Cached objects of a Replicator in this cluster. */
-  ownedBy(replicator: string): KubeObjectLike[] {
-    const out: KubeObjectLike[] = [];
-    for (const informer of this.objects.values()) {
-      for (const o of informer.list()) {
-        if ((o.metadata as KubeObject["metadata"])?.labels?.[LABEL_REPLICATOR] === replicator) out.push(o);
-      }
-    }
-    return out;
-  }
 }
 
 /** The outcome of one cluster within a reconcile. */
