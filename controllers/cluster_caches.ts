@@ -6,10 +6,11 @@
  * @module
  */
 
-import { type KubeObject, LABEL_MANAGED_BY, LABEL_REPLICATOR, MANAGED_BY_VALUE } from "../lib/api.ts";
+import { LABEL_MANAGED_BY, LABEL_REPLICATOR, MANAGED_BY_VALUE } from "../lib/api.ts";
 import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
 import { Informer } from "../lib/kube/informer.ts";
 import type { Logger } from "../lib/log.ts";
+import { mayChange, type Owner } from "../lib/ownership.ts";
 import type { RegisteredCluster } from "./clusters.ts";
 
 /** The kinds plumber replicates, besides the Namespace. */
@@ -71,12 +72,16 @@ export class ClusterCaches {
     await Promise.all(this.all.map((i) => i.stop()));
   }
 
-  /** Cached objects of a Replicator in this cluster. */
-  ownedBy(replicator: string): KubeObjectLike[] {
+  /**
+   * Cached objects this Replicator may change in this cluster: its own (primary identity and Replicator
+   * UID match) and those of release 0.1 it adopts. Another primary's or an earlier incarnation's objects
+   * of the same Replicator name are not in the list.
+   */
+  ownedBy(owner: Owner): KubeObjectLike[] {
     const out: KubeObjectLike[] = [];
     for (const informer of this.objects.values()) {
       for (const o of informer.list()) {
-        if ((o.metadata as KubeObject["metadata"])?.labels?.[LABEL_REPLICATOR] === replicator) out.push(o);
+        if (mayChange(o.metadata?.labels as Record<string, string> | undefined, owner)) out.push(o);
       }
     }
     return out;

@@ -44,6 +44,14 @@ import { Informer } from "../lib/kube/informer.ts";
 import type { Metrics } from "../lib/kube/metrics.ts";
 import { describeFailure } from "../lib/kube/probe.ts";
 import type { Logger } from "../lib/log.ts";
+import { LABEL_PRIMARY, mayChange, type Owner, ownershipOf, writtenByPrimary } from "../lib/ownership.ts";
+import {
+  ABANDON_ANNOTATION,
+  heldIn,
+  holdingClusters,
+  isAbandoned,
+  unregisteredMessage,
+} from "../lib/holdings.ts";
 import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
 import { ClusterCaches, REPLICATED_KINDS } from "./cluster_caches.ts";
 import { ensureTls, type StoredTls } from "./tls_material.ts";
@@ -53,6 +61,9 @@ const NAMESPACE_JANITOR_KEY = "\u0000namespaces";
 
 /** Annotation on a Namespace that plumber created (and so may delete when it is empty). */
 export const CREATED_BY_ANNOTATION = "plumber.jnytnai0613.github.io/created-by";
+
+/** How long a namespace found not empty is not counted again. */
+const KEPT_RECHECK_MS = 60_000;
 
 /** Kinds checked before deleting a namespace plumber created: anything else there keeps it. */
 const FOREIGN_CHECK_KINDS = [
@@ -78,6 +89,11 @@ export interface ReplicatorControllerOptions {
   replicatorSelector?: string;
   /** How long a reconcile waits for a new cluster's caches (default 10 s). */
   cacheSyncTimeoutMs?: number;
+  /**
+   * The primary cluster's identity (UID of its `kube-system` namespace), written on every object; read
+   * from the primary at start when not given.
+   */
+  primaryId?: string;
   now?: () => Date;
 }
 
@@ -111,13 +127,38 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /**
- * Pods of plumber's Deployments go with them (garbage collection): those of `replicator`, or with an
- * empty name those of any Replicator (owned by a ReplicaSet and carrying plumber's instance label).
+ * Objects that go with plumber's own (garbage collection): Pods of plumber's Deployments, those of
+ * `replicator` or, when undefined, of any Replicator (owned by a ReplicaSet and carrying plumber's
+ * instance label).
  */
-function isPlumberPod(meta: KubeObject["metadata"], replicator: string): boolean {
+function isDerived(meta: KubeObject["metadata"], replicator: string | undefined): boolean {
   const instance = meta.labels?.["app.kubernetes.io/instance"];
-  if (replicator) return instance === replicator;
+  if (replicator !== undefined) return instance === replicator;
   return instance !== undefined && (meta.ownerReferences ?? []).some((o) => o.kind === "ReplicaSet");
+}
+
+/** What a Replicator's cleanup may leave in a namespace it deletes: its own objects and what goes with them. */
+function isOwnedOrDerived(meta: KubeObject["metadata"], owner: Owner): boolean {
+  return mayChange(meta.labels, owner) || isDerived(meta, owner.replicator);
+}
+
+/** Counts a namespace (temporary: the kinds plumber knows; replaced by the discovery-wide census). */
+async function countNamespace(
+  client: KubeClient,
+  namespace: string,
+  isOwn: (meta: KubeObject["metadata"]) => boolean,
+): Promise<{ empty: boolean; warning?: string }> {
+  for (const kind of FOREIGN_CHECK_KINDS) {
+    const list = await client.list(kind.apiVersion, kind.kind, { namespace, limit: 50 });
+    for (const item of list.items) {
+      const meta = item.metadata as KubeObject["metadata"];
+      if (kind.kind === "ConfigMap" && meta.name === "kube-root-ca.crt") continue;
+      if (kind.kind === "ServiceAccount" && meta.name === "default") continue;
+      if (isOwn(meta)) continue;
+      return { empty: false };
+    }
+  }
+  return { empty: true };
 }
 
 /** Like Promise.all, but waits for every promise before throwing the first error (no work left running unseen). */
@@ -163,9 +204,13 @@ export class ReplicatorController {
   #caches = new Map<string, ClusterCaches>();
   #tls = new Map<string, { uid?: string; hosts: string; material: StoredTls; renewAt: Date }>();
   #unsubscribe?: () => void;
+  #primaryId: string;
+  /** `<cluster>/<namespace>` -> when a census last found it not empty. */
+  #kept = new Map<string, number>();
 
   constructor(options: ReplicatorControllerOptions) {
     this.#o = options;
+    this.#primaryId = options.primaryId ?? "";
     this.replicators = new Informer({
       client: options.primary,
       apiVersion: API_VERSION,
@@ -206,6 +251,18 @@ export class ReplicatorController {
 
   /** Starts informers (one set per registered cluster) and workers. */
   async start(): Promise<void> {
+    if (!this.#primaryId) {
+      const kubeSystem = await this.#o.primary.get({
+        apiVersion: "v1",
+        kind: "Namespace",
+        name: "kube-system",
+      });
+      const uid = kubeSystem.metadata?.uid;
+      if (typeof uid !== "string" || !uid) {
+        throw new Error("Cannot identify the primary cluster: namespace kube-system has no uid");
+      }
+      this.#primaryId = uid;
+    }
     const registry = this.#o.registry;
     for (const cluster of registry.list()) this.#startCaches(cluster);
     this.#unsubscribe = registry.onChange((name, cluster) => {
@@ -238,8 +295,10 @@ export class ReplicatorController {
     );
     for (const informer of caches.objects.values()) {
       this.controller.watch(informer, (o) => {
-        const owner = (o.metadata as KubeObject["metadata"])?.labels?.[LABEL_REPLICATOR];
-        return owner ? [owner] : [];
+        const labels = (o.metadata as KubeObject["metadata"])?.labels;
+        // Another primary's objects (a secondary shared by two operators) are never this operator's concern.
+        if (!writtenByPrimary(labels, this.#primaryId)) return [];
+        return [labels![LABEL_REPLICATOR]!];
       });
     }
     this.#caches.set(cluster.name, caches);
@@ -252,6 +311,15 @@ export class ReplicatorController {
     this.#caches.delete(name);
     await old?.stop();
     if (cluster) this.#startCaches(cluster);
+  }
+
+  /** The identity an object must carry to be this Replicator's (DESIGN.md section 4). */
+  #owner(replicator: Replicator): Owner {
+    return {
+      primaryId: this.#primaryId,
+      replicator: replicator.metadata.name,
+      replicatorUid: replicator.metadata.uid,
+    };
   }
 
   /** One reconcile of the Replicator `name`. */
@@ -333,6 +401,13 @@ export class ReplicatorController {
       o.clusterConcurrency ?? 8,
       (cluster) => this.#syncCluster(replicator, cluster, tls?.material),
     );
+    // Clusters no longer targeted that plumber cannot reach through a registration any more: reported
+    // with what they still hold (never silently forgotten) until registered again or abandoned.
+    for (const cluster of holdingClusters(replicator.status)) {
+      if (targets.includes(cluster) || this.#caches.has(cluster) || this.#o.registry.get(cluster)) continue;
+      if (isAbandoned(replicator.metadata.annotations, cluster)) continue;
+      outcomes.push(this.#unreachableOutcome(replicator, cluster, ""));
+    }
     // Clusters no longer targeted: remove what plumber made there.
     const pruneElsewhere = [...this.#caches.keys()].filter((c) =>
       !targets.includes(c) && this.#mayHoldObjects(replicator, c)
@@ -357,6 +432,27 @@ export class ReplicatorController {
     // the requeue is a safety net.
     const requeue = Math.min(waiting ? 30_000 : Infinity, renewIn ?? Infinity);
     return Number.isFinite(requeue) ? { requeueAfterMs: requeue } : undefined;
+  }
+
+  /**
+   * The outcome of a cluster plumber could not work on: what the last status says it applied there is
+   * kept (it is still there as far as plumber knows), unless the user abandoned the cluster.
+   */
+  #unreachableOutcome(replicator: Replicator, cluster: string, message: string): ClusterOutcome {
+    const held = isAbandoned(replicator.metadata.annotations, cluster)
+      ? []
+      : heldIn(replicator.status, cluster);
+    const registered = this.#o.registry.get(cluster) !== undefined;
+    return {
+      cluster,
+      applied: held,
+      ok: false,
+      retry: false,
+      message: !registered && held.length > 0 ? unregisteredMessage(cluster, held.length) : message,
+      wrote: 0,
+      written: [],
+      corrected: [],
+    };
   }
 
   async #cachesFor(cluster: string): Promise<ClusterCaches | string> {
@@ -387,30 +483,40 @@ export class ReplicatorController {
     };
     const entry = o.registry.get(cluster);
     if (!entry) {
-      outcome.message = `cluster "${cluster}" is not registered (no ClusterDetector of that name)`;
-      return outcome;
+      return this.#unreachableOutcome(
+        replicator,
+        cluster,
+        `cluster "${cluster}" is not registered (no ClusterDetector of that name)`,
+      );
     }
     if (entry.problem) {
-      outcome.message = `cluster "${cluster}" has an invalid kubeconfig context: ${entry.problem}`;
-      return outcome;
+      return this.#unreachableOutcome(
+        replicator,
+        cluster,
+        `cluster "${cluster}" has an invalid kubeconfig context: ${entry.problem}`,
+      );
     }
     const detector = this.detectors.get(o.namespace, cluster);
     if (entry.role === "secondary" && detector?.status?.clusterstatus !== "Running") {
-      outcome.message = `cluster "${cluster}" is ${detector?.status?.clusterstatus ?? "not probed yet"}${
-        detector?.status?.reason ? `: ${detector.status.reason}` : ""
-      }`;
-      return outcome;
+      return this.#unreachableOutcome(
+        replicator,
+        cluster,
+        `cluster "${cluster}" is ${detector?.status?.clusterstatus ?? "not probed yet"}${
+          detector?.status?.reason ? `: ${detector.status.reason}` : ""
+        }`,
+      );
     }
     const caches = await this.#cachesFor(cluster);
     if (typeof caches === "string") {
-      outcome.message = `cluster "${cluster}": ${caches}`;
-      outcome.retry = true;
-      return outcome;
+      return {
+        ...this.#unreachableOutcome(replicator, cluster, `cluster "${cluster}": ${caches}`),
+        retry: true,
+      };
     }
     const role = entry.role;
     let desired: KubeObject[];
     try {
-      desired = renderReplicator({ replicator, role, tls });
+      desired = renderReplicator({ replicator, role, tls, primaryId: this.#primaryId });
     } catch (error) {
       outcome.message = `cannot render: ${(error as Error).message}`;
       return outcome;
@@ -423,7 +529,7 @@ export class ReplicatorController {
         ...await settleAll(objects.map((object) => this.#applyObject(replicator, caches, object, outcome))),
       );
       const wanted = new Set(objects.map(objectId));
-      const unwanted = caches.ownedBy(replicator.metadata.name).filter((live) => !wanted.has(objectId(live)));
+      const unwanted = caches.ownedBy(this.#owner(replicator)).filter((live) => !wanted.has(objectId(live)));
       await settleAll(unwanted.map(async (live) => {
         if (!await caches.client.delete(refOf(live), { uid: live.metadata?.uid as string | undefined })) {
           return;
@@ -513,7 +619,8 @@ export class ReplicatorController {
         kind: "Namespace",
         metadata: {
           name,
-          labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE },
+          // The primary's identity: another primary's operator sharing this cluster never deletes it.
+          labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_PRIMARY]: this.#primaryId },
           annotations: { [CREATED_BY_ANNOTATION]: replicator.metadata.name },
         },
       });
@@ -544,41 +651,38 @@ export class ReplicatorController {
       name: object.metadata.name,
       applyStatus: "applied",
     };
-    const live = caches.objects.get(object.kind)?.get(object.metadata.namespace, object.metadata.name);
-    const liveOwner = (live?.metadata as KubeObject["metadata"] | undefined)?.labels?.[LABEL_REPLICATOR];
-    if (live && liveOwner !== replicator.metadata.name) {
-      // Another Replicator's object of the same name: never taken over.
-      result.applyStatus = `conflict: managed by Replicator ${liveOwner}`;
+    const owner = this.#owner(replicator);
+    const cached = caches.objects.get(object.kind)?.get(object.metadata.namespace, object.metadata.name);
+    // Not in plumber's cache (which holds only objects labelled as plumber's): an object of the same name
+    // may still be there, and must not be taken over.
+    const live = cached ?? await caches.client.find<KubeObjectLike>({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata.namespace,
+      name: object.metadata.name,
+    });
+    const ownership = live
+      ? ownershipOf((live.metadata as KubeObject["metadata"]).labels, owner)
+      : { kind: "owned" as const };
+    if (ownership.kind === "foreign") {
+      result.applyStatus = `conflict: ${ownership.reason}`;
+      await this.#event(
+        replicator,
+        "Warning",
+        "Conflict",
+        `${object.kind} ${object.metadata.namespace}/${object.metadata.name} in ${caches.name} ${ownership.reason}; left unchanged`,
+      );
       return result;
     }
     let difference: string | undefined;
     if (live) {
       const liveHash = (live.metadata as KubeObject["metadata"]).annotations?.[INTENT_HASH_ANNOTATION];
-      difference = liveHash === hash ? firstDifference(intent, live) : "intent changed";
+      difference = ownership.kind === "adoptable"
+        ? "adopted (written by an earlier release)"
+        : liveHash === hash
+        ? firstDifference(intent, live)
+        : "intent changed";
       if (difference === undefined) return result;
-    } else {
-      // Not in plumber's cache: an object of the same name that plumber does not manage must not be taken over.
-      const foreign = await caches.client.find<KubeObjectLike>({
-        apiVersion: object.apiVersion,
-        kind: object.kind,
-        namespace: object.metadata.namespace,
-        name: object.metadata.name,
-      });
-      const labels = (foreign?.metadata as KubeObject["metadata"] | undefined)?.labels;
-      if (foreign && labels?.[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE) {
-        result.applyStatus = "conflict: exists and is not managed by plumber";
-        await this.#event(
-          replicator,
-          "Warning",
-          "Conflict",
-          `${object.kind} ${object.metadata.namespace}/${object.metadata.name} in ${caches.name} exists and is not managed by plumber; left unchanged`,
-        );
-        return result;
-      }
-      if (foreign && labels?.[LABEL_REPLICATOR] !== replicator.metadata.name) {
-        result.applyStatus = `conflict: managed by Replicator ${labels?.[LABEL_REPLICATOR] ?? "(unknown)"}`;
-        return result;
-      }
     }
     await caches.client.apply(intent, { fieldManager: FIELD_MANAGER, force: true });
     outcome.wrote++;
@@ -605,8 +709,9 @@ export class ReplicatorController {
       throw new Error(`cannot list objects in cluster ${cluster}`);
     }
     const name = replicator.metadata.name;
+    const owner = this.#owner(replicator);
     let deleted = 0;
-    for (const live of caches.ownedBy(name)) {
+    for (const live of caches.ownedBy(owner)) {
       if (await caches.client.delete(refOf(live), { uid: live.metadata?.uid as string | undefined })) {
         deleted++;
         await this.#event(replicator, "Normal", "Pruned", `Deleted ${objectId(live)} in ${cluster}`);
@@ -616,8 +721,8 @@ export class ReplicatorController {
     // whichever Replicator created them (the creator may be gone while another still used the namespace).
     for (const ns of caches.namespaces.list()) {
       const meta = ns.metadata as KubeObject["metadata"];
-      const createdBy = meta.annotations?.[CREATED_BY_ANNOTATION];
-      if (createdBy === undefined || meta.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE) continue;
+      const createdBy = this.#createdBy(meta);
+      if (createdBy === undefined) continue;
       // A namespace another live Replicator created is that one's to delete (it may be about to fill it);
       // one whose creator is gone passes to the Replicators that used it.
       if (createdBy !== name) {
@@ -626,7 +731,13 @@ export class ReplicatorController {
         }
       }
       if ((ns as { status?: { phase?: string } }).status?.phase === "Terminating") continue;
-      if (await this.#holdsForeignObjects(caches.client, meta.name, name)) continue;
+      const verdict = await this.#namespaceVerdict(caches, meta.name, (m) => isOwnedOrDerived(m, owner));
+      if (!verdict.empty) {
+        if (verdict.warning) {
+          await this.#event(replicator, "Warning", "NamespaceKept", `${verdict.warning} in ${cluster}`);
+        }
+        continue;
+      }
       await caches.client.delete({ apiVersion: "v1", kind: "Namespace", name: meta.name }, {
         uid: meta.uid as string | undefined,
       });
@@ -642,6 +753,18 @@ export class ReplicatorController {
   }
 
   /**
+   * The Replicator that created a namespace, when this primary's plumber created it (its `created-by`
+   * annotation and managed-by label, and no other primary's identity); otherwise undefined: not ours to delete.
+   */
+  #createdBy(meta: KubeObject["metadata"]): string | undefined {
+    const createdBy = meta.annotations?.[CREATED_BY_ANNOTATION];
+    if (createdBy === undefined || meta.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE) return undefined;
+    const primary = meta.labels?.[LABEL_PRIMARY];
+    if (primary !== undefined && primary !== this.#primaryId) return undefined;
+    return createdBy;
+  }
+
+  /**
    * Whether a cluster the Replicator does not target may still hold its objects: when the cluster's
    * caches are synced they say so; otherwise only a cluster named in its status may. A cluster whose
    * caches never sync (a wrong CA, say) must not hold up Replicators that never used it.
@@ -650,11 +773,15 @@ export class ReplicatorController {
     const caches = this.#caches.get(cluster);
     if (!caches) return false;
     const name = replicator.metadata.name;
-    if (!caches.synced) return (replicator.status?.clusters ?? []).some((c) => c.name === cluster);
-    return caches.ownedBy(name).length > 0 ||
-      caches.namespaces.list().some((ns) =>
-        (ns.metadata as KubeObject["metadata"]).annotations?.[CREATED_BY_ANNOTATION] === name
-      );
+    if (!caches.synced) {
+      return (replicator.status?.clusters ?? []).some((c) => c.name === cluster) ||
+        heldIn(replicator.status, cluster).length > 0;
+    }
+    return caches.ownedBy(this.#owner(replicator)).length > 0 ||
+      caches.namespaces.list().some((ns) => {
+        const meta = ns.metadata as KubeObject["metadata"];
+        return this.#createdBy(meta) === name && !this.#recentlyKept(caches.name, meta.name);
+      });
   }
 
   /**
@@ -666,12 +793,14 @@ export class ReplicatorController {
       if (!caches.synced) continue;
       for (const ns of caches.namespaces.list()) {
         const meta = ns.metadata as KubeObject["metadata"];
-        const createdBy = meta.annotations?.[CREATED_BY_ANNOTATION];
-        if (!createdBy || meta.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE) continue;
+        const createdBy = this.#createdBy(meta);
+        if (!createdBy) continue;
         if ((ns as { status?: { phase?: string } }).status?.phase === "Terminating") continue;
+        if (this.#recentlyKept(caches.name, meta.name)) continue;
         if (!(await this.#replicatorGone(createdBy))) continue;
-        // An empty replicator name: every Replicator's objects count as "something else here".
-        if (await this.#holdsForeignObjects(caches.client, meta.name, "")) continue;
+        // Every Replicator's objects count as "something else here"; only what goes with them does not.
+        const verdict = await this.#namespaceVerdict(caches, meta.name, (m) => isDerived(m, undefined));
+        if (!verdict.empty) continue;
         await caches.client.delete({ apiVersion: "v1", kind: "Namespace", name: meta.name }, {
           uid: meta.uid as string | undefined,
         });
@@ -689,48 +818,85 @@ export class ReplicatorController {
     return !(await this.#o.primary.find({ apiVersion: API_VERSION, kind: REPLICATOR_KIND, name }));
   }
 
-  /** True when a namespace holds objects that are not this Replicator's (they keep it alive). */
-  async #holdsForeignObjects(client: KubeClient, namespace: string, replicator: string): Promise<boolean> {
-    for (const kind of FOREIGN_CHECK_KINDS) {
-      const list = await client.list(kind.apiVersion, kind.kind, { namespace, limit: 50 });
-      for (const item of list.items) {
-        const meta = item.metadata as KubeObject["metadata"];
-        if (meta.labels?.[LABEL_REPLICATOR] === replicator) continue;
-        if (kind.kind === "ConfigMap" && meta.name === "kube-root-ca.crt") continue;
-        if (kind.kind === "ServiceAccount" && meta.name === "default") continue;
-        // Pods of plumber's Deployment go with it (garbage collection).
-        if (kind.kind === "Pod" && isPlumberPod(meta, replicator)) continue;
-        return true;
-      }
+  /** A namespace found not empty within the last minute is not counted again (a census lists every type). */
+  #recentlyKept(cluster: string, namespace: string): boolean {
+    const at = this.#kept.get(`${cluster}/${namespace}`);
+    return at !== undefined && Date.now() - at < KEPT_RECHECK_MS;
+  }
+
+  /**
+   * Counts what is in a namespace before plumber deletes it (DESIGN.md section 4): empty only when
+   * everything there is `isOwn` or what Kubernetes puts into every namespace; anything that cannot be
+   * counted keeps it, with a warning saying why.
+   */
+  async #namespaceVerdict(
+    caches: ClusterCaches,
+    namespace: string,
+    isOwn: (meta: KubeObject["metadata"]) => boolean,
+  ): Promise<{ empty: boolean; warning?: string }> {
+    let result: { empty: boolean; warning?: string };
+    try {
+      result = await countNamespace(caches.client, namespace, isOwn);
+    } catch (error) {
+      result = {
+        empty: false,
+        warning: `Kept namespace ${namespace}: cannot count what is in it (${describeFailure(error)})`,
+      };
     }
-    return false;
+    if (result.empty) this.#kept.delete(`${caches.name}/${namespace}`);
+    else this.#kept.set(`${caches.name}/${namespace}`, Date.now());
+    if (result.warning) {
+      this.#o.logger.warn("Kept a namespace plumber created", {
+        cluster: caches.name,
+        namespace,
+        reason: result.warning,
+      });
+    }
+    return result;
   }
 
   async #finalize(replicator: Replicator): Promise<ReconcileResult> {
     if (!replicator.metadata.finalizers?.includes(FINALIZER)) return;
     const targets = this.#targets(replicator);
-    const clusters = [...new Set([...targets, ...this.#caches.keys()])].filter((c) =>
-      targets.includes(c) || this.#mayHoldObjects(replicator, c)
-    );
+    const annotations = replicator.metadata.annotations;
+    const clusters = [...new Set([...targets, ...this.#caches.keys(), ...holdingClusters(replicator.status)])]
+      .filter((c) => targets.includes(c) || !this.#caches.has(c) || this.#mayHoldObjects(replicator, c));
     const failures: string[] = [];
+    const abandoned: string[] = [];
     await mapLimit(clusters, this.#o.clusterConcurrency ?? 8, async (cluster) => {
+      let failure: string | undefined;
       if (!this.#caches.has(cluster)) {
         const entry = this.#o.registry.get(cluster);
-        // A target that was never registered cannot hold anything of ours.
-        if (entry) failures.push(`cluster ${cluster}: no client (${entry.problem ?? "credentials missing"})`);
-        return;
+        const held = heldIn(replicator.status, cluster).length;
+        if (entry) failure = `cluster ${cluster}: no client (${entry.problem ?? "credentials missing"})`;
+        else if (held > 0) failure = unregisteredMessage(cluster, held);
+        // Otherwise a target that was never registered: it cannot hold anything of ours.
+      } else {
+        try {
+          await this.#cleanupCluster(replicator, cluster);
+        } catch (error) {
+          failure = `cluster ${cluster}: ${describeFailure(error)}`;
+        }
       }
-      try {
-        await this.#cleanupCluster(replicator, cluster);
-      } catch (error) {
-        failures.push(`cluster ${cluster}: ${describeFailure(error)}`);
-      }
+      if (failure === undefined) return;
+      if (isAbandoned(annotations, cluster)) abandoned.push(cluster);
+      else failures.push(failure);
     });
     if (failures.length > 0) {
       const message = `Cannot clean up before deletion, keeping the finalizer: ${failures.join("; ")}`;
-      await this.#writeStatus(replicator, [], message);
+      await this.#writeStatus(replicator, [], message, { keepApplied: true });
       await this.#event(replicator, "Warning", "CleanupFailed", message);
       throw new Error(message);
+    }
+    if (abandoned.length > 0) {
+      await this.#event(
+        replicator,
+        "Warning",
+        "Abandoned",
+        `Left this Replicator's objects in ${
+          abandoned.join(", ")
+        } as the ${ABANDON_ANNOTATION} annotation asks`,
+      );
     }
     const fresh = await this.#o.primary.find<Replicator & KubeObjectLike>({
       apiVersion: API_VERSION,
@@ -755,6 +921,7 @@ export class ReplicatorController {
     replicator: Replicator,
     outcomes: ClusterOutcome[],
     extraFailure?: string,
+    options: { keepApplied?: boolean } = {},
   ): Promise<void> {
     const now = this.#o.now?.() ?? new Date();
     const failed = outcomes.filter((c) => !c.ok);
@@ -788,7 +955,8 @@ export class ReplicatorController {
       return s;
     });
     const status: ReplicatorStatus = {
-      applied: outcomes.flatMap((c) => c.applied),
+      // Kept while cleanup waits: it is the record of what plumber still has to remove, and where.
+      applied: options.keepApplied ? replicator.status?.applied ?? [] : outcomes.flatMap((c) => c.applied),
       synced: synced ? "synced" : "not synced",
       observedGeneration: generation,
       conditions,

@@ -18,6 +18,7 @@ import {
   REPLICATOR_KIND,
   type ReplicatorSpec,
 } from "./api.ts";
+import { ownerLabels } from "./ownership.ts";
 
 /** Name of the Secret holding the CA certificate and the Ingress' server certificate and key. */
 export const CA_SECRET_NAME = "ca-secret";
@@ -55,6 +56,11 @@ export interface RenderOptions {
   role: ReplicationRole;
   /** Required when {@linkcode ingressTlsEnabled} is true for the Replicator's spec. */
   tls?: TlsMaterial;
+  /**
+   * UID of the primary cluster's `kube-system` namespace. When set, every object also carries the
+   * ownership labels of {@linkcode ownerLabels} (primary identity and Replicator UID).
+   */
+  primaryId?: string;
 }
 
 /**
@@ -111,7 +117,8 @@ export function ingressTlsEnabled(spec: ReplicatorSpec): boolean {
  * - A resource is rendered only when its name (`configMapName`, `deploymentName`,
  *   `serviceName`, `ingressName`) is set; a spec without its name is ignored. A name
  *   without its spec renders the object anyway and leaves validation to the API server.
- * - Every object carries {@linkcode replicatorLabels} (and not the Replicator's own labels).
+ * - Every object carries {@linkcode replicatorLabels} (and not the Replicator's own labels), and with
+ *   `primaryId` the ownership labels of `ownership.ts` (primary identity, Replicator UID).
  * - The Deployment's `selector` is always {@linkcode selectorLabels}, replacing any
  *   selector the user wrote; the pod template keeps the user's labels and annotations,
  *   with the selector labels merged over them.
@@ -130,9 +137,13 @@ export function ingressTlsEnabled(spec: ReplicatorSpec): boolean {
  * @throws {Error} If TLS is needed ({@linkcode ingressTlsEnabled}) and `tls` is missing.
  */
 export function renderReplicator(options: RenderOptions): KubeObject[] {
-  const { replicator, role, tls } = options;
+  const { replicator, role, tls, primaryId } = options;
   const { spec } = replicator;
   const replicatorName = replicator.metadata.name;
+  const labels = (): Record<string, string> =>
+    primaryId === undefined
+      ? replicatorLabels(replicatorName)
+      : ownerLabels({ primaryId, replicator: replicatorName, replicatorUid: replicator.metadata.uid });
   const namespace = spec.replicationNamespace;
   const uid = replicator.metadata.uid;
   const ownerReferences: OwnerReference[] | undefined = role === "primary" && uid
@@ -149,7 +160,7 @@ export function renderReplicator(options: RenderOptions): KubeObject[] {
   const metadata = (name: string, annotations?: Record<string, string>): KubeObject["metadata"] => ({
     name,
     namespace,
-    labels: replicatorLabels(replicatorName),
+    labels: labels(),
     ...(annotations ? { annotations } : {}),
     ...(ownerReferences ? { ownerReferences: cloneJson(ownerReferences) } : {}),
   });
@@ -164,7 +175,7 @@ export function renderReplicator(options: RenderOptions): KubeObject[] {
   const objects: KubeObject[] = [{
     apiVersion: "v1",
     kind: "Namespace",
-    metadata: { name: namespace, labels: replicatorLabels(replicatorName) },
+    metadata: { name: namespace, labels: labels() },
   }];
 
   if (spec.configMapName) {

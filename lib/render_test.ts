@@ -18,6 +18,7 @@ import {
   selectorLabels,
   type TlsMaterial,
 } from "./render.ts";
+import { LABEL_PRIMARY, LABEL_REPLICATOR_UID } from "./ownership.ts";
 
 // Fixed fake material: golden files must never hold real keys.
 const FAKE_TLS: TlsMaterial = {
@@ -481,4 +482,17 @@ Deno.test("replicatorLabels() and selectorLabels() derive from the Replicator", 
     "app.kubernetes.io/name": "nginx",
     "app.kubernetes.io/instance": "web",
   });
+});
+
+Deno.test("renderReplicator() with primaryId labels every object with the primary's and the Replicator's identity", async () => {
+  const sample = { ...await loadSample(), metadata: { name: "replicator-sample", uid: "rep-uid-1" } };
+  for (const role of ["primary", "secondary"] as const) {
+    const objects = renderReplicator({ replicator: sample, role, tls: FAKE_TLS, primaryId: "ks-uid-1" });
+    assert.ok(objects.length > 1);
+    for (const o of objects) {
+      assert.equal(o.metadata.labels?.[LABEL_PRIMARY], "ks-uid-1", `${o.kind} ${o.metadata.name}`);
+      assert.equal(o.metadata.labels?.[LABEL_REPLICATOR_UID], "rep-uid-1", `${o.kind} ${o.metadata.name}`);
+      assert.equal(o.metadata.labels?.[LABEL_REPLICATOR], "replicator-sample");
+    }
+  }
 });
