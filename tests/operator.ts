@@ -191,6 +191,8 @@ export interface StartOperatorOptions {
   probeInterval?: string;
   /** The kubeconfig of the primary (default: the control plane's, with admin certificates). */
   kubeconfigPath?: string;
+  /** The kubeconfig context of the primary (default `primary`). */
+  context?: string;
 }
 
 /** The command line {@linkcode startOperator} runs the operator with (JSON logs, request log on). */
@@ -199,7 +201,7 @@ export function operatorArgs(state: ControlPlaneState, options: StartOperatorOpt
     "--kubeconfig",
     options.kubeconfigPath ?? state.kubeconfigPath,
     "--context",
-    "primary",
+    options.context ?? "primary",
     "--namespace",
     options.namespace ?? "plumber-system",
     "--health-probe-bind-address",
