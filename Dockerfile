@@ -48,6 +48,9 @@ EXPOSE 8080 8081
 #   (LOG_TOKENS, LOG_STREAM; Deno throws on reading an unlisted variable);
 # - read: the ServiceAccount token (re-read as it rotates) and CA; modules load without read access;
 # - sys: the hostname, part of the leader election identity.
+# --v8-flags: the heap limits the benchmarks ran with (docs/benchmarks.md); deploy/deployment.yaml's
+#   memory limit is at least idle RSS + old space + 3 x semi-space, so V8 hits its heap limit before
+#   the cgroup kills the container (tests/deploy_test.ts checks this).
 # --cached-only: never download at run time; --frozen: fail instead of changing deno.lock.
 # In ENTRYPOINT, not CMD, so that the Deployment's args (--leader-elect, ...) are appended to it.
 # No init process: main.ts handles SIGTERM itself and starts no child processes.

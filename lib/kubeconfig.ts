@@ -11,6 +11,7 @@
  */
 
 import { LineCounter, parseDocument, stringify } from "yaml";
+import { proxyUrlProblem, tlsServerNameProblem } from "./cluster_transport.ts";
 
 // ---------------------------------------------------------------------------
 // On-disk shape (kubectl's clientcmd/api/v1, with its dashed key names)
@@ -785,6 +786,18 @@ const IMPERSONATION_KEYS = ["as", "as-uid", "as-groups", "as-user-extra"] as con
 
 type FieldProblem = [field: string, message: string];
 
+/** What is wrong with a cluster's `proxy-url` and `tls-server-name`, as [key, message]. */
+function transportProblems(cluster: ClusterEntry): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const proxyUrl = cluster["proxy-url"];
+  const proxyProblem = hasValue(proxyUrl) ? proxyUrlProblem(proxyUrl) : undefined;
+  if (proxyProblem !== undefined) problems.push(["proxy-url", proxyProblem]);
+  const serverName = cluster["tls-server-name"];
+  const nameProblem = hasValue(serverName) ? tlsServerNameProblem(serverName, proxyUrl) : undefined;
+  if (nameProblem !== undefined) problems.push(["tls-server-name", nameProblem]);
+  return problems;
+}
+
 function clusterProblems(named: NamedCluster, options: StorageOptions): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const cluster = named.cluster;
@@ -814,6 +827,7 @@ function clusterProblems(named: NamedCluster, options: StorageOptions): FieldPro
       "true; plumber always verifies the server certificate: set certificate-authority-data instead",
     );
   }
+  for (const [key, problem] of transportProblems(cluster)) add(key, problem);
   const caData = cluster["certificate-authority-data"];
   if (hasValue(caData)) {
     if (decodePem(caData, "certificate") === undefined) {
@@ -869,7 +883,8 @@ function userProblems(named: NamedUser): FieldProblem[] {
 /**
  * Lists every reason `config` is unfit for the secondaries Secret: credential plugins
  * (`exec`, `auth-provider`), file paths, `insecure-skip-tls-verify`, a missing CA (unless
- * `allowMissingCA`), a non-https server, users without credentials, a client certificate
+ * `allowMissingCA`), a non-https server, a `proxy-url` or `tls-server-name` the client
+ * cannot honour (see `cluster_transport.ts`), users without credentials, a client certificate
  * without its key or the reverse, basic auth, impersonation, undecodable `*-data`, and
  * clusters or users no context uses (reported with context ""). Problems come per
  * context, in file order; a cluster or user shared by two contexts is reported for each.
@@ -978,8 +993,8 @@ export interface ClusterConnection {
  *
  * @throws {Error} For credential plugins (`exec`, `auth-provider`: plumber does not run
  * them), basic auth, impersonation, `insecure-skip-tls-verify`, a certificate without a
- * key, undecodable `*-data`, unreadable files, or an unknown context. The message names
- * the context and the field.
+ * key, undecodable `*-data`, unreadable files, a `proxy-url` or `tls-server-name` the
+ * client cannot honour, or an unknown context. The message names the context and the field.
  */
 export function resolveConnection(
   config: Kubeconfig,
@@ -1030,6 +1045,12 @@ export function resolveConnection(
   const url = parseUrl(server);
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
     refuse(`${clusterPrefix}.server "${redactUrl(server)}" is not an http(s) URL`);
+  }
+  for (const [key, problem] of transportProblems(c)) refuse(`${clusterPrefix}.${key} ${problem}`);
+  if (hasValue(c["tls-server-name"]) && url!.protocol !== "https:") {
+    refuse(
+      `${clusterPrefix}.tls-server-name is set but server "${redactUrl(server)}" does not use https`,
+    );
   }
 
   const pem = (

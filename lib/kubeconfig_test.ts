@@ -605,6 +605,38 @@ Deno.test("storageProblems() finds nothing in a self-contained kubeconfig", () =
   validateForStorage(oneContext());
 });
 
+Deno.test("storageProblems() refuses a proxy-url or tls-server-name the client cannot honour, naming context, field and value", () => {
+  const problems = (cluster: Record<string, string>) =>
+    storageProblems(oneContext((c) => Object.assign(c.clusters[0]!.cluster, cluster)));
+  assert.deepEqual(problems({ "proxy-url": "http://proxy:3128", "tls-server-name": "api.internal" }), []);
+  assert.deepEqual(problems({ "proxy-url": "socks5://proxy:1080" }), []);
+  assert.deepEqual(problems({ "proxy-url": "socks4://user:secret@proxy:1080" }), [{
+    context: "east-ctx",
+    field: "clusters[east].cluster.proxy-url",
+    message:
+      '"socks4://user:REDACTED@proxy:1080" has the unsupported scheme "socks4"; use http://, https:// or socks5://',
+  }]);
+  assert.deepEqual(problems({ "tls-server-name": "api internal" }), [{
+    context: "east-ctx",
+    field: "clusters[east].cluster.tls-server-name",
+    message: '"api internal" is not a DNS name or an IPv4 address, so no server certificate can name it',
+  }]);
+  const [combined, ...rest] = problems({
+    "proxy-url": "https://proxy:3128",
+    "tls-server-name": "api.internal",
+  });
+  assert.deepEqual(rest, []);
+  assert.equal(combined?.field, "clusters[east].cluster.tls-server-name");
+  assert.match(
+    combined!.message,
+    /^"api\.internal" is set together with proxy-url "https:\/\/proxy:3128"; plumber can verify the server certificate against tls-server-name only directly or through an http:\/\/ proxy/,
+  );
+  assert.throws(
+    () => validateForStorage(oneContext((c) => c.clusters[0]!.cluster["proxy-url"] = "proxy:3128")),
+    /clusters\[east\]\.cluster\.proxy-url \(context "east-ctx"\): "proxy:3128" has the unsupported scheme "proxy"/,
+  );
+});
+
 Deno.test("storageProblems() reports each unstorable setting with its context and field", () => {
   const cases: [string, (c: Kubeconfig) => void, { field: string; message: RegExp }[]][] = [
     ["exec", (c) => c.users[0]!.user = { exec: { command: "aws", args: ["eks", "get-token"] } }, [
@@ -784,6 +816,8 @@ Deno.test("resolveConnection() decodes *-data into PEM strings", () => {
   assert.match(conn.keyPem!, /^-----BEGIN RSA PRIVATE KEY-----\nMIIEclient3/);
 });
 
+// That the client honours what is passed on here is tested against a real API server
+// in tests/client_test.ts ("KubeClient honours proxy-url ..." and "... tls-server-name ...").
 Deno.test("resolveConnection() defaults to current-context and passes token, TLS name and proxy on", () => {
   const config = oneContext((c) => {
     c.clusters[0]!.cluster["tls-server-name"] = "api.internal";
@@ -806,6 +840,23 @@ Deno.test("resolveConnection() defaults to current-context and passes token, TLS
   assert.throws(
     () => resolveConnection(config, "west"),
     /context "west" is not in the kubeconfig; known contexts: "east-ctx"/,
+  );
+});
+
+Deno.test("resolveConnection() refuses a proxy-url or tls-server-name the client cannot honour", () => {
+  const resolve = (cluster: Record<string, string>) => () =>
+    resolveConnection(oneContext((c) => Object.assign(c.clusters[0]!.cluster, cluster)));
+  assert.throws(resolve({ "proxy-url": "socks4://proxy:1080" }), {
+    message:
+      'Cannot connect with context "east-ctx": clusters[east].cluster.proxy-url "socks4://proxy:1080" has the unsupported scheme "socks4"; use http://, https:// or socks5://',
+  });
+  assert.throws(
+    resolve({ "tls-server-name": "api.internal", "proxy-url": "socks5://proxy:1080" }),
+    /^Error: Cannot connect with context "east-ctx": clusters\[east\]\.cluster\.tls-server-name "api\.internal" is set together with proxy-url "socks5:\/\/proxy:1080"/,
+  );
+  assert.throws(
+    resolve({ server: "http://127.0.0.1:8001", "tls-server-name": "api.internal" }),
+    /clusters\[east\]\.cluster\.tls-server-name is set but server "http:\/\/127\.0\.0\.1:8001" does not use https/,
   );
 });
 

@@ -1,7 +1,7 @@
 /**
  * The REST client against a real kube-apiserver: what its errors carry, dry
- * run, paging, the request observer, and bearer tokens (inline and from a
- * file). Its retry policy is unit-tested in `lib/kube/client_test.ts`.
+ * run, paging, the request observer, bearer tokens (inline and from a file),
+ * and a stored kubeconfig's `proxy-url` and `tls-server-name`. Its retry policy is unit-tested in `lib/kube/client_test.ts`.
  */
 
 import assert from "node:assert/strict";
@@ -9,7 +9,15 @@ import { KubeApiError, KubeClient, type RequestRecord } from "../lib/kube/client
 import { createCertificateAuthority, issueClientCertificate } from "../lib/pki.ts";
 import type { ClusterInfo } from "./control_plane.ts";
 import { adminClient, adminConnection, sharedControlPlane, uniqueName } from "./harness.ts";
-import type { ClusterConnection } from "../lib/kubeconfig.ts";
+import {
+  type ClusterConnection,
+  type ClusterEntry,
+  type Kubeconfig,
+  resolveConnection,
+  storageProblems,
+} from "../lib/kubeconfig.ts";
+import { startConnectProxy } from "./fixtures/connect_proxy.ts";
+import { startTcpForwarder } from "./fixtures/tcp_forwarder.ts";
 
 async function rejection(promise: Promise<unknown>): Promise<KubeApiError> {
   try {
@@ -307,5 +315,152 @@ Deno.test("KubeClient authenticates with a ServiceAccount token, inline or from 
     for (const client of clients) client.close();
     admin.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * A kubeconfig for `cluster` as the secondaries Secret stores it (CA and admin
+ * certificate inline), reaching it at `server`, with `extra` in the cluster entry.
+ */
+function storedKubeconfig(cluster: ClusterInfo, server: string, extra: Partial<ClusterEntry>): Kubeconfig {
+  return {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{
+      name: cluster.cluster,
+      cluster: { server, "certificate-authority-data": btoa(cluster.ca.certPem), ...extra },
+    }],
+    users: [{
+      name: cluster.user,
+      user: {
+        "client-certificate-data": btoa(cluster.admin.certPem),
+        "client-key-data": btoa(cluster.admin.keyPem),
+      },
+    }],
+    contexts: [{ name: cluster.context, context: { cluster: cluster.cluster, user: cluster.user } }],
+    "current-context": cluster.context,
+  };
+}
+
+/** A client for a kubeconfig that storage validation accepts, built as the operator builds it. */
+function storedClient(config: Kubeconfig): KubeClient {
+  assert.deepEqual(storageProblems(config), [], "the kubeconfig is fit for storage");
+  return new KubeClient(resolveConnection(config), { maxRetries: 0 });
+}
+
+Deno.test("KubeClient honours proxy-url: it reaches the API server through the proxy with the URL's credentials, and fails cleanly when the proxy is down", async () => {
+  const cluster = await primary();
+  const apiserver = new URL(cluster.server).host;
+  const password = "p@ss word";
+  const proxy = startConnectProxy({ basicAuth: { username: "plumber", password } });
+  const proxyUrl = `http://plumber:${encodeURIComponent(password)}@127.0.0.1:${proxy.port}`;
+  try {
+    const client = storedClient(storedKubeconfig(cluster, cluster.server, { "proxy-url": proxyUrl }));
+    try {
+      assert.equal(await whoAmI(client), cluster.user);
+      assert.match(JSON.parse(await client.getText("/version")).gitVersion, /^v1\./);
+    } finally {
+      client.close();
+    }
+    assert.ok(proxy.tunnels > 0, "the requests went through the proxy");
+    assert.deepEqual([...new Set(proxy.targets)], [apiserver], "the proxy was asked for the API server");
+    assert.equal(proxy.refused, 0);
+
+    const wrongPassword = `http://plumber:wrong@127.0.0.1:${proxy.port}`;
+    const refused = storedClient(storedKubeconfig(cluster, cluster.server, { "proxy-url": wrongPassword }));
+    const tunnels = proxy.tunnels;
+    try {
+      const error = await rejection(refused.getText("/version"));
+      assert.equal(error.reason, "ConnectionError");
+      assert.equal(error.status, 0);
+    } finally {
+      refused.close();
+    }
+    assert.ok(proxy.refused > 0, "the proxy refused the wrong credentials");
+    assert.equal(proxy.tunnels, tunnels, "no request went around the proxy");
+  } finally {
+    proxy.close();
+  }
+
+  const down = storedClient(storedKubeconfig(cluster, cluster.server, { "proxy-url": proxyUrl }));
+  try {
+    const error = await rejection(down.getText("/version"));
+    assert.equal(error.status, 0);
+    assert.equal(error.reason, "ConnectionError");
+    // Refused, or reset when the closed listener still had the connection queued.
+    assert.match(error.message, /^Cannot get \/version on primary: .*Connection (refused|reset)/);
+    assert.ok(!error.message.includes(password), "the proxy password is not in the message");
+  } finally {
+    down.close();
+  }
+});
+
+Deno.test("KubeClient honours tls-server-name: it verifies the certificate against that name and sends it as SNI", async () => {
+  const cluster = await primary();
+  const target = new URL(cluster.server);
+  // The API server listens on 127.0.0.1; its certificate does not name 127.0.0.2.
+  const forwarder = startTcpForwarder("127.0.0.2", { hostname: target.hostname, port: Number(target.port) });
+  const server = `https://127.0.0.2:${forwarder.port}`;
+  try {
+    const plain = storedClient(storedKubeconfig(cluster, server, {}));
+    try {
+      const error = await rejection(plain.getText("/version"));
+      assert.match(error.message, /x509: certificate is not valid for the server's name .*"127\.0\.0\.2"/);
+    } finally {
+      plain.close();
+    }
+
+    const named = storedClient(storedKubeconfig(cluster, server, { "tls-server-name": "kubernetes" }));
+    try {
+      assert.equal(await whoAmI(named), cluster.user);
+      assert.equal(
+        named.host,
+        `127.0.0.2:${forwarder.port}`,
+        "messages and metrics still name the server URL",
+      );
+    } finally {
+      named.close();
+    }
+    assert.ok(forwarder.serverNames.includes("kubernetes"), `SNI seen: ${forwarder.serverNames.join(", ")}`);
+
+    const wrong = storedClient(storedKubeconfig(cluster, server, { "tls-server-name": "wrong.example" }));
+    try {
+      const error = await rejection(wrong.getText("/version"));
+      assert.equal(error.reason, "ConnectionError");
+      assert.match(
+        error.message,
+        /^Cannot get \/version on primary: x509: certificate is not valid for the server's name .*"wrong\.example"/,
+      );
+    } finally {
+      wrong.close();
+    }
+    assert.ok(forwarder.serverNames.includes("wrong.example"));
+  } finally {
+    forwarder.close();
+  }
+});
+
+Deno.test("KubeClient honours tls-server-name through an http:// proxy-url: the proxy is asked for the server URL's address", async () => {
+  const cluster = await primary();
+  const target = new URL(cluster.server);
+  const forwarder = startTcpForwarder("127.0.0.2", { hostname: target.hostname, port: Number(target.port) });
+  const proxy = startConnectProxy();
+  const server = `https://127.0.0.2:${forwarder.port}`;
+  try {
+    const client = storedClient(
+      storedKubeconfig(cluster, server, { "tls-server-name": "kubernetes", "proxy-url": proxy.url }),
+    );
+    try {
+      assert.equal(await whoAmI(client), cluster.user);
+    } finally {
+      client.close();
+    }
+    assert.ok(proxy.tunnels > 0);
+    assert.deepEqual([...new Set(proxy.targets)], [`127.0.0.2:${forwarder.port}`]);
+    assert.ok(forwarder.serverNames.length > 0);
+    assert.ok(forwarder.serverNames.every((name) => name === "kubernetes"), forwarder.serverNames.join(", "));
+  } finally {
+    proxy.close();
+    forwarder.close();
   }
 });

@@ -81,6 +81,69 @@ Deno.test("The Dockerfile pins this Deno version and its ENTRYPOINT grants exact
   assert.equal(container.image, "ghcr.io/plumber/plumber:0.1.0");
 });
 
+/** Headroom of the memory limit over the measured peak RSS (docs/benchmarks.md, "Memory requests and limits"). */
+const PEAK_HEADROOM = 1.25;
+
+/** The `max` column (MiB) of the memory row of docs/benchmarks.md's first results table whose metric starts with `metric`. */
+function measuredMiB(benchmarks: string, metric: string): number {
+  const row = benchmarks.split("\n").find((line) => {
+    const cells = line.split("|").map((c) => c.trim());
+    return cells[1] === "memory" && cells[2]?.startsWith(metric) && cells[2].endsWith("(MiB)");
+  });
+  assert.ok(row, `docs/benchmarks.md has a memory row "${metric} ... (MiB)"`);
+  // | scenario | metric | n | median | p90 | max | goal | result | load |
+  const max = Number(row.split("|")[6]?.trim());
+  assert.ok(Number.isFinite(max) && max > 0, `a number in the max column of: ${row}`);
+  return max;
+}
+
+/** A Kubernetes memory quantity in MiB; only the binary suffixes this manifest uses. */
+function quantityMiB(quantity: string): number {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  assert.ok(match, `memory quantity "${quantity}" is <n>Mi or <n>Gi`);
+  return Number(match[1]) * (match[2] === "Gi" ? 1024 : 1);
+}
+
+Deno.test("The Deployment's memory request and limit follow the measured RSS in docs/benchmarks.md, with headroom", async () => {
+  const benchmarks = await Deno.readTextFile(new URL("docs/benchmarks.md", ROOT));
+  const idle = measuredMiB(benchmarks, "RSS idle before fan-out");
+  const peak = measuredMiB(benchmarks, "peak RSS (VmHWM) through fan-out");
+  const steady = measuredMiB(benchmarks, "steady RSS after fan-out");
+  assert.ok(idle < steady && steady < peak, `idle ${idle} < steady ${steady} < peak ${peak} MiB`);
+
+  const manifests = (await Deno.readTextFile(new URL("deploy/deployment.yaml", ROOT))).split(/^---$/m);
+  const deployment = manifests.map((d) => parse(d)).find((d) => d?.kind === "Deployment");
+  const resources = deployment.spec.template.spec.containers[0].resources;
+  const request = quantityMiB(resources.requests.memory);
+  const limit = quantityMiB(resources.limits.memory);
+
+  const flags = /^--v8-flags=(.*)$/.exec(
+    entrypoint(await Deno.readTextFile(new URL("Dockerfile", ROOT))).find((a) =>
+      a.startsWith("--v8-flags=")
+    ) ?? "",
+  )?.[1]?.split(",") ?? [];
+  const flag = (name: string) => {
+    const value = Number(flags.find((f) => f.startsWith(`--${name}=`))?.split("=")[1]);
+    assert.ok(
+      Number.isFinite(value) && value > 0,
+      `the ENTRYPOINT sets --${name} (flags: ${flags.join(",")})`,
+    );
+    return value;
+  };
+  const heapLimit = flag("max-old-space-size") + 3 * flag("max-semi-space-size");
+
+  assert.ok(request >= steady, `memory request ${request}Mi >= steady RSS ${steady} MiB`);
+  assert.ok(
+    limit >= peak * PEAK_HEADROOM,
+    `memory limit ${limit}Mi >= peak RSS ${peak} MiB x ${PEAK_HEADROOM} = ${peak * PEAK_HEADROOM}`,
+  );
+  assert.ok(
+    limit >= idle + heapLimit,
+    `memory limit ${limit}Mi >= idle RSS ${idle} MiB + V8 heap limits ${heapLimit} MiB: V8 runs out of heap before the cgroup kills the container`,
+  );
+  assert.ok(request <= limit);
+});
+
 Deno.test("Every rule of deploy/'s ClusterRole and Roles says which code path needs it", async () => {
   const rules = await readRbacRules();
   assert.ok(rules.length >= 30, `${rules.length} rules read`);

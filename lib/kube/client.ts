@@ -9,7 +9,8 @@
  * Every request has a timeout; `429` waits for `Retry-After`; connection
  * errors and 5xx are retried with backoff for verbs that are safe to repeat
  * (GET, server-side apply, DELETE); errors carry the HTTP status, the
- * Kubernetes `reason` and the object. TLS verification is always on.
+ * Kubernetes `reason` and the object. TLS verification is always on; the
+ * kubeconfig's `proxy-url` and `tls-server-name` are honoured (`transport.ts`).
  *
  * @module
  */
@@ -17,6 +18,7 @@
 import type { ClusterConnection } from "../kubeconfig.ts";
 import { collectionPath, describeRef, objectPath, type ObjectRef } from "./resources.ts";
 import { sleep } from "./sleep.ts";
+import { openTransport, type Transport } from "./transport.ts";
 
 /** What a request observer is told, for metrics and tests that count writes. */
 export interface RequestRecord {
@@ -175,6 +177,7 @@ export class KubeClient {
   readonly host: string;
   #connection: ClusterConnection;
   #http: Deno.HttpClient;
+  #transport: Transport;
   #options: KubeClientOptions;
   #token?: { value: string; readAt: number };
 
@@ -184,16 +187,13 @@ export class KubeClient {
     this.name = options.name ?? connection.contextName;
     this.server = connection.server.replace(/\/+$/, "");
     this.host = new URL(this.server).host;
-    const tls: Deno.CreateHttpClientOptions = {};
-    if (connection.caPem) tls.caCerts = [connection.caPem];
-    this.#http = connection.certPem && connection.keyPem
-      ? Deno.createHttpClient({ ...tls, cert: connection.certPem, key: connection.keyPem })
-      : Deno.createHttpClient(tls);
+    this.#transport = openTransport(connection);
+    this.#http = this.#transport.http;
   }
 
-  /** Releases the connection pool. */
+  /** Releases the connection pool (and the `tls-server-name` tunnel, if any). */
   close(): void {
-    this.#http.close();
+    this.#transport.close();
   }
 
   #bearer(): string | undefined {
@@ -217,7 +217,7 @@ export class KubeClient {
   }
 
   #url(path: string, query?: RequestOptions["query"]): string {
-    const url = new URL(this.server + path);
+    const url = new URL(this.#transport.base + path);
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined && value !== "") url.searchParams.set(key, String(value));
     }
