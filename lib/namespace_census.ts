@@ -181,9 +181,15 @@ export interface CensusTallyOptions {
   ownerTypeCounted: (apiVersion: string, kind: string) => boolean;
 }
 
+/** What the tally keeps of an object: no more than its verdict needs (a namespace may hold many). */
 interface Entry {
-  object: CensusObject;
+  kind: string;
+  group: string;
+  name: string;
   verdict: FirstVerdict;
+  /** Pending objects only. */
+  owners?: CensusOwnerReference[];
+  controllerEndpoints?: boolean;
   resolved?: boolean;
   why?: string;
 }
@@ -216,10 +222,20 @@ export class CensusTally {
   add(object: CensusObject): FirstVerdict {
     const uid = object.metadata.uid;
     if (uid && this.#byUid.has(uid)) return this.#byUid.get(uid)!.verdict;
-    const entry: Entry = { object, verdict: this.#first(object) };
+    const meta = object.metadata;
+    const entry: Entry = {
+      kind: object.kind,
+      group: object.group,
+      name: meta.name ?? "",
+      verdict: this.#first(object),
+    };
+    if (entry.verdict === "pending") {
+      entry.owners = meta.ownerReferences ?? [];
+      entry.controllerEndpoints = isControllerEndpoints(object);
+    }
     if (entry.verdict === "foreign") {
       this.#definiteForeign++;
-      if (object.metadata.deletionTimestamp) entry.why = "being deleted, not yet gone";
+      if (meta.deletionTimestamp) entry.why = "being deleted, not yet gone";
     }
     this.#entries.push(entry);
     if (uid) this.#byUid.set(uid, entry);
@@ -231,7 +247,7 @@ export class CensusTally {
 
   #first(object: CensusObject): FirstVerdict {
     if (this.#isOwn(object) || isKubernetesDefault(object)) return "accounted";
-    if (object.metadata.deletionTimestamp) return "foreign";
+    // A dependent being deleted (foreground deletion of its owner) is judged by its owners like any other.
     if ((object.metadata.ownerReferences ?? []).length > 0 || isControllerEndpoints(object)) return "pending";
     return "foreign";
   }
@@ -247,12 +263,7 @@ export class CensusTally {
     for (const entry of this.#entries) {
       if (options.resolve === false && entry.verdict !== "foreign") continue;
       if (this.#accounted(entry)) continue;
-      const meta = entry.object.metadata;
-      const item: ForeignObject = {
-        kind: entry.object.kind,
-        group: entry.object.group,
-        name: meta.name ?? "",
-      };
+      const item: ForeignObject = { kind: entry.kind, group: entry.group, name: entry.name };
       if (entry.why) item.why = entry.why;
       (entry.verdict === "foreign" ? out : later).push(item);
     }
@@ -273,15 +284,15 @@ export class CensusTally {
   }
 
   #resolve(entry: Entry, path: Set<Entry>): { accounted: boolean; why?: string } {
-    const object = entry.object;
-    if (isControllerEndpoints(object) && (object.metadata.ownerReferences ?? []).length === 0) {
-      const service = this.#services.get(object.metadata.name ?? "");
+    const owners = entry.owners ?? [];
+    if (entry.controllerEndpoints && owners.length === 0) {
+      const service = this.#services.get(entry.name);
       if (!service) return { accounted: true }; // its Service is gone: the controller deletes it
       return this.#accounted(service, path)
         ? { accounted: true }
-        : { accounted: false, why: `endpoints of Service ${object.metadata.name}, which stays` };
+        : { accounted: false, why: `endpoints of Service ${entry.name}, which stays` };
     }
-    for (const ref of object.metadata.ownerReferences ?? []) {
+    for (const ref of owners) {
       const owner = this.#byUid.get(ref.uid);
       if (owner) {
         if (!this.#accounted(owner, path)) {
