@@ -197,7 +197,7 @@ export function describeCensus(census: NamespaceCensus, shown = 3): string {
   }
   if (census.unknown.length > 0) {
     const first = census.unknown[0]!;
-    const more = census.unknown.length > 1 ? ` (and ${census.unknown.length - 1} more types)` : "";
+    const more = census.unknown.length > 1 ? ` (and ${census.unknown.length - 1} more)` : "";
     parts.push(`cannot count ${first.resource}: ${first.reason}${more}`);
   }
   return parts.join("; ");
