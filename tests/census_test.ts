@@ -131,7 +131,9 @@ Deno.test("namespaceCensus() names a PVC, a Role, a custom resource and 60 forei
 
       // Every foreign object, named (no early stop): the Pods take two pages of 50.
       records.length = 0;
+      let started = performance.now();
       const full = await namespaceCensus(client, namespace, isOwn, { maxForeign: 1_000 });
+      const fullMs = performance.now() - started;
       assert.equal(full.empty, false);
       assert.equal(full.complete, true);
       assert.deepEqual(full.unknown, []);
@@ -149,7 +151,9 @@ Deno.test("namespaceCensus() names a PVC, a Role, a custom resource and 60 forei
       assert.deepEqual(podRequests.map((r) => /(?:^|&)limit=(\d+)/.exec(r.query ?? "")?.[1]), ["50", "50"]);
       assert.ok(full.typesListed >= 20, `${full.typesListed} types listed`);
       console.log(
-        `  full census: ${full.typesListed} types, ${full.requests} list requests, ${records.length} requests`,
+        `  full census: ${full.typesListed} types, ${full.requests} list requests, ${records.length} requests, ${
+          fullMs.toFixed(0)
+        } ms`,
       );
 
       // Metadata only: the list the census reads carries no Secret data.
@@ -165,13 +169,17 @@ Deno.test("namespaceCensus() names a PVC, a Role, a custom resource and 60 forei
 
       // The default: stop after a few foreign objects, without paging through the rest.
       records.length = 0;
+      started = performance.now();
       const quick = await namespaceCensus(client, namespace, isOwn);
+      const quickMs = performance.now() - started;
       assert.equal(quick.empty, false);
       assert.equal(quick.complete, false);
       assert.equal(quick.foreign.length, 5, "the first five foreign objects are named");
       assert.ok(quick.requests < full.requests, `${quick.requests} list requests < ${full.requests}`);
       console.log(
-        `  early stop: ${quick.requests} list requests, foreign: ${foreignNames(quick).join(", ")}`,
+        `  early stop: ${quick.requests} list requests, ${quickMs.toFixed(0)} ms, foreign: ${
+          foreignNames(quick).join(", ")
+        }`,
       );
     });
   } finally {
@@ -228,7 +236,11 @@ Deno.test("namespaceCensus() finds empty a namespace holding plumber's Deploymen
       );
 
       records.length = 0;
+      const started = performance.now();
       const census = await namespaceCensus(client, namespace, isOwn);
+      console.log(
+        `  empty namespace: ${census.requests} list requests, ${(performance.now() - started).toFixed(0)} ms`,
+      );
       assert.deepEqual(
         { empty: census.empty, foreign: census.foreign, unknown: census.unknown, complete: census.complete },
         { empty: true, foreign: [], unknown: [], complete: true },
