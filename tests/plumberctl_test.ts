@@ -395,7 +395,7 @@ Deno.test("plumberctl names the server of an unreachable primary, and --debug ad
 // add and remove
 // ---------------------------------------------------------------------------
 
-Deno.test("plumberctl add stores a ServiceAccount token that may replicate but not list nodes or create ClusterRoles; re-adding updates it; remove keeps or cleans up the target", async () => {
+Deno.test("plumberctl add stores a ServiceAccount token that may replicate and list but not read nodes or create ClusterRoles; re-adding updates it; remove keeps or cleans up the target", async () => {
   await withActivatedHome(async (home, namespace) => {
     const add = ["add", "--target-context", "secondary1", "--no-wait", "-n", namespace];
     const first = expectOk(await plumberctl(home, add), "add");
@@ -452,12 +452,17 @@ Deno.test("plumberctl add stores a ServiceAccount token that may replicate but n
     try {
       const configmaps = await client.list("v1", "ConfigMap", { namespace: "kube-system" });
       assert.ok(Array.isArray(configmaps.items));
-      // What namespace cleanup reads before deleting a namespace plumber created.
-      for (const kind of ["Pod", "ServiceAccount"]) {
+      // The namespace census lists every type before deleting a namespace plumber created (RBAC cannot
+      // limit that to namespaced types), but nothing else is granted on them: no get, no watch.
+      for (const kind of ["Pod", "ServiceAccount", "Node"]) {
         assert.ok(Array.isArray((await client.list("v1", kind, { namespace: "kube-system" })).items), kind);
       }
       await assert.rejects(
-        client.list("v1", "Node"),
+        client.get({ apiVersion: "v1", kind: "Node", name: "any-node" }),
+        (e: unknown) => e instanceof KubeApiError && e.status === 403,
+      );
+      await assert.rejects(
+        client.get({ apiVersion: "v1", kind: "Pod", namespace: "kube-system", name: "any-pod" }),
         (e: unknown) => e instanceof KubeApiError && e.status === 403,
       );
       await assert.rejects(

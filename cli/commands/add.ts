@@ -75,13 +75,19 @@ export function clusterRoleBindingName(namespace: string): string {
 
 const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
 
-/** The ClusterRole's rules: exactly the kinds the Replicator controller applies, watches and prunes. */
+/**
+ * The ClusterRole's rules: the kinds the Replicator controller applies, watches and prunes, and `list` on
+ * every type for the namespace census.
+ */
 export const REPLICATION_RULES = [
   { apiGroups: [""], resources: ["namespaces", "configmaps", "secrets", "services"], verbs: VERBS },
   { apiGroups: ["apps"], resources: ["deployments"], verbs: VERBS },
   { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: VERBS },
-  // Before deleting a namespace it created, the operator checks that nothing else lives there.
-  { apiGroups: [""], resources: ["pods", "serviceaccounts"], verbs: ["list"] },
+  // Before deleting a namespace it created, the operator counts what lives there: every namespaced type
+  // the cluster serves, custom resources included (lib/kube/census.ts). It asks for metadata only
+  // (PartialObjectMetadataList), so no Secret data is read through this rule; RBAC cannot say so, nor
+  // name types that do not exist yet. Without it, plumber keeps the namespaces it created.
+  { apiGroups: ["*"], resources: ["*"], verbs: ["list"] },
 ];
 
 const MANAGED_LABELS = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
@@ -550,7 +556,9 @@ Register a secondary cluster with the activated primary.
 By default plumberctl connects to the target with your kubeconfig context and creates
 there a ServiceAccount "plumber" (in --namespace), a ClusterRole "plumber-replicator"
 limited to what replication needs (namespaces, configmaps, secrets, services,
-deployments, ingresses) with its binding, and a long-lived token for the account. It
+deployments, ingresses; and list, metadata only, on every type, to check that a
+namespace plumber created is empty before deleting it) with its binding, and a
+long-lived token for the account. It
 stores a self-contained context with that token (and your context, cluster and user
 names, so the cluster is registered as <cluster>.<user>) in the kubeconfig Secret of
 the primary, then waits until the operator reports the cluster Running.

@@ -61,7 +61,7 @@ Deno.test("targetManifests() labels every object managed-by plumber and limits t
     { apiGroups: [""], resources: ["namespaces", "configmaps", "secrets", "services"], verbs },
     { apiGroups: ["apps"], resources: ["deployments"], verbs },
     { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs },
-    { apiGroups: [""], resources: ["pods", "serviceaccounts"], verbs: ["list"] },
+    { apiGroups: ["*"], resources: ["*"], verbs: ["list"] },
   ]);
   const secret = manifests[3]!;
   assert.equal(secret.type, "kubernetes.io/service-account-token");

@@ -24,6 +24,8 @@ import { openTransport, type Transport } from "./transport.ts";
 export interface RequestRecord {
   method: string;
   path: string;
+  /** The query string without its `?` (`limit=50&continue=...`), when the request had one. */
+  query?: string;
   /** HTTP status, or `"<error>"` when no response came. */
   code: string;
   host: string;
@@ -135,6 +137,8 @@ interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** `Accept` header (default `application/json`). */
+  accept?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
   ref?: ObjectRef;
@@ -224,8 +228,8 @@ export class KubeClient {
     return url.toString();
   }
 
-  #headers(contentType?: string): Headers {
-    const headers = new Headers({ Accept: "application/json" });
+  #headers(contentType?: string, accept?: string): Headers {
+    const headers = new Headers({ Accept: accept ?? "application/json" });
     if (contentType) headers.set("Content-Type", contentType);
     headers.set("User-Agent", this.#options.userAgent ?? "plumber");
     const token = this.#bearer();
@@ -233,10 +237,12 @@ export class KubeClient {
     return headers;
   }
 
-  #observe(method: string, path: string, code: string, started: number): void {
+  #observe(method: string, url: string, path: string, code: string, started: number): void {
+    const query = new URL(url).search.slice(1);
     this.#options.observer?.({
       method,
       path,
+      ...(query ? { query } : {}),
       code,
       host: this.host,
       durationMs: performance.now() - started,
@@ -251,17 +257,18 @@ export class KubeClient {
       const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#options.timeoutMs ?? 30_000);
       const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
       const started = performance.now();
+      const url = this.#url(path, options.query);
       let response: Response;
       try {
-        response = await fetch(this.#url(path, options.query), {
+        response = await fetch(url, {
           method,
-          headers: this.#headers(options.contentType),
+          headers: this.#headers(options.contentType, options.accept),
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           signal,
           client: this.#http,
         });
       } catch (error) {
-        this.#observe(method, path, "<error>", started);
+        this.#observe(method, url, path, "<error>", started);
         if (options.signal?.aborted) throw options.signal.reason;
         const timedOut = timeout.aborted;
         const reason = timedOut ? "Timeout" : "ConnectionError";
@@ -278,7 +285,7 @@ export class KubeClient {
           options.ref,
         );
       }
-      this.#observe(method, path, String(response.status), started);
+      this.#observe(method, url, path, String(response.status), started);
       if (response.ok) return response;
       const retryable = response.status === 429 ||
         (options.retrySafe && RETRYABLE_STATUS.has(response.status));
@@ -325,12 +332,20 @@ export class KubeClient {
     return await response.text();
   }
 
-  /** JSON request to any path, for APIs the helpers below do not cover. */
+  /**
+   * JSON request to any path, for APIs the helpers below do not cover. `accept` asks for another
+   * representation (aggregated discovery, metadata-only lists).
+   */
   raw<T>(
     method: string,
     path: string,
-    options: { body?: unknown; query?: RequestOptions["query"]; contentType?: string; signal?: AbortSignal } =
-      {},
+    options: {
+      body?: unknown;
+      query?: RequestOptions["query"];
+      contentType?: string;
+      accept?: string;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<T> {
     return this.#json<T>(method, path, {
       ...options,
