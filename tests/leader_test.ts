@@ -8,9 +8,10 @@
 
 import assert from "node:assert/strict";
 import { KubeClient, type RequestRecord } from "../lib/kube/client.ts";
-import { LeaderElector } from "../lib/kube/leader.ts";
+import { LeaderElectionLostError, LeaderElector } from "../lib/kube/leader.ts";
 import { adminClient, adminConnection, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
 import type { ClusterConnection } from "../lib/kubeconfig.ts";
+import { TcpProxy } from "./fixtures/tcp_proxy.ts";
 
 const FIXTURE = new URL("./fixtures/elector.ts", import.meta.url).pathname;
 const REPO_ROOT = new URL("../", import.meta.url).pathname;
@@ -379,91 +380,25 @@ Deno.test("Leader election processes: a leader stopped with SIGTERM releases the
   }
 });
 
-/** A TCP proxy that can be frozen: connections stay open, bytes stop moving, as in a network partition. */
-class FreezableProxy {
-  readonly port: number;
-  #listener: Deno.Listener;
-  #target: number;
-  #connections = new Set<Deno.Conn>();
-  #pumps: Promise<void>[] = [];
-  #thawed = Promise.resolve();
-  #thaw?: () => void;
-  #accepting: Promise<void>;
-
-  constructor(targetPort: number) {
-    this.#target = targetPort;
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = (this.#listener.addr as Deno.NetAddr).port;
-    this.#accepting = this.#accept();
-  }
-
-  async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        this.#connections.add(conn);
-        try {
-          const upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.#target });
-          this.#connections.add(upstream);
-          this.#pumps.push(this.#pump(conn, upstream), this.#pump(upstream, conn));
-        } catch {
-          conn.close();
-          this.#connections.delete(conn);
-        }
-      }
-    } catch {
-      // listener closed
-    }
-  }
-
-  async #pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-    const buffer = new Uint8Array(64 * 1024);
-    try {
-      while (true) {
-        const n = await from.read(buffer);
-        if (n === null) break;
-        await this.#thawed;
-        let written = 0;
-        while (written < n) written += await to.write(buffer.subarray(written, n));
-      }
-    } catch {
-      // either side closed
-    }
-    for (const conn of [from, to]) {
-      if (this.#connections.delete(conn)) conn.close();
-    }
-  }
-
-  freeze(): void {
-    this.#thawed = new Promise((resolve) => this.#thaw = resolve);
-  }
-
-  async close(): Promise<void> {
-    this.#thaw?.();
-    this.#listener.close();
-    for (const conn of this.#connections) conn.close();
-    this.#connections.clear();
-    await this.#accepting;
-    await Promise.all(this.#pumps);
-  }
-}
-
-Deno.test("LeaderElector.run(): a leader cut off from the API server stops acting before another candidate takes over", async () => {
+Deno.test("LeaderElector.run(): a leader cut off from the API server stops acting by its renew deadline, before another candidate takes over", async () => {
   const state = await sharedControlPlane();
   const primary = state.clusters.find((c) => c.context === "primary")!;
   const admin = adminClient(state, "primary");
-  const proxy = new FreezableProxy(primary.port);
+  const proxy = new TcpProxy(primary.port);
   const cutOff = new KubeClient({ ...adminConnection(primary), server: `https://127.0.0.1:${proxy.port}` });
   try {
     await withNamespace(admin, async (namespace) => {
       const times = { leaseDurationMs: 2000, renewDeadlineMs: 1200, retryPeriodMs: 300 };
       const a = new LeaderElector({ client: cutOff, namespace, name: "cut", identity: "a", ...times });
       const b = new LeaderElector({ client: admin, namespace, name: "cut", identity: "b", ...times });
-      const acted: Record<string, { from?: number; to?: number }> = { a: {}, b: {} };
+      const acted: Record<string, { from?: number; to?: number; reason?: unknown }> = { a: {}, b: {} };
       const lead = (who: string) => async (signal: AbortSignal) => {
         acted[who]!.from = Date.now();
         await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
         acted[who]!.to = Date.now();
+        acted[who]!.reason = signal.reason;
       };
+      const history = new LeaseHistory(admin, namespace, "cut");
       const runA = a.run(lead("a"));
       await eventually("a to lead", () => a.isLeader);
       const runB = b.run(lead("b"));
@@ -472,21 +407,28 @@ Deno.test("LeaderElector.run(): a leader cut off from the API server stops actin
         proxy.freeze();
         const resultA = await runA;
         assert.deepEqual(resultA, { lost: true });
+        assert.ok(acted.a!.reason instanceof LeaderElectionLostError, `aborted with ${acted.a!.reason}`);
+        assert.match(acted.a!.reason.message, /not renewed within the renew deadline/);
         const stoppedMs = acted.a!.to! - frozenAt;
         // The last renewal started before the freeze and the deadline counts from it (+ slack for a busy machine).
         assert.ok(stoppedMs <= times.renewDeadlineMs + 500, `a acted ${stoppedMs} ms into the partition`);
+        // On the deadline itself, though a renewal was hanging then: the renewal that got through last
+        // was stamped (renewTime) when its attempt started, so the deadline is no later than this.
+        const lastRenewal = history.lastRenewal("a")!;
+        const lateMs = acted.a!.to! - (lastRenewal + times.renewDeadlineMs);
+        assert.ok(lateMs <= 200, `a stopped ${lateMs} ms after its renew deadline`);
         await eventually("b to take over", () => b.isLeader, { timeoutMs: 10_000 });
         assert.ok(acted.a!.to! < acted.b!.from!, "a stopped before b started");
         console.log(
-          `partitioned leader stopped after ${stoppedMs} ms; the other led ${
-            acted.b!.from! - acted.a!.to!
-          } ms later`,
+          `partitioned leader stopped after ${stoppedMs} ms (${lateMs} ms from its renew deadline); ` +
+            `the other led ${acted.b!.from! - acted.a!.to!} ms later`,
         );
       } finally {
         b.stop();
         await runB;
         a.stop();
         await runA;
+        await history.stop();
       }
     });
   } finally {
@@ -500,7 +442,7 @@ Deno.test("LeaderElector.run(): a leader stopped while cut off from the API serv
   const state = await sharedControlPlane();
   const primary = state.clusters.find((c) => c.context === "primary")!;
   const admin = adminClient(state, "primary");
-  const proxy = new FreezableProxy(primary.port);
+  const proxy = new TcpProxy(primary.port);
   const cutOff = new KubeClient({ ...adminConnection(primary), server: `https://127.0.0.1:${proxy.port}` });
   try {
     await withNamespace(admin, async (namespace) => {
