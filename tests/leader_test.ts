@@ -1,7 +1,10 @@
 /**
  * Leader election on a real kube-apiserver: two candidate processes
  * (`tests/fixtures/elector.ts`) killed and stopped, a leader cut off from the
- * API server by a frozen TCP proxy, and `tryAcquireOrRenew()` step by step.
+ * API server by a frozen TCP proxy, `tryAcquireOrRenew()` step by step, and
+ * two operators (`main.ts --leader-elect`) replicating under load while the
+ * leader is cut off from the primary only: its fence stops every request to
+ * the secondaries by the renew deadline and it exits before the other writes.
  *
  * Short times (lease 3 s, renew deadline 2 s, retry 0.5 s) keep it quick.
  */
@@ -12,6 +15,18 @@ import { LeaderElectionLostError, LeaderElector } from "../lib/kube/leader.ts";
 import { adminClient, adminConnection, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
 import type { ClusterConnection } from "../lib/kubeconfig.ts";
 import { TcpProxy } from "./fixtures/tcp_proxy.ts";
+import { stringify } from "yaml";
+import { kubeconfigFor } from "./control_plane.ts";
+import { operatorArgs, OperatorProcess, prepareOperatorNamespace, startOperator } from "./operator.ts";
+import {
+  clients,
+  deleteAndWaitGone,
+  ref,
+  replicatorManifest,
+  SECONDARY1,
+  SECONDARY2,
+  waitSynced,
+} from "./replicators.ts";
 
 const FIXTURE = new URL("./fixtures/elector.ts", import.meta.url).pathname;
 const REPO_ROOT = new URL("../", import.meta.url).pathname;
@@ -628,4 +643,168 @@ Deno.test("LeaderElector.run(): a leader that sees the lease held by someone els
   } finally {
     client.close();
   }
+});
+
+/** One line of an operator's request log (`--log-level debug`). */
+interface LoggedRequest {
+  method: string;
+  path: string;
+  host: string;
+  code: string;
+  /** When it was sent and when its answer (or failure) came, ms epoch. */
+  startedAt: number;
+  endedAt: number;
+}
+
+function requestLog(operator: OperatorProcess): LoggedRequest[] {
+  return operator.logs
+    .filter((l) => l.msg === "Read request" || l.msg === "Write request")
+    .map((l) => ({
+      method: String(l.method),
+      path: String(l.path),
+      host: String(l.host),
+      code: String(l.code),
+      startedAt: Date.parse(String(l.startedAt)),
+      endedAt: Date.parse(String(l.ts)),
+    }));
+}
+
+/** Writes of the controllers (not of the leader election). */
+function workWrites(requests: LoggedRequest[]): LoggedRequest[] {
+  return requests.filter((r) => r.method !== "GET" && !r.path.includes("/leases/"));
+}
+
+Deno.test("Operator: a leader cut off from the primary stops every request to the secondaries by its renew deadline, exits 1, and the new leader writes only after its last write", async () => {
+  const state = await sharedControlPlane();
+  const primary = state.clusters.find((c) => c.context === "primary")!;
+  const secondaryHosts = new Set(
+    state.clusters.filter((c) => c.context !== "primary").map((c) => new URL(c.server).host),
+  );
+  const namespace = uniqueName("fence");
+  const test = uniqueName("fence");
+  await prepareOperatorNamespace(state, namespace);
+  const c = clients(state);
+  // The leader reaches the primary only through the proxy; its secondaries (from the Secret) directly.
+  const proxy = new TcpProxy(primary.port);
+  const dir = await Deno.makeTempDir();
+  const kubeconfigPath = `${dir}/kubeconfig`;
+  await Deno.writeTextFile(
+    kubeconfigPath,
+    stringify(
+      kubeconfigFor([{ ...primary, server: `https://127.0.0.1:${proxy.port}`, cert: primary.admin }]),
+    ),
+  );
+  const times = ["--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s"];
+  const leaderArgs = ["--leader-elect", ...times, "--leader-elect-retry-period", "500ms"];
+  const options = { namespace, replicatorSelector: `plumber-test=${test}`, extraArgs: leaderArgs };
+  const names = [0, 1, 2].map((i) => `${test}-${i}`);
+  const operators: OperatorProcess[] = [];
+  const drift = new AbortController();
+  let drifting: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  try {
+    const old = await startOperator(state, { ...options, kubeconfigPath });
+    operators.push(old);
+    const standby = new OperatorProcess(operatorArgs(state, options));
+    operators.push(standby);
+    await standby.waitForLog("Waiting to become the leader");
+    for (const name of names) {
+      await c.primary.create(
+        replicatorManifest(name, name, { test, targets: [SECONDARY1, SECONDARY2], configMapOnly: true }),
+      );
+    }
+    for (const name of names) await waitSynced(c.primary, name);
+
+    // Load both leaders want to act on: hand edits of the replicated ConfigMaps in secondary1, which
+    // the leader reverts (reads and writes to a secondary), a few times a second each.
+    let round = 0;
+    drifting = (async () => {
+      while (!drift.signal.aborted) {
+        round++;
+        await Promise.all(
+          names.map((name) =>
+            c.secondary1.mergePatch(ref("ConfigMap", name, "web"), {
+              data: { "index.html": `drift ${round}` },
+            })
+              .catch(() => {})
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+    })();
+    await eventually("the leader to revert drift", () => old.logs.some((l) => l.msg === "Reverted drift"));
+
+    const cutAt = Date.now();
+    proxy.cut();
+    const status = await old.status;
+    const exitedAt = Date.now();
+    assert.equal(status.code, 1, "a leader that lost its lease exits 1");
+    const lost = old.logs.find((l) => l.msg === "Lost the leader election lease");
+    assert.ok(lost, "the old leader logged the loss");
+    const deadline = Date.parse(String(lost.renewDeadline));
+    const fencedAt = Date.parse(
+      String(old.logs.find((l) => l.msg === "Leadership lost: every request stopped, exiting")!.ts),
+    );
+    // Its last renewal started before the cut, and the deadline counts from it.
+    assert.ok(deadline <= cutAt + 2000, `renew deadline ${deadline - cutAt} ms after the cut`);
+    assert.ok(fencedAt - deadline <= 200, `fenced ${fencedAt - deadline} ms after the renew deadline`);
+    assert.ok(exitedAt - fencedAt <= 2000, `exited ${exitedAt - fencedAt} ms after the fence`);
+
+    // (a) After the deadline: not one request to a secondary was sent.
+    const oldRequests = requestLog(old);
+    const toSecondaries = oldRequests.filter((r) => secondaryHosts.has(r.host));
+    const afterCut = toSecondaries.filter((r) => r.startedAt >= cutAt);
+    assert.ok(afterCut.length > 0, "the old leader kept working with the secondaries after the cut");
+    const late = toSecondaries.filter((r) => r.startedAt >= deadline);
+    assert.deepEqual(late, [], "requests to secondaries sent after the renew deadline");
+
+    // (c) The new leader's first write comes after the old leader's last (sent or cut short).
+    await standby.waitForLog("Controllers started", 30_000);
+    const newFirst = await eventually(
+      "the new leader's first write",
+      () => workWrites(requestLog(standby))[0],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    const oldLast = workWrites(oldRequests).reduce((a, b) => (a.endedAt >= b.endedAt ? a : b));
+    const gapMs = newFirst.startedAt - oldLast.endedAt;
+    console.log(
+      `old leader: cut off at 0 ms, renew deadline ${deadline - cutAt} ms, fenced ${fencedAt - cutAt} ms, ` +
+        `exited ${
+          exitedAt - cutAt
+        } ms; ${afterCut.length} requests to secondaries after the cut, last sent ` +
+        `${Math.max(...toSecondaries.map((r) => r.startedAt)) - cutAt} ms; last write ended ` +
+        `${
+          oldLast.endedAt - cutAt
+        } ms (${oldLast.method} ${oldLast.path} ${oldLast.code}); new leader's first ` +
+        `write ${newFirst.startedAt - cutAt} ms (${newFirst.method} ${newFirst.path}): gap ${gapMs} ms`,
+    );
+    assert.ok(gapMs > 0, `the new leader wrote ${-gapMs} ms before the old leader's last write ended`);
+    // It serves the load: the drift is reverted again.
+    await eventually(
+      "the new leader to revert drift",
+      () => standby.logs.some((l) => l.msg === "Reverted drift"),
+    );
+  } catch (error) {
+    failure = error;
+  } finally {
+    drift.abort();
+    await drifting;
+    try {
+      for (const name of names) await deleteAndWaitGone(c.primary, name).catch(() => {});
+    } finally {
+      for (const operator of operators) await operator.stop();
+      if (failure !== undefined && failure instanceof Error) {
+        failure.message += operators.map((o, i) =>
+          `\n--- operator ${i} (last lines) ---\n${o.lines.slice(-20).join("\n")}`
+        ).join("");
+      }
+      await proxy.close();
+      await c.primary.delete({ apiVersion: "v1", kind: "Namespace", name: namespace }).catch(() => {});
+      c.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+  if (failure !== undefined) throw failure;
 });
