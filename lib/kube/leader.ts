@@ -117,7 +117,7 @@ function microTime(date: Date): string {
 }
 
 function jitter(ms: number): number {
-  return ms + Math.random() * ms * 0.2;
+  return ms + Math.random() * ms * (JITTER_FACTOR - 1);
 }
 
 /** One candidate in a leader election. */
