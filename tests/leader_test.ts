@@ -17,11 +17,19 @@ import type { ClusterConnection } from "../lib/kubeconfig.ts";
 import { TcpProxy } from "./fixtures/tcp_proxy.ts";
 import { stringify } from "yaml";
 import { kubeconfigFor } from "./control_plane.ts";
-import { operatorArgs, OperatorProcess, prepareOperatorNamespace, startOperator } from "./operator.ts";
+import {
+  kubeconfigFor as secretKubeconfig,
+  operatorArgs,
+  OperatorProcess,
+  prepareOperatorNamespace,
+  startOperator,
+  writeKubeconfigSecret,
+} from "./operator.ts";
 import {
   clients,
   deleteAndWaitGone,
   ref,
+  REP,
   replicatorManifest,
   SECONDARY1,
   SECONDARY2,
@@ -676,28 +684,44 @@ function workWrites(requests: LoggedRequest[]): LoggedRequest[] {
 
 Deno.test("Operator: a leader cut off from the primary stops every request to the secondaries by its renew deadline, exits 1, and the new leader writes only after its last write", async () => {
   const state = await sharedControlPlane();
-  const primary = state.clusters.find((c) => c.context === "primary")!;
-  const secondaryHosts = new Set(
-    state.clusters.filter((c) => c.context !== "primary").map((c) => new URL(c.server).host),
-  );
+  const info = (context: string) => state.clusters.find((c) => c.context === context)!;
   const namespace = uniqueName("fence");
   const test = uniqueName("fence");
   await prepareOperatorNamespace(state, namespace);
   const c = clients(state);
-  // The leader reaches the primary only through the proxy; its secondaries (from the Secret) directly.
-  const proxy = new TcpProxy(primary.port);
+  // The old leader reaches the primary only through this proxy; the other operator directly.
+  const primaryProxy = new TcpProxy(info("primary").port);
+  // Both reach secondary2 through this one (the Secret says so), secondary1 directly: a request to
+  // secondary2 can be held in flight across the old leader's renew deadline.
+  const secondary2Proxy = new TcpProxy(info("secondary2").port);
+  const secondary2Server = `https://127.0.0.1:${secondary2Proxy.port}`;
+  await writeKubeconfigSecret(
+    c.primary,
+    namespace,
+    secretKubeconfig([info("secondary1"), { ...info("secondary2"), server: secondary2Server }]),
+  );
+  const secondaryHosts = new Set([new URL(info("secondary1").server).host, new URL(secondary2Server).host]);
   const dir = await Deno.makeTempDir();
   const kubeconfigPath = `${dir}/kubeconfig`;
+  const primary = info("primary");
   await Deno.writeTextFile(
     kubeconfigPath,
     stringify(
-      kubeconfigFor([{ ...primary, server: `https://127.0.0.1:${proxy.port}`, cert: primary.admin }]),
+      kubeconfigFor([{ ...primary, server: `https://127.0.0.1:${primaryProxy.port}`, cert: primary.admin }]),
     ),
   );
-  const times = ["--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s"];
-  const leaderArgs = ["--leader-elect", ...times, "--leader-elect-retry-period", "500ms"];
+  const leaderArgs = [
+    "--leader-elect",
+    "--leader-elect-lease-duration",
+    "3s",
+    "--leader-elect-renew-deadline",
+    "2s",
+    "--leader-elect-retry-period",
+    "500ms",
+  ];
   const options = { namespace, replicatorSelector: `plumber-test=${test}`, extraArgs: leaderArgs };
   const names = [0, 1, 2].map((i) => `${test}-${i}`);
+  const edited = names[0]!;
   const operators: OperatorProcess[] = [];
   const drift = new AbortController();
   let drifting: Promise<void> = Promise.resolve();
@@ -709,14 +733,12 @@ Deno.test("Operator: a leader cut off from the primary stops every request to th
     operators.push(standby);
     await standby.waitForLog("Waiting to become the leader");
     for (const name of names) {
-      await c.primary.create(
-        replicatorManifest(name, name, { test, targets: [SECONDARY1, SECONDARY2], configMapOnly: true }),
-      );
+      await c.primary.create(replicatorManifest(name, name, { test, targets: [SECONDARY1, SECONDARY2] }));
     }
     for (const name of names) await waitSynced(c.primary, name);
 
     // Load both leaders want to act on: hand edits of the replicated ConfigMaps in secondary1, which
-    // the leader reverts (reads and writes to a secondary), a few times a second each.
+    // the leader reverts, a few times a second.
     let round = 0;
     drifting = (async () => {
       while (!drift.signal.aborted) {
@@ -729,34 +751,65 @@ Deno.test("Operator: a leader cut off from the primary stops every request to th
               .catch(() => {})
           ),
         );
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
     await eventually("the leader to revert drift", () => old.logs.some((l) => l.msg === "Reverted drift"));
 
+    // A reconcile in flight: a spec change (new ConfigMap data, the Service dropped) is applied to
+    // secondary1 and pruned there, while its apply to secondary2 hangs; it would prune there next.
+    const frozenAt = Date.now();
+    secondary2Proxy.freeze();
+    await c.primary.mergePatch({ ...REP, name: edited }, {
+      spec: { configMapData: { "index.html": "edited" }, serviceName: null, serviceSpec: null },
+    });
+    await eventually(
+      "the leader to prune the Service in secondary1 while secondary2 hangs",
+      () => old.logs.some((l) => l.msg === "Pruned" && l.replicator === edited && l.cluster === SECONDARY1),
+    );
+
     const cutAt = Date.now();
-    proxy.cut();
+    primaryProxy.cut();
+    await eventually(
+      "the old leader to lose its lease",
+      () => old.logs.some((l) => l.msg === "Lost the leader election lease"),
+      { timeoutMs: 10_000, intervalMs: 10 },
+    );
+    // Past its deadline: what secondary2 held is dropped and secondary2 refuses; an old leader that
+    // still acted would now retry or go on to prune, with requests sent after its deadline.
+    secondary2Proxy.cut();
     const status = await old.status;
     const exitedAt = Date.now();
+    secondary2Proxy.restore();
+    // (b) It exits 1, at once.
     assert.equal(status.code, 1, "a leader that lost its lease exits 1");
-    const lost = old.logs.find((l) => l.msg === "Lost the leader election lease");
-    assert.ok(lost, "the old leader logged the loss");
+    const lost = old.logs.find((l) => l.msg === "Lost the leader election lease")!;
     const deadline = Date.parse(String(lost.renewDeadline));
-    const fencedAt = Date.parse(
-      String(old.logs.find((l) => l.msg === "Leadership lost: every request stopped, exiting")!.ts),
-    );
+    const fenced = old.logs.find((l) => l.msg === "Leadership lost: every request stopped, exiting");
+    assert.ok(fenced, "the old leader fenced its clients");
+    const fencedAt = Date.parse(String(fenced.ts));
     // Its last renewal started before the cut, and the deadline counts from it.
     assert.ok(deadline <= cutAt + 2000, `renew deadline ${deadline - cutAt} ms after the cut`);
     assert.ok(fencedAt - deadline <= 200, `fenced ${fencedAt - deadline} ms after the renew deadline`);
     assert.ok(exitedAt - fencedAt <= 2000, `exited ${exitedAt - fencedAt} ms after the fence`);
 
-    // (a) After the deadline: not one request to a secondary was sent.
+    // (a) After the deadline, not one request to a secondary was sent; the one in flight was cut short.
     const oldRequests = requestLog(old);
     const toSecondaries = oldRequests.filter((r) => secondaryHosts.has(r.host));
     const afterCut = toSecondaries.filter((r) => r.startedAt >= cutAt);
     assert.ok(afterCut.length > 0, "the old leader kept working with the secondaries after the cut");
     const late = toSecondaries.filter((r) => r.startedAt >= deadline);
     assert.deepEqual(late, [], "requests to secondaries sent after the renew deadline");
+    const held = toSecondaries.find((r) =>
+      r.method === "PATCH" && r.path === `/api/v1/namespaces/${edited}/configmaps/web` &&
+      r.host === new URL(secondary2Server).host && r.startedAt >= frozenAt && r.startedAt < cutAt
+    );
+    assert.ok(held, "the apply to secondary2 was sent between the freeze and the cut");
+    assert.equal(held.code, "<error>", JSON.stringify(held));
+    assert.ok(
+      held.endedAt - deadline <= 200,
+      `the held apply ended ${held.endedAt - deadline} ms after the deadline`,
+    );
 
     // (c) The new leader's first write comes after the old leader's last (sent or cut short).
     await standby.waitForLog("Controllers started", 30_000);
@@ -773,24 +826,33 @@ Deno.test("Operator: a leader cut off from the primary stops every request to th
       `old leader: cut off at 0 ms, renew deadline ${deadline - cutAt} ms, fenced ${fencedAt - cutAt} ms, ` +
         `exited ${
           exitedAt - cutAt
-        } ms; ${afterCut.length} requests to secondaries after the cut, last sent ` +
-        `${Math.max(...toSecondaries.map((r) => r.startedAt)) - cutAt} ms; last write ended ` +
-        `${
+        } ms; ${afterCut.length} requests to secondaries after the cut, the last sent ` +
+        `${Math.max(...toSecondaries.map((r) => r.startedAt)) - cutAt} ms; held apply cut at ${
+          held.endedAt - cutAt
+        } ms; last write ended ${
           oldLast.endedAt - cutAt
-        } ms (${oldLast.method} ${oldLast.path} ${oldLast.code}); new leader's first ` +
-        `write ${newFirst.startedAt - cutAt} ms (${newFirst.method} ${newFirst.path}): gap ${gapMs} ms`,
+        } ms (${oldLast.method} ${oldLast.path} ${oldLast.code}); ` +
+        `new leader's first write ${newFirst.startedAt - cutAt} ms (${newFirst.method} ${newFirst.path}): ` +
+        `gap ${gapMs} ms`,
     );
     assert.ok(gapMs > 0, `the new leader wrote ${-gapMs} ms before the old leader's last write ended`);
-    // It serves the load: the drift is reverted again.
+    // The new leader finishes what the old one was cut off from.
     await eventually(
-      "the new leader to revert drift",
-      () => standby.logs.some((l) => l.msg === "Reverted drift"),
+      "the Service pruned in secondary2 by the new leader",
+      async () => !(await c.secondary2.find(ref("Service", edited, "web"))),
+      { timeoutMs: 30_000 },
+    );
+    assert.equal(
+      (await c.secondary2.get<{ data: Record<string, string> }>(ref("ConfigMap", edited, "web")))
+        .data["index.html"],
+      "edited",
     );
   } catch (error) {
     failure = error;
   } finally {
     drift.abort();
     await drifting;
+    secondary2Proxy.restore();
     try {
       for (const name of names) await deleteAndWaitGone(c.primary, name).catch(() => {});
     } finally {
@@ -800,7 +862,8 @@ Deno.test("Operator: a leader cut off from the primary stops every request to th
           `\n--- operator ${i} (last lines) ---\n${o.lines.slice(-20).join("\n")}`
         ).join("");
       }
-      await proxy.close();
+      await primaryProxy.close();
+      await secondary2Proxy.close();
       await c.primary.delete({ apiVersion: "v1", kind: "Namespace", name: namespace }).catch(() => {});
       c.close();
       await Deno.remove(dir, { recursive: true });
