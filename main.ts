@@ -15,7 +15,12 @@ import { ReplicatorController } from "./controllers/replicator.ts";
 import { DEFAULT_NAMESPACE } from "./lib/api.ts";
 import { KubeClient, type RequestRecord } from "./lib/kube/client.ts";
 import { EventRecorder } from "./lib/kube/events.ts";
-import { LeaderElector } from "./lib/kube/leader.ts";
+import {
+  LeaderElectionLostError,
+  type LeaderElectionTimes,
+  leaderElectionTimesProblem,
+  LeaderElector,
+} from "./lib/kube/leader.ts";
 import { Metrics } from "./lib/kube/metrics.ts";
 import { describeFailure } from "./lib/kube/probe.ts";
 import { startHealthServer } from "./lib/http_server.ts";
@@ -39,6 +44,8 @@ export interface OperatorFlags {
   namespace: string;
   leaderElect: boolean;
   leaderElectionId: string;
+  /** Lease duration, renew deadline and retry period of the leader election. */
+  leaderElection: LeaderElectionTimes;
   healthProbeBindAddress: string;
   metricsBindAddress: string;
   probeIntervalMs: number;
@@ -66,6 +73,11 @@ Flags:
                                        (default ${DEFAULT_NAMESPACE})
   --leader-elect                       run controllers only while holding the leader lease (default false)
   --leader-election-id <name>          lease name (default plumber-leader)
+  --leader-elect-lease-duration <d>    how long a standby waits on an unrenewed lease before taking it
+                                       (default 15s)
+  --leader-elect-renew-deadline <d>    how long the leader keeps trying to renew; then it stops every request
+                                       and exits 1 (default 10s; shorter than the lease duration)
+  --leader-elect-retry-period <d>      wait between attempts to acquire or renew (default 2s)
   --health-probe-bind-address <addr>   /healthz and /readyz (default :8081; 0 disables)
   --metrics-bind-address <addr>        /metrics (default :8080; 0 disables)
   --probe-interval <duration>          cluster health probe interval (default 10s)
@@ -117,6 +129,9 @@ export function parseFlags(args: string[], isTerminal = false): OperatorFlags | 
         namespace: { type: "string", default: DEFAULT_NAMESPACE },
         "leader-elect": { type: "boolean", default: false },
         "leader-election-id": { type: "string", default: "plumber-leader" },
+        "leader-elect-lease-duration": { type: "string", default: "15s" },
+        "leader-elect-renew-deadline": { type: "string", default: "10s" },
+        "leader-elect-retry-period": { type: "string", default: "2s" },
         "health-probe-bind-address": { type: "string", default: ":8081" },
         "metrics-bind-address": { type: "string", default: ":8080" },
         "probe-interval": { type: "string", default: "10s" },
@@ -142,6 +157,17 @@ export function parseFlags(args: string[], isTerminal = false): OperatorFlags | 
   if (!isRfc1123Subdomain(v.namespace!)) {
     throw new UsageError(`--namespace: "${v.namespace}" is not a valid namespace name`);
   }
+  const leaderElection: LeaderElectionTimes = {
+    leaseDurationMs: parseDuration("leader-elect-lease-duration", v["leader-elect-lease-duration"]!),
+    renewDeadlineMs: parseDuration("leader-elect-renew-deadline", v["leader-elect-renew-deadline"]!),
+    retryPeriodMs: parseDuration("leader-elect-retry-period", v["leader-elect-retry-period"]!),
+  };
+  const timesProblem = leaderElectionTimesProblem(leaderElection);
+  if (timesProblem) {
+    throw new UsageError(
+      `--leader-elect-lease-duration, --leader-elect-renew-deadline, --leader-elect-retry-period: ${timesProblem}`,
+    );
+  }
   let logLevel: OperatorFlags["logLevel"];
   let logFormat: OperatorFlags["logFormat"];
   try {
@@ -156,6 +182,7 @@ export function parseFlags(args: string[], isTerminal = false): OperatorFlags | 
     namespace: v.namespace!,
     leaderElect: v["leader-elect"]!,
     leaderElectionId: v["leader-election-id"]!,
+    leaderElection,
     healthProbeBindAddress: v["health-probe-bind-address"]!,
     metricsBindAddress: v["metrics-bind-address"]!,
     probeIntervalMs: parseDuration("probe-interval", v["probe-interval"]!),
@@ -252,12 +279,23 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
   const metrics = new Metrics({ processMetrics: true });
   const observer = (r: RequestRecord) => {
     metrics.recordRequest({ method: r.method, code: r.code, host: r.host });
-    // The request log: every write, with its target (paths name objects, never their content).
-    if (r.method !== "GET") {
-      log.debug("Write request", { method: r.method, path: r.path, code: r.code, host: r.host });
-    }
+    // The request log: every request with its target (paths name objects, never their content) and
+    // when it was sent; the line itself is written when the answer (or failure) came.
+    log.debug(r.method === "GET" ? "Read request" : "Write request", {
+      method: r.method,
+      path: r.path,
+      code: r.code,
+      host: r.host,
+      startedAt: new Date(r.startedAt).toISOString(),
+      durationMs: Math.round(r.durationMs),
+    });
   };
-  const primary = new KubeClient(source.connection, { name: source.identity.context, observer });
+  // One writer: with leader election, every client the controllers use (the primary's here, each
+  // secondary's in the registry) shares this fence, aborted the moment the lease is lost; the lease
+  // itself is renewed by a client of its own, outside the fence.
+  const fence = new AbortController();
+  const clientOptions = { observer, signal: flags.leaderElect ? fence.signal : undefined };
+  const primary = new KubeClient(source.connection, { name: source.identity.context, ...clientOptions });
   try {
     const version = JSON.parse(await primary.getText("/version", { timeoutMs: 10_000 })) as {
       gitVersion?: string;
@@ -272,7 +310,7 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
     throw new Error(`Cannot reach the primary cluster at ${primary.server}: ${describeFailure(error)}`);
   }
 
-  const registry = new ClusterRegistry({ observer });
+  const registry = new ClusterRegistry(clientOptions);
   const events = new EventRecorder({
     client: primary,
     component: "plumber",
@@ -361,9 +399,12 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
   Deno.addSignalListener("SIGTERM", onTerm);
   Deno.addSignalListener("SIGINT", onInt);
 
+  let leaseClient: KubeClient | undefined;
   if (flags.leaderElect) {
+    leaseClient = new KubeClient(source.connection, { name: source.identity.context, observer });
     elector = new LeaderElector({
-      client: primary,
+      client: leaseClient,
+      ...flags.leaderElection,
       namespace: flags.namespace,
       name: flags.leaderElectionId,
       logger: log,
@@ -375,8 +416,19 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
     metrics.setLeader(flags.leaderElectionId, false);
     log.info("Waiting to become the leader", { lease: `${flags.namespace}/${flags.leaderElectionId}` });
     elector.run(async (signal) => {
+      // As controller-runtime: a lost lease ends the process; reconciles are not waited for, the fence
+      // stops their requests. This listener runs inside the elector's abort, before it logs the loss.
+      const onLost = () => {
+        if (!(signal.reason instanceof LeaderElectionLostError)) return;
+        fence.abort(new Error("leadership lost: no further requests"));
+        log.error("Leadership lost: every request stopped, exiting", { reason: signal.reason.message });
+        finished(1);
+      };
+      if (signal.aborted) onLost();
+      else signal.addEventListener("abort", onLost, { once: true });
       await startControllers(signal);
       await aborted(signal);
+      if (fence.signal.aborted) return;
       await stopControllers();
     }).then(({ lost }) => finished(lost ? 1 : 0));
   } else {
@@ -389,9 +441,18 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
   const code = await done;
   Deno.removeSignalListener("SIGTERM", onTerm);
   Deno.removeSignalListener("SIGINT", onInt);
-  for (const server of servers) await server.close();
+  const closing = Promise.all(servers.map((server) => server.close()));
+  if (fence.signal.aborted) {
+    // Leadership lost: a bounded, best-effort close; the process exits whatever is still running.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([closing, new Promise((resolve) => timer = setTimeout(resolve, 1000))]);
+    clearTimeout(timer);
+  } else {
+    await closing;
+  }
   registry.close();
   primary.close();
+  leaseClient?.close();
   log.info("Stopped", { exitCode: code });
   return code;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseBindAddress, parseDuration, parseFlags, primarySource, UsageError } from "./main.ts";
+import { HELP, parseBindAddress, parseDuration, parseFlags, primarySource, UsageError } from "./main.ts";
 
 Deno.test("parseFlags() applies the documented defaults", () => {
   const flags = parseFlags([]);
@@ -7,6 +7,11 @@ Deno.test("parseFlags() applies the documented defaults", () => {
   if (flags === "help") return;
   assert.equal(flags.namespace, "plumber-system");
   assert.equal(flags.leaderElect, false);
+  assert.deepEqual(flags.leaderElection, {
+    leaseDurationMs: 15_000,
+    renewDeadlineMs: 10_000,
+    retryPeriodMs: 2000,
+  });
   assert.equal(flags.probeIntervalMs, 10_000);
   assert.equal(flags.probeTimeoutMs, 3000);
   assert.equal(flags.failureThreshold, 3);
@@ -38,6 +43,11 @@ Deno.test("parseFlags() reads every flag", () => {
     "text",
     "--replicator-selector",
     "team=a",
+    "--leader-elect-lease-duration",
+    "3s",
+    "--leader-elect-renew-deadline=2s",
+    "--leader-elect-retry-period",
+    "500ms",
   ]);
   assert.deepEqual(
     flags !== "help" &&
@@ -45,6 +55,11 @@ Deno.test("parseFlags() reads every flag", () => {
     ["/k", "c", "ops", true, 500],
   );
   assert.equal(flags !== "help" && flags.replicatorSelector, "team=a");
+  assert.deepEqual(flags !== "help" && flags.leaderElection, {
+    leaseDurationMs: 3000,
+    renewDeadlineMs: 2000,
+    retryPeriodMs: 500,
+  });
   assert.equal(parseFlags(["-h"]), "help");
 });
 
@@ -58,6 +73,15 @@ Deno.test("parseFlags() refuses bad input with a UsageError naming the flag and 
     [["--log-level", "loud"], /loud/],
     [["--log-format", "xml"], /xml/],
     [["--namespace", "Bad_NS"], /--namespace: "Bad_NS"/],
+    [["--leader-elect-lease-duration", "15"], /--leader-elect-lease-duration: "15" is not a duration/],
+    [
+      ["--leader-elect-renew-deadline", "15s"],
+      /--leader-elect-renew-deadline.*: renew deadline 15000 ms must be shorter than the lease duration 15000 ms/,
+    ],
+    [
+      ["--leader-elect-retry-period", "9s"],
+      /: renew deadline 10000 ms must be longer than 1.2 times the retry period 9000 ms/,
+    ],
   ];
   for (const [args, message] of cases) {
     assert.throws(() => parseFlags(args), (error: unknown) => {
@@ -113,5 +137,19 @@ current-context: primary
     assert.deepEqual(primarySource(renamed, () => undefined).identity.cluster, "hub");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("The help text lists the leader election flags", () => {
+  for (
+    const flag of [
+      "--leader-elect ",
+      "--leader-election-id",
+      "--leader-elect-lease-duration",
+      "--leader-elect-renew-deadline",
+      "--leader-elect-retry-period",
+    ]
+  ) {
+    assert.ok(HELP.includes(flag), `${flag} is in --help`);
   }
 });

@@ -1,16 +1,40 @@
 /**
  * Leader election on a real kube-apiserver: two candidate processes
  * (`tests/fixtures/elector.ts`) killed and stopped, a leader cut off from the
- * API server by a frozen TCP proxy, and `tryAcquireOrRenew()` step by step.
+ * API server by a frozen TCP proxy, `tryAcquireOrRenew()` step by step, and
+ * two operators (`main.ts --leader-elect`) replicating under load while the
+ * leader is cut off from the primary only: its fence stops every request to
+ * the secondaries by the renew deadline and it exits before the other writes.
  *
  * Short times (lease 3 s, renew deadline 2 s, retry 0.5 s) keep it quick.
  */
 
 import assert from "node:assert/strict";
 import { KubeClient, type RequestRecord } from "../lib/kube/client.ts";
-import { LeaderElector } from "../lib/kube/leader.ts";
+import { LeaderElectionLostError, LeaderElector } from "../lib/kube/leader.ts";
 import { adminClient, adminConnection, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
 import type { ClusterConnection } from "../lib/kubeconfig.ts";
+import { TcpProxy } from "./fixtures/tcp_proxy.ts";
+import { stringify } from "yaml";
+import { kubeconfigFor } from "./control_plane.ts";
+import {
+  kubeconfigFor as secretKubeconfig,
+  operatorArgs,
+  OperatorProcess,
+  prepareOperatorNamespace,
+  startOperator,
+  writeKubeconfigSecret,
+} from "./operator.ts";
+import {
+  clients,
+  deleteAndWaitGone,
+  ref,
+  REP,
+  replicatorManifest,
+  SECONDARY1,
+  SECONDARY2,
+  waitSynced,
+} from "./replicators.ts";
 
 const FIXTURE = new URL("./fixtures/elector.ts", import.meta.url).pathname;
 const REPO_ROOT = new URL("../", import.meta.url).pathname;
@@ -379,91 +403,25 @@ Deno.test("Leader election processes: a leader stopped with SIGTERM releases the
   }
 });
 
-/** A TCP proxy that can be frozen: connections stay open, bytes stop moving, as in a network partition. */
-class FreezableProxy {
-  readonly port: number;
-  #listener: Deno.Listener;
-  #target: number;
-  #connections = new Set<Deno.Conn>();
-  #pumps: Promise<void>[] = [];
-  #thawed = Promise.resolve();
-  #thaw?: () => void;
-  #accepting: Promise<void>;
-
-  constructor(targetPort: number) {
-    this.#target = targetPort;
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = (this.#listener.addr as Deno.NetAddr).port;
-    this.#accepting = this.#accept();
-  }
-
-  async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        this.#connections.add(conn);
-        try {
-          const upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.#target });
-          this.#connections.add(upstream);
-          this.#pumps.push(this.#pump(conn, upstream), this.#pump(upstream, conn));
-        } catch {
-          conn.close();
-          this.#connections.delete(conn);
-        }
-      }
-    } catch {
-      // listener closed
-    }
-  }
-
-  async #pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-    const buffer = new Uint8Array(64 * 1024);
-    try {
-      while (true) {
-        const n = await from.read(buffer);
-        if (n === null) break;
-        await this.#thawed;
-        let written = 0;
-        while (written < n) written += await to.write(buffer.subarray(written, n));
-      }
-    } catch {
-      // either side closed
-    }
-    for (const conn of [from, to]) {
-      if (this.#connections.delete(conn)) conn.close();
-    }
-  }
-
-  freeze(): void {
-    this.#thawed = new Promise((resolve) => this.#thaw = resolve);
-  }
-
-  async close(): Promise<void> {
-    this.#thaw?.();
-    this.#listener.close();
-    for (const conn of this.#connections) conn.close();
-    this.#connections.clear();
-    await this.#accepting;
-    await Promise.all(this.#pumps);
-  }
-}
-
-Deno.test("LeaderElector.run(): a leader cut off from the API server stops acting before another candidate takes over", async () => {
+Deno.test("LeaderElector.run(): a leader cut off from the API server stops acting by its renew deadline, before another candidate takes over", async () => {
   const state = await sharedControlPlane();
   const primary = state.clusters.find((c) => c.context === "primary")!;
   const admin = adminClient(state, "primary");
-  const proxy = new FreezableProxy(primary.port);
+  const proxy = new TcpProxy(primary.port);
   const cutOff = new KubeClient({ ...adminConnection(primary), server: `https://127.0.0.1:${proxy.port}` });
   try {
     await withNamespace(admin, async (namespace) => {
       const times = { leaseDurationMs: 2000, renewDeadlineMs: 1200, retryPeriodMs: 300 };
       const a = new LeaderElector({ client: cutOff, namespace, name: "cut", identity: "a", ...times });
       const b = new LeaderElector({ client: admin, namespace, name: "cut", identity: "b", ...times });
-      const acted: Record<string, { from?: number; to?: number }> = { a: {}, b: {} };
+      const acted: Record<string, { from?: number; to?: number; reason?: unknown }> = { a: {}, b: {} };
       const lead = (who: string) => async (signal: AbortSignal) => {
         acted[who]!.from = Date.now();
         await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
         acted[who]!.to = Date.now();
+        acted[who]!.reason = signal.reason;
       };
+      const history = new LeaseHistory(admin, namespace, "cut");
       const runA = a.run(lead("a"));
       await eventually("a to lead", () => a.isLeader);
       const runB = b.run(lead("b"));
@@ -472,21 +430,28 @@ Deno.test("LeaderElector.run(): a leader cut off from the API server stops actin
         proxy.freeze();
         const resultA = await runA;
         assert.deepEqual(resultA, { lost: true });
+        assert.ok(acted.a!.reason instanceof LeaderElectionLostError, `aborted with ${acted.a!.reason}`);
+        assert.match(acted.a!.reason.message, /not renewed within the renew deadline/);
         const stoppedMs = acted.a!.to! - frozenAt;
         // The last renewal started before the freeze and the deadline counts from it (+ slack for a busy machine).
         assert.ok(stoppedMs <= times.renewDeadlineMs + 500, `a acted ${stoppedMs} ms into the partition`);
+        // On the deadline itself, though a renewal was hanging then: the renewal that got through last
+        // was stamped (renewTime) when its attempt started, so the deadline is no later than this.
+        const lastRenewal = history.lastRenewal("a")!;
+        const lateMs = acted.a!.to! - (lastRenewal + times.renewDeadlineMs);
+        assert.ok(lateMs <= 200, `a stopped ${lateMs} ms after its renew deadline`);
         await eventually("b to take over", () => b.isLeader, { timeoutMs: 10_000 });
         assert.ok(acted.a!.to! < acted.b!.from!, "a stopped before b started");
         console.log(
-          `partitioned leader stopped after ${stoppedMs} ms; the other led ${
-            acted.b!.from! - acted.a!.to!
-          } ms later`,
+          `partitioned leader stopped after ${stoppedMs} ms (${lateMs} ms from its renew deadline); ` +
+            `the other led ${acted.b!.from! - acted.a!.to!} ms later`,
         );
       } finally {
         b.stop();
         await runB;
         a.stop();
         await runA;
+        await history.stop();
       }
     });
   } finally {
@@ -500,7 +465,7 @@ Deno.test("LeaderElector.run(): a leader stopped while cut off from the API serv
   const state = await sharedControlPlane();
   const primary = state.clusters.find((c) => c.context === "primary")!;
   const admin = adminClient(state, "primary");
-  const proxy = new FreezableProxy(primary.port);
+  const proxy = new TcpProxy(primary.port);
   const cutOff = new KubeClient({ ...adminConnection(primary), server: `https://127.0.0.1:${proxy.port}` });
   try {
     await withNamespace(admin, async (namespace) => {
@@ -686,4 +651,223 @@ Deno.test("LeaderElector.run(): a leader that sees the lease held by someone els
   } finally {
     client.close();
   }
+});
+
+/** One line of an operator's request log (`--log-level debug`). */
+interface LoggedRequest {
+  method: string;
+  path: string;
+  host: string;
+  code: string;
+  /** When it was sent and when its answer (or failure) came, ms epoch. */
+  startedAt: number;
+  endedAt: number;
+}
+
+function requestLog(operator: OperatorProcess): LoggedRequest[] {
+  return operator.logs
+    .filter((l) => l.msg === "Read request" || l.msg === "Write request")
+    .map((l) => ({
+      method: String(l.method),
+      path: String(l.path),
+      host: String(l.host),
+      code: String(l.code),
+      startedAt: Date.parse(String(l.startedAt)),
+      endedAt: Date.parse(String(l.ts)),
+    }));
+}
+
+/** Writes of the controllers (not of the leader election). */
+function workWrites(requests: LoggedRequest[]): LoggedRequest[] {
+  return requests.filter((r) => r.method !== "GET" && !r.path.includes("/leases/"));
+}
+
+Deno.test("Operator: a leader cut off from the primary stops every request to the secondaries by its renew deadline, exits 1, and the new leader writes only after its last write", async () => {
+  const state = await sharedControlPlane();
+  const info = (context: string) => state.clusters.find((c) => c.context === context)!;
+  const namespace = uniqueName("fence");
+  const test = uniqueName("fence");
+  await prepareOperatorNamespace(state, namespace);
+  const c = clients(state);
+  // The old leader reaches the primary only through this proxy; the other operator directly.
+  const primaryProxy = new TcpProxy(info("primary").port);
+  // Both reach secondary2 through this one (the Secret says so), secondary1 directly: a request to
+  // secondary2 can be held in flight across the old leader's renew deadline.
+  const secondary2Proxy = new TcpProxy(info("secondary2").port);
+  const secondary2Server = `https://127.0.0.1:${secondary2Proxy.port}`;
+  await writeKubeconfigSecret(
+    c.primary,
+    namespace,
+    secretKubeconfig([info("secondary1"), { ...info("secondary2"), server: secondary2Server }]),
+  );
+  const secondaryHosts = new Set([new URL(info("secondary1").server).host, new URL(secondary2Server).host]);
+  const dir = await Deno.makeTempDir();
+  const kubeconfigPath = `${dir}/kubeconfig`;
+  const primary = info("primary");
+  await Deno.writeTextFile(
+    kubeconfigPath,
+    stringify(
+      kubeconfigFor([{ ...primary, server: `https://127.0.0.1:${primaryProxy.port}`, cert: primary.admin }]),
+    ),
+  );
+  const leaderArgs = [
+    "--leader-elect",
+    "--leader-elect-lease-duration",
+    "3s",
+    "--leader-elect-renew-deadline",
+    "2s",
+    "--leader-elect-retry-period",
+    "500ms",
+  ];
+  const options = { namespace, replicatorSelector: `plumber-test=${test}`, extraArgs: leaderArgs };
+  const names = [0, 1, 2].map((i) => `${test}-${i}`);
+  const edited = names[0]!;
+  const operators: OperatorProcess[] = [];
+  const drift = new AbortController();
+  let drifting: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  try {
+    const old = await startOperator(state, { ...options, kubeconfigPath });
+    operators.push(old);
+    const standby = new OperatorProcess(operatorArgs(state, options));
+    operators.push(standby);
+    await standby.waitForLog("Waiting to become the leader");
+    for (const name of names) {
+      await c.primary.create(replicatorManifest(name, name, { test, targets: [SECONDARY1, SECONDARY2] }));
+    }
+    for (const name of names) await waitSynced(c.primary, name);
+
+    // Load both leaders want to act on: hand edits of the replicated ConfigMaps in secondary1, which
+    // the leader reverts, a few times a second.
+    let round = 0;
+    drifting = (async () => {
+      while (!drift.signal.aborted) {
+        round++;
+        await Promise.all(
+          names.map((name) =>
+            c.secondary1.mergePatch(ref("ConfigMap", name, "web"), {
+              data: { "index.html": `drift ${round}` },
+            })
+              .catch(() => {})
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    await eventually("the leader to revert drift", () => old.logs.some((l) => l.msg === "Reverted drift"));
+
+    // A reconcile in flight: a spec change (new ConfigMap data, the Service dropped) is applied to
+    // secondary1 and pruned there, while its apply to secondary2 hangs; it would prune there next.
+    const frozenAt = Date.now();
+    secondary2Proxy.freeze();
+    await c.primary.mergePatch({ ...REP, name: edited }, {
+      spec: { configMapData: { "index.html": "edited" }, serviceName: null, serviceSpec: null },
+    });
+    await eventually(
+      "the leader to prune the Service in secondary1 while secondary2 hangs",
+      () => old.logs.some((l) => l.msg === "Pruned" && l.replicator === edited && l.cluster === SECONDARY1),
+    );
+
+    const cutAt = Date.now();
+    primaryProxy.cut();
+    await eventually(
+      "the old leader to lose its lease",
+      () => old.logs.some((l) => l.msg === "Lost the leader election lease"),
+      { timeoutMs: 10_000, intervalMs: 10 },
+    );
+    // Past its deadline: what secondary2 held is dropped and secondary2 refuses; an old leader that
+    // still acted would now retry or go on to prune, with requests sent after its deadline.
+    secondary2Proxy.cut();
+    const status = await old.status;
+    const exitedAt = Date.now();
+    secondary2Proxy.restore();
+    // (b) It exits 1, at once.
+    assert.equal(status.code, 1, "a leader that lost its lease exits 1");
+    const lost = old.logs.find((l) => l.msg === "Lost the leader election lease")!;
+    const deadline = Date.parse(String(lost.renewDeadline));
+    const fenced = old.logs.find((l) => l.msg === "Leadership lost: every request stopped, exiting");
+    assert.ok(fenced, "the old leader fenced its clients");
+    const fencedAt = Date.parse(String(fenced.ts));
+    // Its last renewal started before the cut, and the deadline counts from it.
+    assert.ok(deadline <= cutAt + 2000, `renew deadline ${deadline - cutAt} ms after the cut`);
+    assert.ok(fencedAt - deadline <= 200, `fenced ${fencedAt - deadline} ms after the renew deadline`);
+    assert.ok(exitedAt - fencedAt <= 2000, `exited ${exitedAt - fencedAt} ms after the fence`);
+
+    // (a) After the deadline, not one request to a secondary was sent; the one in flight was cut short.
+    const oldRequests = requestLog(old);
+    const toSecondaries = oldRequests.filter((r) => secondaryHosts.has(r.host));
+    const afterCut = toSecondaries.filter((r) => r.startedAt >= cutAt);
+    assert.ok(afterCut.length > 0, "the old leader kept working with the secondaries after the cut");
+    const late = toSecondaries.filter((r) => r.startedAt >= deadline);
+    assert.deepEqual(late, [], "requests to secondaries sent after the renew deadline");
+    const held = toSecondaries.find((r) =>
+      r.method === "PATCH" && r.path === `/api/v1/namespaces/${edited}/configmaps/web` &&
+      r.host === new URL(secondary2Server).host && r.startedAt >= frozenAt && r.startedAt < cutAt
+    );
+    assert.ok(held, "the apply to secondary2 was sent between the freeze and the cut");
+    assert.equal(held.code, "<error>", JSON.stringify(held));
+    assert.ok(
+      held.endedAt - deadline <= 200,
+      `the held apply ended ${held.endedAt - deadline} ms after the deadline`,
+    );
+
+    // (c) The new leader's first write comes after the old leader's last (sent or cut short).
+    await standby.waitForLog("Controllers started", 30_000);
+    const newFirst = await eventually(
+      "the new leader's first write",
+      () => workWrites(requestLog(standby))[0],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    const oldLast = workWrites(oldRequests).reduce((a, b) => (a.endedAt >= b.endedAt ? a : b));
+    const gapMs = newFirst.startedAt - oldLast.endedAt;
+    console.log(
+      `old leader: cut off at 0 ms, renew deadline ${deadline - cutAt} ms, fenced ${fencedAt - cutAt} ms, ` +
+        `exited ${
+          exitedAt - cutAt
+        } ms; ${afterCut.length} requests to secondaries after the cut, the last sent ` +
+        `${Math.max(...toSecondaries.map((r) => r.startedAt)) - cutAt} ms; held apply cut at ${
+          held.endedAt - cutAt
+        } ms; last write ended ${
+          oldLast.endedAt - cutAt
+        } ms (${oldLast.method} ${oldLast.path} ${oldLast.code}); ` +
+        `new leader's first write ${newFirst.startedAt - cutAt} ms (${newFirst.method} ${newFirst.path}): ` +
+        `gap ${gapMs} ms`,
+    );
+    assert.ok(gapMs > 0, `the new leader wrote ${-gapMs} ms before the old leader's last write ended`);
+    // The new leader finishes what the old one was cut off from.
+    await eventually(
+      "the Service pruned in secondary2 by the new leader",
+      async () => !(await c.secondary2.find(ref("Service", edited, "web"))),
+      { timeoutMs: 30_000 },
+    );
+    assert.equal(
+      (await c.secondary2.get<{ data: Record<string, string> }>(ref("ConfigMap", edited, "web")))
+        .data["index.html"],
+      "edited",
+    );
+  } catch (error) {
+    failure = error;
+  } finally {
+    drift.abort();
+    await drifting;
+    secondary2Proxy.restore();
+    try {
+      for (const name of names) await deleteAndWaitGone(c.primary, name).catch(() => {});
+    } finally {
+      for (const operator of operators) await operator.stop();
+      if (failure !== undefined && failure instanceof Error) {
+        failure.message += operators.map((o, i) =>
+          `\n--- operator ${i} (last lines) ---\n${o.lines.slice(-20).join("\n")}`
+        ).join("");
+      }
+      await primaryProxy.close();
+      await secondary2Proxy.close();
+      await c.primary.delete({ apiVersion: "v1", kind: "Namespace", name: namespace }).catch(() => {});
+      c.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+  if (failure !== undefined) throw failure;
 });

@@ -11,6 +11,8 @@
  * (GET, server-side apply, DELETE); errors carry the HTTP status, the
  * Kubernetes `reason` and the object. TLS verification is always on; the
  * kubeconfig's `proxy-url` and `tls-server-name` are honoured (`transport.ts`).
+ * A client can be fenced (`KubeClientOptions.signal`): a leader that lost its
+ * lease sends nothing more.
  *
  * @module
  */
@@ -29,6 +31,8 @@ export interface RequestRecord {
   /** HTTP status, or `"<error>"` when no response came. */
   code: string;
   host: string;
+  /** When the request was sent (ms since the epoch). */
+  startedAt: number;
   durationMs: number;
 }
 
@@ -47,6 +51,13 @@ export interface KubeClientOptions {
   readTextFile?: (path: string) => string;
   /** The clock deciding when the token file is read again (injectable for tests). */
   now?: () => number;
+  /**
+   * The fence: once it aborts, every request in flight (its retries and
+   * backoff waits, and watches) is aborted, and every new one fails at once
+   * with reason `Fenced`, sending nothing. Errors quote its reason's message.
+   * The operator aborts it when it loses its leader lease.
+   */
+  signal?: AbortSignal;
 }
 
 /** An error from the API server or the connection to it. */
@@ -73,6 +84,11 @@ export class KubeApiError extends Error {
 /** True for a 404 from the API server. */
 export function isNotFound(error: unknown): boolean {
   return error instanceof KubeApiError && error.status === 404;
+}
+
+/** True for a request refused or aborted because its client was fenced (`KubeClientOptions.signal`). */
+export function isFenced(error: unknown): boolean {
+  return error instanceof KubeApiError && error.reason === "Fenced";
 }
 
 /** True for a 409 from the API server. */
@@ -237,7 +253,13 @@ export class KubeClient {
     return headers;
   }
 
-  #observe(method: string, url: string, path: string, code: string, started: number): void {
+  #observe(
+    method: string,
+    url: string,
+    path: string,
+    code: string,
+    started: { at: number; clock: number },
+  ): void {
     const query = new URL(url).search.slice(1);
     this.#options.observer?.({
       method,
@@ -245,18 +267,41 @@ export class KubeClient {
       ...(query ? { query } : {}),
       code,
       host: this.host,
-      durationMs: performance.now() - started,
+      startedAt: started.at,
+      durationMs: performance.now() - started.clock,
     });
+  }
+
+  /** The error of a request refused or cut short by the fence; undefined while the fence is up. */
+  #fenced(action: string, label: string, ref?: ObjectRef): KubeApiError | undefined {
+    const fence = this.#options.signal;
+    if (!fence?.aborted) return undefined;
+    const why = fence.reason instanceof Error ? fence.reason.message : "the client is fenced";
+    return new KubeApiError(`Cannot ${action}${label} on ${this.name}: ${why}`, 0, "Fenced", ref);
   }
 
   /** Sends one request and returns the response, retrying as described in the module doc. */
   async #send(method: string, path: string, options: RequestOptions): Promise<Response> {
     const maxRetries = this.#options.maxRetries ?? 3;
     const label = options.ref ? ` ${describeRef(options.ref)}` : ` ${path}`;
+    const fence = this.#options.signal;
+    // What cuts a request and its backoff waits short: the caller's signal and the fence.
+    const cancel = fence && options.signal
+      ? AbortSignal.any([options.signal, fence])
+      : fence ?? options.signal;
+    const stopped = () => {
+      const fenced = this.#fenced(options.action, label, options.ref);
+      if (fenced) return fenced;
+      if (options.signal?.aborted) return options.signal.reason;
+      return undefined;
+    };
     for (let attempt = 0;; attempt++) {
+      // Checked before every attempt: a fenced client sends nothing.
+      const before = stopped();
+      if (before) throw before;
       const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#options.timeoutMs ?? 30_000);
-      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-      const started = performance.now();
+      const signal = cancel ? AbortSignal.any([cancel, timeout]) : timeout;
+      const started = { at: Date.now(), clock: performance.now() };
       const url = this.#url(path, options.query);
       let response: Response;
       try {
@@ -269,13 +314,13 @@ export class KubeClient {
         });
       } catch (error) {
         this.#observe(method, url, path, "<error>", started);
-        if (options.signal?.aborted) throw options.signal.reason;
+        const cut = stopped();
+        if (cut) throw cut;
         const timedOut = timeout.aborted;
         const reason = timedOut ? "Timeout" : "ConnectionError";
         const cause = timedOut ? "request timed out" : describeConnectionError(error);
         if (options.retrySafe && attempt < maxRetries) {
-          await sleep(backoffMs(attempt), options.signal);
-          if (options.signal?.aborted) throw options.signal.reason;
+          await sleep(backoffMs(attempt), cancel);
           continue;
         }
         throw new KubeApiError(
@@ -294,11 +339,11 @@ export class KubeClient {
         const wait = response.status === 429
           ? retryAfterMs(response.headers.get("Retry-After"), backoffMs(attempt))
           : backoffMs(attempt);
-        await sleep(wait, options.signal);
-        if (options.signal?.aborted) throw options.signal.reason;
+        await sleep(wait, cancel);
         continue;
       }
-      throw await this.#error(response, options.action, label, options.ref);
+      const error = await this.#error(response, options.action, label, options.ref).catch((e) => e);
+      throw stopped() ?? error;
     }
   }
 
@@ -323,7 +368,13 @@ export class KubeClient {
 
   async #json<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const response = await this.#send(method, path, options);
-    return await response.json() as T;
+    try {
+      return await response.json() as T;
+    } catch (error) {
+      // The fence also cuts a body still on its way.
+      const label = options.ref ? ` ${describeRef(options.ref)}` : ` ${path}`;
+      throw this.#fenced(options.action, label, options.ref) ?? error;
+    }
   }
 
   /** Plain-text GET of a non-resource path such as `/readyz` or `/version`. */
@@ -545,29 +596,38 @@ export class KubeClient {
     // Aborting the fetch does not end a body that is already being read: cancel the reader too,
     // or a busy watch keeps an operator's shutdown waiting until the server's timeout.
     const body: { reader?: ReadableStreamDefaultReader<string> } = {};
+    const fence = this.#options.signal;
     const onAbort = () => {
       controller.abort(signal?.reason);
       body.reader?.cancel().catch(() => {});
     };
     signal?.addEventListener("abort", onAbort, { once: true });
+    fence?.addEventListener("abort", onAbort, { once: true });
+    const unlisten = () => {
+      signal?.removeEventListener("abort", onAbort);
+      fence?.removeEventListener("abort", onAbort);
+    };
+    const action = `watch ${kind}`;
     let response: Response;
     try {
       response = await this.#send("GET", path, {
         query,
         signal: controller.signal,
-        action: `watch ${kind}`,
+        action,
         timeoutMs: ((timeoutSeconds ?? 300) + 30) * 1000,
       });
     } catch (error) {
-      signal?.removeEventListener("abort", onAbort);
-      throw error;
+      unlisten();
+      throw this.#fenced(action, ` ${path}`) ?? error;
     }
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     body.reader = reader;
-    if (signal?.aborted) {
+    if (signal?.aborted || fence?.aborted) {
       // Aborted while the response head was on its way: the listener has already run.
       await reader.cancel().catch(() => {});
-      signal.removeEventListener("abort", onAbort);
+      unlisten();
+      const fenced = this.#fenced(action, ` ${path}`);
+      if (fenced) throw fenced;
       return;
     }
     let buffer = "";
@@ -594,10 +654,15 @@ export class KubeClient {
               status,
             );
           }
+          // A fenced client hands out nothing more, not even events already received.
+          if (fence?.aborted) break;
           yield event;
         }
+        if (fence?.aborted) break;
       }
     } catch (error) {
+      const fenced = this.#fenced(action, ` ${path}`);
+      if (fenced) throw fenced;
       if (signal?.aborted) return;
       if (error instanceof KubeApiError) throw error;
       throw new KubeApiError(
@@ -606,10 +671,13 @@ export class KubeClient {
         "ConnectionError",
       );
     } finally {
-      signal?.removeEventListener("abort", onAbort);
+      unlisten();
       controller.abort();
       reader.releaseLock();
     }
+    // A watch the fence ended is an error, not the server's normal end of a watch.
+    const fenced = this.#fenced(action, ` ${path}`);
+    if (fenced) throw fenced;
   }
 }
 

@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import {
   connectionMessage,
   describeConnectionError,
+  isFenced,
   KubeApiError,
   KubeClient,
   type KubeClientOptions,
@@ -190,6 +191,122 @@ Deno.test("KubeClient reports a refused connection as ConnectionError with statu
   } finally {
     client.close();
   }
+});
+
+const LEADERSHIP_LOST = new Error("leadership lost: no further requests");
+
+/** Asserts a request failed because its client is fenced, naming the request and the fence's reason. */
+async function fencedRejection(promise: Promise<unknown>, what: RegExp): Promise<void> {
+  const error = await rejection(promise);
+  assert.ok(isFenced(error), `expected Fenced, got ${error.reason}: ${error.message}`);
+  assert.equal(error.status, 0);
+  assert.match(error.message, what);
+  assert.match(error.message, /: leadership lost: no further requests$/);
+}
+
+Deno.test("A fenced KubeClient sends nothing: every kind of request fails at once with reason Fenced", async () => {
+  await withServer(() => json(200, CONFIG_MAP), async (client, seen) => {
+    const fence = new AbortController();
+    const records: string[] = [];
+    const fenced = client({ signal: fence.signal, observer: (r) => records.push(`${r.method} ${r.code}`) });
+    assert.equal((await fenced.get(CONFIG_MAP_REF)).metadata?.name, "cm", "works until fenced");
+    assert.equal(seen.length, 1);
+    fence.abort(LEADERSHIP_LOST);
+
+    const started = performance.now();
+    await fencedRejection(fenced.get(CONFIG_MAP_REF), /^Cannot get ConfigMap ns\/cm on local: /);
+    await fencedRejection(fenced.find(CONFIG_MAP_REF), /^Cannot get ConfigMap ns\/cm on local: /);
+    await fencedRejection(fenced.list("v1", "ConfigMap", { namespace: "ns" }), /^Cannot list ConfigMap /);
+    await fencedRejection(fenced.create(CONFIG_MAP), /^Cannot create ConfigMap ns\/cm /);
+    await fencedRejection(fenced.update(CONFIG_MAP), /^Cannot update ConfigMap ns\/cm /);
+    await fencedRejection(fenced.mergePatch(CONFIG_MAP_REF, { data: {} }), /^Cannot patch ConfigMap /);
+    await fencedRejection(fenced.apply(CONFIG_MAP, { fieldManager: "t" }), /^Cannot apply ConfigMap /);
+    await fencedRejection(fenced.applyStatus(CONFIG_MAP, { fieldManager: "t" }), /^Cannot apply status of /);
+    await fencedRejection(fenced.delete(CONFIG_MAP_REF), /^Cannot delete ConfigMap ns\/cm /);
+    await fencedRejection(fenced.getText("/version"), /^Cannot get \/version /);
+    await fencedRejection(fenced.raw("GET", "/api"), /^Cannot get \/api /);
+    await fencedRejection(
+      fenced.watch("v1", "ConfigMap").next(),
+      /^Cannot watch ConfigMap \/api\/v1\/configmaps /,
+    );
+    const elapsed = performance.now() - started;
+
+    assert.equal(seen.length, 1, "nothing reached the server after the fence");
+    assert.deepEqual(records, ["GET 200"], "nothing was sent, so nothing was observed");
+    assert.ok(elapsed < 500, `refusing took ${Math.round(elapsed)} ms`);
+    // Another client of the same server, not fenced, is not affected.
+    assert.equal((await client().get(CONFIG_MAP_REF)).metadata?.name, "cm");
+  });
+});
+
+Deno.test("Fencing a KubeClient aborts a request in flight and its backoff wait, and sends no retry", async () => {
+  const over = Promise.withResolvers<void>();
+  const arrived = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+  // Request 0 hangs until the test ends; request 1 is told to come back in 30 s.
+  const respond = (n: number) => {
+    arrived[n]?.resolve();
+    return n === 0
+      ? over.promise.then(() => new Response(null, { status: 204 }))
+      : tooManyRequests({ "Retry-After": "30" });
+  };
+  await withServer(respond, async (client, seen) => {
+    try {
+      const inFlight = new AbortController();
+      const hanging = client({ signal: inFlight.signal }).apply(CONFIG_MAP, { fieldManager: "t" });
+      await arrived[0]!.promise;
+      let started = performance.now();
+      inFlight.abort(LEADERSHIP_LOST);
+      await fencedRejection(hanging, /^Cannot apply ConfigMap ns\/cm on local: /);
+      assert.ok(performance.now() - started < 500, "the request in flight was cut at once");
+
+      const backingOff = new AbortController();
+      const waiting = client({ signal: backingOff.signal }).get(CONFIG_MAP_REF);
+      await arrived[1]!.promise;
+      started = performance.now();
+      backingOff.abort(LEADERSHIP_LOST);
+      await fencedRejection(waiting, /^Cannot get ConfigMap ns\/cm on local: /);
+      assert.ok(performance.now() - started < 500, "the wait for Retry-After was cut at once");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(seen.length, 2, "no retry was sent after the fence");
+    } finally {
+      over.resolve();
+    }
+  });
+});
+
+Deno.test("Fencing a KubeClient ends a watch that is streaming with a Fenced error", async () => {
+  const over = Promise.withResolvers<void>();
+  const event = (name: string) =>
+    JSON.stringify({ type: "ADDED", object: { ...CONFIG_MAP, metadata: { name } } });
+  // One event, then the stream stays open until the test ends, as a quiet watch does.
+  const respond = () =>
+    new Response(
+      new ReadableStream({
+        async start(controller) {
+          controller.enqueue(new TextEncoder().encode(event("first") + "\n"));
+          await over.promise;
+          controller.close();
+        },
+      }),
+      { headers: { "Content-Type": "application/json" } },
+    );
+  await withServer(respond, async (client, seen) => {
+    try {
+      const fence = new AbortController();
+      const watch = client({ signal: fence.signal }).watch<typeof CONFIG_MAP>("v1", "ConfigMap");
+      const first = await watch.next();
+      assert.equal(first.done, false);
+      assert.equal(first.value?.object.metadata.name, "first");
+      const next = watch.next();
+      const started = performance.now();
+      fence.abort(LEADERSHIP_LOST);
+      await fencedRejection(next, /^Cannot watch ConfigMap \/api\/v1\/configmaps on local: /);
+      assert.ok(performance.now() - started < 500, "the streaming watch was cut at once");
+      assert.equal(seen.length, 1);
+    } finally {
+      over.resolve();
+    }
+  });
 });
 
 Deno.test("retryAfterMs() reads delay-seconds and HTTP dates, and falls back on anything else", () => {

@@ -9,8 +9,12 @@
  * from the start of the last successful renewal (the write cannot have reached
  * the server earlier) and also bounds each renewal request, so a hanging
  * request cannot stretch it. A leader that sees the lease held by someone else
- * stops at once. Two leaders never act at once as long as the work stops
- * promptly when its signal aborts (the operator exits).
+ * stops at once. Loss is declared by a timer at the renew deadline, whatever a
+ * renewal in flight is doing, and the work's signal aborts first, with a
+ * {@linkcode LeaderElectionLostError} as its reason, so its listeners (the
+ * operator's client fence) run before anything else. Two leaders never act at
+ * once as long as the work stops promptly when its signal aborts (the operator
+ * fences its clients and exits).
  *
  * @module
  */
@@ -33,6 +37,51 @@ export const DEFAULT_LEADER_ELECTION_TIMES: LeaderElectionTimes = {
   renewDeadlineMs: 10_000,
   retryPeriodMs: 2_000,
 };
+
+/** jitter()'s factor, as client-go's `JitterFactor`: a retry waits up to 1.2 retry periods. */
+const JITTER_FACTOR = 1.2;
+
+/**
+ * What is wrong with a set of election times, or undefined when they are
+ * usable: as client-go, the lease must outlast the renew deadline, and the
+ * renew deadline must leave room for more than one jittered retry.
+ *
+ * @example
+ * ```ts
+ * leaderElectionTimesProblem({ leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 }); // undefined
+ * ```
+ */
+export function leaderElectionTimesProblem(times: LeaderElectionTimes): string | undefined {
+  const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = times;
+  for (const [name, value] of Object.entries(times)) {
+    if (!Number.isFinite(value) || value <= 0) {
+      return `${name} ${value} must be a positive number of milliseconds`;
+    }
+  }
+  if (renewDeadlineMs >= leaseDurationMs) {
+    return `renew deadline ${renewDeadlineMs} ms must be shorter than the lease duration ${leaseDurationMs} ms`;
+  }
+  if (renewDeadlineMs <= JITTER_FACTOR * retryPeriodMs) {
+    return `renew deadline ${renewDeadlineMs} ms must be longer than ${JITTER_FACTOR} times the retry period ${retryPeriodMs} ms`;
+  }
+  return undefined;
+}
+
+/** The reason a leader's work signal aborts with when the lease is lost (not when the elector is stopped). */
+export class LeaderElectionLostError extends Error {
+  /** The identity that holds the lease now, when known. */
+  readonly holder?: string;
+
+  constructor(lease: string, holder?: string) {
+    super(
+      holder
+        ? `Lost the leader election lease "${lease}": it is held by "${holder}"`
+        : `Lost the leader election lease "${lease}": not renewed within the renew deadline`,
+    );
+    this.name = "LeaderElectionLostError";
+    this.holder = holder;
+  }
+}
 
 /** Options of {@linkcode LeaderElector}. */
 export interface LeaderElectorOptions extends Partial<LeaderElectionTimes> {
@@ -68,7 +117,7 @@ function microTime(date: Date): string {
 }
 
 function jitter(ms: number): number {
-  return ms + Math.random() * ms * 0.2;
+  return ms + Math.random() * ms * (JITTER_FACTOR - 1);
 }
 
 /** One candidate in a leader election. */
@@ -86,11 +135,8 @@ export class LeaderElector {
   constructor(options: LeaderElectorOptions) {
     this.#options = options;
     this.#times = { ...DEFAULT_LEADER_ELECTION_TIMES, ...definedOnly(options) };
-    if (this.#times.renewDeadlineMs >= this.#times.leaseDurationMs) {
-      throw new RangeError(
-        `Invalid leader election times: renew deadline ${this.#times.renewDeadlineMs} ms must be shorter than the lease duration ${this.#times.leaseDurationMs} ms`,
-      );
-    }
+    const problem = leaderElectionTimesProblem(this.#times);
+    if (problem) throw new RangeError(`Invalid leader election times: ${problem}`);
     this.identity = options.identity ?? `${Deno.hostname()}_${crypto.randomUUID().slice(0, 8)}`;
   }
 
@@ -177,8 +223,9 @@ export class LeaderElector {
 
   /**
    * Campaigns until elected, then calls `lead` with a signal that aborts when
-   * leadership is lost or `stop()` is called. Resolves when leading has ended;
-   * `lost` tells whether the lease was lost (rather than released by `stop()`).
+   * leadership is lost (its reason a {@linkcode LeaderElectionLostError}) or
+   * `stop()` is called. Resolves when leading has ended; `lost` tells whether
+   * the lease was lost (rather than released by `stop()`).
    */
   async run(lead: (signal: AbortSignal) => void | Promise<void>): Promise<{ lost: boolean }> {
     const log = this.#options.logger;
@@ -209,40 +256,56 @@ export class LeaderElector {
     log?.info("Became the leader", { lease: this.#options.name, identity: this.identity });
     this.#setLeading(true);
     const leadership = new AbortController();
-    const work = Promise.resolve().then(() => lead(leadership.signal));
     let lost = false;
-    while (!stop.aborted) {
+    const lose = (holder?: string) => {
+      if (lost || leadership.signal.aborted) return;
+      lost = true;
+      // The work's signal first: its listeners (the operator's fence) run before this returns.
+      leadership.abort(new LeaderElectionLostError(this.#options.name, holder));
+      log?.error("Lost the leader election lease", {
+        lease: this.#options.name,
+        identity: this.identity,
+        holder,
+        renewDeadline: new Date(lastRenew + renewDeadlineMs).toISOString(),
+      });
+      this.#setLeading(false);
+    };
+    // Loss at the renew deadline, on the dot, even while a renewal is still on its way.
+    let deadlineTimer = setTimeout(lose, lastRenew + renewDeadlineMs - Date.now());
+    const active = AbortSignal.any([stop, leadership.signal]);
+    const work = Promise.resolve().then(() => lead(leadership.signal));
+    while (!active.aborted) {
       const deadline = lastRenew + renewDeadlineMs;
-      await sleep(Math.min(this.#times.retryPeriodMs, Math.max(0, deadline - Date.now())), stop);
-      if (stop.aborted) break;
+      await sleep(Math.min(this.#times.retryPeriodMs, Math.max(0, deadline - Date.now())), active);
+      if (active.aborted) break;
       let renewed = false;
       const attemptStarted = Date.now();
       try {
         // Bounded by the renew deadline: a request still hanging then must not keep us leading.
-        const signal = AbortSignal.timeout(Math.max(1, deadline - attemptStarted));
-        renewed = await this.tryAcquireOrRenew({ signal });
+        const timeout = AbortSignal.timeout(Math.max(1, deadline - attemptStarted));
+        renewed = await this.tryAcquireOrRenew({ signal: AbortSignal.any([timeout, active]) });
       } catch (error) {
-        log?.warn("Cannot renew the leader election lease", {
-          lease: this.#options.name,
-          error: String(error),
-        });
+        if (!active.aborted) {
+          log?.warn("Cannot renew the leader election lease", {
+            lease: this.#options.name,
+            error: String(error),
+          });
+        }
       }
+      // Lost (or stopped) while renewing: a renewal that got through too late does not count.
+      if (active.aborted) break;
       if (renewed) {
         lastRenew = attemptStarted;
+        clearTimeout(deadlineTimer);
+        deadlineTimer = setTimeout(lose, lastRenew + renewDeadlineMs - Date.now());
         continue;
       }
       const holder = this.#observedHolder;
       const takenOver = holder !== undefined && holder !== "" && holder !== this.identity;
-      if (takenOver || Date.now() >= deadline) {
-        lost = true;
-        log?.error("Lost the leader election lease", {
-          lease: this.#options.name,
-          identity: this.identity,
-          holder: takenOver ? holder : undefined,
-        });
-        break;
-      }
+      if (takenOver) lose(holder);
+      else if (Date.now() >= deadline) lose();
     }
+    clearTimeout(deadlineTimer);
     this.#setLeading(false);
     leadership.abort();
     await work.catch(() => {});
