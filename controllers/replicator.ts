@@ -53,7 +53,8 @@ import {
   unregisteredMessage,
 } from "../lib/holdings.ts";
 import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
-import { ClusterCaches, REPLICATED_KINDS } from "./cluster_caches.ts";
+import { ClusterCaches } from "./cluster_caches.ts";
+import { describeCensus, type IsOwn, namespaceCensus } from "../lib/kube/census.ts";
 import { ensureTls, type StoredTls } from "./tls_material.ts";
 
 /** Queue key of the namespace clean-up pass ("\0" cannot start a Replicator name). */
@@ -64,13 +65,6 @@ export const CREATED_BY_ANNOTATION = "plumber.jnytnai0613.github.io/created-by";
 
 /** How long a namespace found not empty is not counted again. */
 const KEPT_RECHECK_MS = 60_000;
-
-/** Kinds checked before deleting a namespace plumber created: anything else there keeps it. */
-const FOREIGN_CHECK_KINDS = [
-  ...REPLICATED_KINDS,
-  { apiVersion: "v1", kind: "Pod" },
-  { apiVersion: "v1", kind: "ServiceAccount" },
-];
 
 /** Options of {@linkcode ReplicatorController}. */
 export interface ReplicatorControllerOptions {
@@ -126,41 +120,6 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return results;
 }
 
-/**
- * Objects that go with plumber's own (garbage collection): Pods of plumber's Deployments, those of
- * `replicator` or, when undefined, of any Replicator (owned by a ReplicaSet and carrying plumber's
- * instance label).
- */
-function isDerived(meta: KubeObject["metadata"], replicator: string | undefined): boolean {
-  const instance = meta.labels?.["app.kubernetes.io/instance"];
-  if (replicator !== undefined) return instance === replicator;
-  return instance !== undefined && (meta.ownerReferences ?? []).some((o) => o.kind === "ReplicaSet");
-}
-
-/** What a Replicator's cleanup may leave in a namespace it deletes: its own objects and what goes with them. */
-function isOwnedOrDerived(meta: KubeObject["metadata"], owner: Owner): boolean {
-  return mayChange(meta.labels, owner) || isDerived(meta, owner.replicator);
-}
-
-/** Counts a namespace (temporary: the kinds plumber knows; replaced by the discovery-wide census). */
-async function countNamespace(
-  client: KubeClient,
-  namespace: string,
-  isOwn: (meta: KubeObject["metadata"]) => boolean,
-): Promise<{ empty: boolean; warning?: string }> {
-  for (const kind of FOREIGN_CHECK_KINDS) {
-    const list = await client.list(kind.apiVersion, kind.kind, { namespace, limit: 50 });
-    for (const item of list.items) {
-      const meta = item.metadata as KubeObject["metadata"];
-      if (kind.kind === "ConfigMap" && meta.name === "kube-root-ca.crt") continue;
-      if (kind.kind === "ServiceAccount" && meta.name === "default") continue;
-      if (isOwn(meta)) continue;
-      return { empty: false };
-    }
-  }
-  return { empty: true };
-}
-
 /** Like Promise.all, but waits for every promise before throwing the first error (no work left running unseen). */
 async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
   const results = await Promise.allSettled(promises);
@@ -205,8 +164,8 @@ export class ReplicatorController {
   #tls = new Map<string, { uid?: string; hosts: string; material: StoredTls; renewAt: Date }>();
   #unsubscribe?: () => void;
   #primaryId: string;
-  /** `<cluster>/<namespace>` -> when a census last found it not empty. */
-  #kept = new Map<string, number>();
+  /** `<cluster>/<namespace>` -> when a census last found it not empty, and why when it could not count it. */
+  #kept = new Map<string, { at: number; uncounted?: string }>();
 
   constructor(options: ReplicatorControllerOptions) {
     this.#o = options;
@@ -414,13 +373,16 @@ export class ReplicatorController {
     );
     const pruneResults = await mapLimit(pruneElsewhere, o.clusterConcurrency ?? 8, async (cluster) => {
       try {
-        return await this.#cleanupCluster(replicator, cluster);
+        await this.#cleanupCluster(replicator, cluster);
+        return undefined;
       } catch (error) {
         return `cannot prune cluster ${cluster}: ${describeFailure(error)}`;
       }
     });
     const pruneFailures = pruneResults.filter((r): r is string => typeof r === "string");
-    await this.#writeStatus(replicator, outcomes, pruneFailures.join("; ") || undefined);
+    await this.#writeStatus(replicator, outcomes, pruneFailures.join("; ") || undefined, {
+      kept: this.#keptMessages(replicator, targets),
+    });
 
     const retry = outcomes.find((c) => c.retry);
     if (retry || pruneFailures.length > 0) {
@@ -731,11 +693,15 @@ export class ReplicatorController {
         }
       }
       if ((ns as { status?: { phase?: string } }).status?.phase === "Terminating") continue;
-      const verdict = await this.#namespaceVerdict(caches, meta.name, (m) => isOwnedOrDerived(m, owner));
+      // Everything else (what goes with plumber's objects, Kubernetes' defaults) is the census' to judge.
+      const verdict = await this.#namespaceVerdict(
+        caches,
+        meta.name,
+        (o) => mayChange(o.metadata.labels, owner),
+      );
       if (!verdict.empty) {
-        if (verdict.warning) {
-          await this.#event(replicator, "Warning", "NamespaceKept", `${verdict.warning} in ${cluster}`);
-        }
+        const message = `Kept namespace ${meta.name} in ${cluster}: ${verdict.reason}`;
+        await this.#event(replicator, verdict.uncounted ? "Warning" : "Normal", "NamespaceKept", message);
         continue;
       }
       await caches.client.delete({ apiVersion: "v1", kind: "Namespace", name: meta.name }, {
@@ -796,10 +762,9 @@ export class ReplicatorController {
         const createdBy = this.#createdBy(meta);
         if (!createdBy) continue;
         if ((ns as { status?: { phase?: string } }).status?.phase === "Terminating") continue;
-        if (this.#recentlyKept(caches.name, meta.name)) continue;
         if (!(await this.#replicatorGone(createdBy))) continue;
-        // Every Replicator's objects count as "something else here"; only what goes with them does not.
-        const verdict = await this.#namespaceVerdict(caches, meta.name, (m) => isDerived(m, undefined));
+        // Every Replicator's objects count as "something else here"; what goes with deleted ones does not.
+        const verdict = await this.#namespaceVerdict(caches, meta.name, () => false);
         if (!verdict.empty) continue;
         await caches.client.delete({ apiVersion: "v1", kind: "Namespace", name: meta.name }, {
           uid: meta.uid as string | undefined,
@@ -820,38 +785,60 @@ export class ReplicatorController {
 
   /** A namespace found not empty within the last minute is not counted again (a census lists every type). */
   #recentlyKept(cluster: string, namespace: string): boolean {
-    const at = this.#kept.get(`${cluster}/${namespace}`);
+    const at = this.#kept.get(`${cluster}/${namespace}`)?.at;
     return at !== undefined && Date.now() - at < KEPT_RECHECK_MS;
   }
 
+  /** Namespaces this Replicator created in clusters it no longer targets, kept because a census could not count them. */
+  #keptMessages(replicator: Replicator, targets: string[]): string[] {
+    const messages: string[] = [];
+    for (const caches of this.#caches.values()) {
+      if (targets.includes(caches.name)) continue;
+      for (const ns of caches.namespaces.list()) {
+        const meta = ns.metadata as KubeObject["metadata"];
+        if (this.#createdBy(meta) !== replicator.metadata.name) continue;
+        const why = this.#kept.get(`${caches.name}/${meta.name}`)?.uncounted;
+        if (why) messages.push(`Kept namespace ${meta.name} in ${caches.name}: ${why}`);
+      }
+    }
+    return messages;
+  }
+
   /**
-   * Counts what is in a namespace before plumber deletes it (DESIGN.md section 4): empty only when
-   * everything there is `isOwn` or what Kubernetes puts into every namespace; anything that cannot be
-   * counted keeps it, with a warning saying why.
+   * Counts what is in a namespace before plumber deletes it (DESIGN.md section 4): empty only when a
+   * census of every namespaced type finds nothing but `isOwn` objects, what goes with them and what
+   * Kubernetes puts into every namespace; anything that cannot be counted keeps it (`uncounted`).
    */
   async #namespaceVerdict(
     caches: ClusterCaches,
     namespace: string,
-    isOwn: (meta: KubeObject["metadata"]) => boolean,
-  ): Promise<{ empty: boolean; warning?: string }> {
-    let result: { empty: boolean; warning?: string };
+    isOwn: IsOwn,
+  ): Promise<{ empty: boolean; reason?: string; uncounted?: boolean }> {
+    let result: { empty: boolean; reason?: string; uncounted?: boolean };
     try {
-      result = await countNamespace(caches.client, namespace, isOwn);
+      const census = await namespaceCensus(caches.client, namespace, isOwn);
+      result = census.empty
+        ? { empty: true }
+        : { empty: false, reason: describeCensus(census), uncounted: census.unknown.length > 0 };
     } catch (error) {
       result = {
         empty: false,
-        warning: `Kept namespace ${namespace}: cannot count what is in it (${describeFailure(error)})`,
+        reason: `cannot count what is in it: ${describeFailure(error)}`,
+        uncounted: true,
       };
     }
     if (result.empty) this.#kept.delete(`${caches.name}/${namespace}`);
-    else this.#kept.set(`${caches.name}/${namespace}`, Date.now());
-    if (result.warning) {
-      this.#o.logger.warn("Kept a namespace plumber created", {
-        cluster: caches.name,
-        namespace,
-        reason: result.warning,
+    else {
+      this.#kept.set(`${caches.name}/${namespace}`, {
+        at: Date.now(),
+        ...(result.uncounted ? { uncounted: result.reason } : {}),
       });
     }
+    this.#o.logger.info(result.empty ? "Namespace holds nothing else" : "Kept a namespace plumber created", {
+      cluster: caches.name,
+      namespace,
+      ...(result.reason ? { reason: result.reason } : {}),
+    });
     return result;
   }
 
@@ -921,7 +908,7 @@ export class ReplicatorController {
     replicator: Replicator,
     outcomes: ClusterOutcome[],
     extraFailure?: string,
-    options: { keepApplied?: boolean } = {},
+    options: { keepApplied?: boolean; kept?: string[] } = {},
   ): Promise<void> {
     const now = this.#o.now?.() ?? new Date();
     const failed = outcomes.filter((c) => !c.ok);
@@ -947,6 +934,19 @@ export class ReplicatorController {
       message: synced ? "" : degradedMessage.slice(0, 1000),
       observedGeneration: generation,
     }, now);
+    // A namespace kept because something in it could not be counted: informational, it does not make the
+    // Replicator unsynced (keeping is the safe outcome), and it stays until a census can count it.
+    const kept = options.kept ?? [];
+    const hadKept = replicator.status?.conditions?.some((c) => c.type === "NamespaceKept");
+    if (kept.length > 0 || hadKept) {
+      conditions = setCondition(conditions, {
+        type: "NamespaceKept",
+        status: kept.length > 0 ? "True" : "False",
+        reason: kept.length > 0 ? "CannotCount" : "AsExpected",
+        message: kept.join("; ").slice(0, 1000),
+        observedGeneration: generation,
+      }, now);
+    }
     const clusters: ClusterReplicationStatus[] = outcomes.map((c) => {
       const s: ClusterReplicationStatus = { name: c.cluster, ready: c.ok };
       if (c.replicas !== undefined) s.replicas = c.replicas;

@@ -9,12 +9,13 @@
  */
 
 import assert from "node:assert/strict";
-import { KubeClient, type KubeObjectLike, type RequestRecord } from "../lib/kube/client.ts";
+import { KubeClient, type RequestRecord } from "../lib/kube/client.ts";
 import { METADATA_LIST_ACCEPT, type NamespaceCensus, namespaceCensus } from "../lib/kube/census.ts";
-import { type ApiResource, discoverResources, groupResource } from "../lib/kube/discovery.ts";
-import { type CensusObject, censusPlan } from "../lib/namespace_census.ts";
+import { type ApiResource, discoverResources } from "../lib/kube/discovery.ts";
+import type { CensusObject } from "../lib/namespace_census.ts";
 import { issueClientCertificate } from "../lib/pki.ts";
 import { adminClient, adminConnection, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
+import { inBatches, installWidgetCrd, pod, rulesWithout } from "./foreign_objects.ts";
 
 const CLUSTER = "secondary2";
 const REPLICATOR_LABEL = "plumber.jnytnai0613.github.io/replicator";
@@ -30,51 +31,6 @@ async function withNamespace<T>(client: KubeClient, fn: (namespace: string) => P
   } finally {
     await client.delete({ apiVersion: "v1", kind: "Namespace", name: namespace });
   }
-}
-
-async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
-}
-
-function pod(namespace: string, name: string, labels: Record<string, string> = {}): KubeObjectLike {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, namespace, labels },
-    spec: { containers: [{ name: "app", image: "registry.invalid/app:1" }] },
-  };
-}
-
-/** A namespaced CRD of a group of its own; resolves once discovery serves it. */
-async function installWidgetCrd(client: KubeClient): Promise<{ group: string; remove: () => Promise<void> }> {
-  const group = `${uniqueName("census")}.example.com`;
-  const name = `widgets.${group}`;
-  await client.create({
-    apiVersion: "apiextensions.k8s.io/v1",
-    kind: "CustomResourceDefinition",
-    metadata: { name },
-    spec: {
-      group,
-      scope: "Namespaced",
-      names: { plural: "widgets", singular: "widget", kind: "Widget" },
-      versions: [{
-        name: "v1",
-        served: true,
-        storage: true,
-        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
-      }],
-    },
-  });
-  await eventually(`discovery to serve ${group}`, async () => {
-    const discovery = await discoverResources(client);
-    return discovery.resources.some((r) => r.group === group && r.resource === "widgets");
-  }, { timeoutMs: 30_000, intervalMs: 200 });
-  return {
-    group,
-    remove: async () => {
-      await client.delete({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name });
-    },
-  };
 }
 
 /** `Kind name` of each foreign object. */
@@ -270,19 +226,6 @@ Deno.test("namespaceCensus() finds empty a namespace holding plumber's Deploymen
     client.close();
   }
 });
-
-/** The namespaced types a census lists, grouped for RBAC rules, less one. */
-function rulesWithout(
-  resources: ApiResource[],
-  left: string,
-): Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> {
-  const byGroup = new Map<string, string[]>();
-  for (const type of censusPlan(resources).list) {
-    if (groupResource(type) === left) continue;
-    byGroup.set(type.group, [...(byGroup.get(type.group) ?? []), type.resource]);
-  }
-  return [...byGroup].map(([group, names]) => ({ apiGroups: [group], resources: names, verbs: ["list"] }));
-}
 
 Deno.test("namespaceCensus() reports a type the client may not list, with the API server's reason", async () => {
   const state = await sharedControlPlane();

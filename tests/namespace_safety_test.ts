@@ -1,0 +1,231 @@
+/**
+ * Namespaces end to end (DESIGN.md section 4): plumber deletes a namespace it created only when a census
+ * of every type finds nothing but its own objects; a user's data in it survives Replicator deletion and
+ * cluster deselection; a type the operator may not list keeps the namespace and is reported.
+ */
+
+import assert from "node:assert/strict";
+import { REPLICATION_RULES } from "../cli/commands/add.ts";
+import { discoverResources } from "../lib/kube/discovery.ts";
+import type { KubeClient } from "../lib/kube/client.ts";
+import { issueClientCertificate } from "../lib/pki.ts";
+import { kubeconfigFor as controlPlaneKubeconfig } from "./control_plane.ts";
+import { adminClient, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
+import { installWidgetCrd, plantForeignObjects, rulesWithout } from "./foreign_objects.ts";
+import {
+  type OperatorProcess,
+  prepareOperatorNamespace,
+  startOperator,
+  writeKubeconfigSecret,
+} from "./operator.ts";
+import {
+  clients,
+  eventsAbout,
+  getRep,
+  type Obj,
+  PRIMARY,
+  ref,
+  REP,
+  replicatorManifest,
+  SECONDARY1,
+  SECONDARY2,
+  waitSynced,
+} from "./replicators.ts";
+import { stringify } from "yaml";
+
+const FM = { fieldManager: "plumber-tests" };
+
+async function namespacePhase(client: KubeClient, name: string): Promise<string | undefined> {
+  const ns = await client.find<Obj>({ apiVersion: "v1", kind: "Namespace", name });
+  return (ns?.status as { phase?: string } | undefined)?.phase;
+}
+
+async function podCount(client: KubeClient, namespace: string): Promise<number> {
+  return (await client.list("v1", "Pod", { namespace })).items.length;
+}
+
+async function removeNamespace(client: KubeClient, name: string): Promise<void> {
+  await client.delete({ apiVersion: "v1", kind: "Namespace", name }).catch(() => {});
+}
+
+Deno.test("a namespace with a PVC, a Role, a custom resource and 60 foreign Pods survives cluster deselection and Replicator deletion; one only plumber used is deleted", async () => {
+  const state = await sharedControlPlane();
+  const test = uniqueName("ns-safety");
+  const operatorNs = uniqueName("plumber-ns");
+  const name = uniqueName("keeps");
+  const ns = uniqueName("user-data");
+  const c = clients(state);
+  const crd1 = await installWidgetCrd(c.secondary1);
+  const crd2 = await installWidgetCrd(c.secondary2);
+  let operator: OperatorProcess | undefined;
+  try {
+    await prepareOperatorNamespace(state, operatorNs, ["secondary1", "secondary2"]);
+    operator = await startOperator(state, {
+      namespace: operatorNs,
+      replicatorSelector: `plumber-test=${test}`,
+    });
+    await c.primary.create(replicatorManifest(name, ns, { test, targets: [SECONDARY1, SECONDARY2] }));
+    await waitSynced(c.primary, name);
+    // A user puts data into the namespace plumber created, in both secondaries.
+    await plantForeignObjects(c.secondary1, ns, crd1.group, 60);
+    await plantForeignObjects(c.secondary2, ns, crd2.group, 3);
+
+    // Deselected: plumber's objects go, the namespace and the user's data stay.
+    await c.primary.apply(replicatorManifest(name, ns, { test, targets: [SECONDARY1] }), {
+      ...FM,
+      force: true,
+    });
+    await eventually(
+      "plumber's objects pruned from secondary2",
+      async () =>
+        !(await c.secondary2.find(ref("ConfigMap", ns, "web"))) &&
+        !(await c.secondary2.find(ref("Deployment", ns, "web"))),
+    );
+    await eventually(
+      "a NamespaceKept Event for secondary2",
+      async () =>
+        (await eventsAbout(c.primary, "default", name)).some((e) =>
+          e.reason === "NamespaceKept" && e.message?.includes(SECONDARY2)
+        ),
+    );
+    assert.equal(await namespacePhase(c.secondary2, ns), "Active");
+    assert.ok(
+      await c.secondary2.find({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        namespace: ns,
+        name: "data",
+      }),
+    );
+
+    // Deleted: the same in secondary1 (60 Pods: more than one page of the census); the primary's namespace,
+    // which only plumber used, goes.
+    await c.primary.delete({ ...REP, name });
+    await eventually(`${name} released`, async () => !(await getRep(c.primary, name)), { timeoutMs: 60_000 });
+    assert.equal(
+      await c.secondary1.find(ref("ConfigMap", ns, "web")),
+      undefined,
+      "plumber's objects deleted",
+    );
+    assert.equal(await namespacePhase(c.secondary1, ns), "Active");
+    assert.equal(await podCount(c.secondary1, ns), 60);
+    for (const [client, group] of [[c.secondary1, crd1.group], [c.secondary2, crd2.group]] as const) {
+      assert.ok(
+        await client.find({ apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: ns, name: "data" }),
+      );
+      assert.ok(
+        await client.find({
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "Role",
+          namespace: ns,
+          name: "reader",
+        }),
+      );
+      assert.ok(await client.raw("GET", `/apis/${group}/v1/namespaces/${ns}/widgets/w1`));
+    }
+    const events = await eventsAbout(c.primary, "default", name);
+    const kept = events.find((e) => e.reason === "NamespaceKept" && e.message?.includes(SECONDARY1));
+    assert.ok(kept, "a NamespaceKept Event for secondary1");
+    assert.match(kept.message!, /holds /);
+    await eventually("the primary's namespace, plumber's only, to go", async () => {
+      const phase = await namespacePhase(c.primary, ns);
+      return phase === undefined || phase === "Terminating";
+    });
+    assert.ok(events.some((e) => e.reason === "NamespaceDeleted" && e.message?.includes(PRIMARY)));
+  } finally {
+    await c.primary.delete({ ...REP, name }).catch(() => {});
+    await eventually(`${name} gone`, async () => !(await getRep(c.primary, name)), { timeoutMs: 60_000 })
+      .catch(() => {});
+    await operator?.stop();
+    for (const client of [c.secondary1, c.secondary2]) await removeNamespace(client, ns);
+    await crd1.remove();
+    await crd2.remove();
+    c.close();
+  }
+});
+
+Deno.test("a type the operator may not list in a secondary keeps the namespace, with a Warning Event and a NamespaceKept condition", async () => {
+  const state = await sharedControlPlane();
+  const test = uniqueName("ns-uncounted");
+  const operatorNs = uniqueName("plumber-ns");
+  const name = uniqueName("uncounted");
+  const ns = uniqueName("uncounted-ns");
+  const user = uniqueName("plumber-limited");
+  const rbac = "rbac.authorization.k8s.io/v1";
+  const c = clients(state);
+  let operator: OperatorProcess | undefined;
+  try {
+    // The operator's credentials for secondary1: what replication needs, and list on every type but Roles.
+    const discovery = await discoverResources(c.secondary1);
+    await c.secondary1.create({
+      apiVersion: rbac,
+      kind: "ClusterRole",
+      metadata: { name: user },
+      rules: [
+        ...REPLICATION_RULES.filter((r) => !r.apiGroups.includes("*")),
+        ...rulesWithout(discovery.resources, "roles.rbac.authorization.k8s.io"),
+      ],
+    });
+    await c.secondary1.create({
+      apiVersion: rbac,
+      kind: "ClusterRoleBinding",
+      metadata: { name: user },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: user },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
+    });
+    const cluster = state.clusters.find((x) => x.context === "secondary1")!;
+    const cert = await issueClientCertificate(cluster.ca, { commonName: user });
+    await prepareOperatorNamespace(state, operatorNs, []);
+    const config = controlPlaneKubeconfig([{
+      ...cluster,
+      cert: { certPem: cert.certPem, keyPem: cert.keyPem },
+    }]);
+    delete config["current-context"];
+    await writeKubeconfigSecret(c.primary, operatorNs, stringify(config));
+    operator = await startOperator(state, {
+      namespace: operatorNs,
+      replicatorSelector: `plumber-test=${test}`,
+    });
+
+    await c.primary.create(
+      replicatorManifest(name, ns, { test, targets: [SECONDARY1], configMapOnly: true }),
+    );
+    await waitSynced(c.primary, name, 60_000);
+    // Deselected: the namespace holds nothing but the defaults, yet Roles cannot be counted: it stays.
+    await c.primary.apply(replicatorManifest(name, ns, { test, targets: [], configMapOnly: true }), {
+      ...FM,
+      force: true,
+    });
+    const rep = await eventually("the NamespaceKept condition", async () => {
+      const r = await getRep(c.primary, name);
+      const condition = r?.status?.conditions?.find((x) => x.type === "NamespaceKept");
+      return condition?.status === "True" && r;
+    });
+    const condition = rep.status!.conditions!.find((x) => x.type === "NamespaceKept")!;
+    assert.match(
+      condition.message ?? "",
+      new RegExp(`Kept namespace ${ns} in ${SECONDARY1}: cannot count roles`),
+    );
+    assert.match(condition.message ?? "", /403/);
+    assert.equal(rep.status?.synced, "synced", "keeping a namespace is not a failure");
+    const warning = (await eventsAbout(c.primary, "default", name)).find((e) =>
+      e.reason === "NamespaceKept" && e.type === "Warning"
+    );
+    assert.ok(warning, "a Warning Event");
+    assert.equal(await c.secondary1.find(ref("ConfigMap", ns, "web")), undefined, "plumber's object pruned");
+    assert.equal(await namespacePhase(c.secondary1, ns), "Active");
+
+    await c.primary.delete({ ...REP, name });
+    await eventually(`${name} released`, async () => !(await getRep(c.primary, name)), { timeoutMs: 60_000 });
+    assert.equal(await namespacePhase(c.secondary1, ns), "Active", "still kept after the Replicator went");
+  } finally {
+    await c.primary.delete({ ...REP, name }).catch(() => {});
+    await eventually(`${name} gone`, async () => !(await getRep(c.primary, name)), { timeoutMs: 60_000 })
+      .catch(() => {});
+    await operator?.stop();
+    await removeNamespace(c.secondary1, ns);
+    await c.secondary1.delete({ apiVersion: rbac, kind: "ClusterRoleBinding", name: user }).catch(() => {});
+    await c.secondary1.delete({ apiVersion: rbac, kind: "ClusterRole", name: user }).catch(() => {});
+    c.close();
+  }
+});
