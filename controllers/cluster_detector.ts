@@ -204,9 +204,12 @@ export class ClusterDetectorController {
         `no credentials: ${reading.problem.message}`,
       );
       const secondaries = o.registry.list().filter((c) => c.role === "secondary").length;
-      const message =
-        `${reading.problem.message}; keeping the ${secondaries} registered secondary clusters ` +
-        `with the credentials read before${kept.length > 0 ? ` (${kept.length} without any yet)` : ""}`;
+      const message = `${reading.problem.message}; keeping the ${secondaries} clusters registered before, ` +
+        `with their last known credentials${
+          kept.length > 0
+            ? ` (${kept.length} known only from their ClusterDetectors, without credentials)`
+            : ""
+        }`;
       o.logger.error("Cannot read the kubeconfig Secret", { secret: where.name, error: message });
       await o.events?.record(subject, "Warning", reading.problem.reason, message);
     } else {
