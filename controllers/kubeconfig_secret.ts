@@ -59,7 +59,9 @@ export function readKubeconfigSecret(
       Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)),
     );
   } catch {
-    return invalid(`${id}: key "${KUBECONFIG_SECRET_KEY}" is not base64 of UTF-8 text`);
+    return invalid(
+      `Cannot parse kubeconfig ${id}: key "${KUBECONFIG_SECRET_KEY}" is not base64 of UTF-8 text`,
+    );
   }
   if (text.trim() === "") return invalid(`${id}: key "${KUBECONFIG_SECRET_KEY}" is empty`);
   try {

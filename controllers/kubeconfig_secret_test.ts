@@ -42,7 +42,10 @@ Deno.test("readKubeconfigSecret() reports a missing or empty key, bad base64 and
     [{ kubeconfig: "" }, /key "kubeconfig" is empty/],
     [{ kubeconfig: btoa("  \n") }, /key "kubeconfig" is empty/],
     [{ kubeconfig: "%%% not base64" }, /is not base64/],
-    [{ kubeconfig: btoa("\xff\xfe") }, /is not base64 of UTF-8 text/],
+    [
+      { kubeconfig: btoa("\xff\xfe") },
+      /^Cannot parse kubeconfig Secret .*: key "kubeconfig" is not base64 of UTF-8 text$/,
+    ],
     [
       { kubeconfig: btoa("token: s3cr3t-token\n  : [") },
       /Cannot parse kubeconfig Secret plumber-system\/plumber-kubeconfig/,
