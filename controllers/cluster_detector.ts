@@ -179,11 +179,6 @@ export class ClusterDetectorController {
     return Promise.resolve();
   }
 
-  /** Why the kubeconfig Secret cannot be used now (undefined while it can). */
-  get secretProblem(): SecretProblem | undefined {
-    return this.#secretProblem;
-  }
-
   async #reconcileSecret(): Promise<ReconcileResult> {
     const o = this.#o;
     const where = { namespace: o.namespace, name: o.secretName ?? KUBECONFIG_SECRET_NAME };
