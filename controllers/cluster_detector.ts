@@ -31,14 +31,16 @@ import type { EventRecorder } from "../lib/kube/events.ts";
 import { Informer } from "../lib/kube/informer.ts";
 import type { Metrics } from "../lib/kube/metrics.ts";
 import { probeCluster, type ProbeResult } from "../lib/kube/probe.ts";
-import { type Kubeconfig, parseKubeconfig } from "../lib/kubeconfig.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
+import {
+  credentialsCondition,
+  KUBECONFIG_SECRET_NAME,
+  readKubeconfigSecret,
+  type SecretProblem,
+} from "./kubeconfig_secret.ts";
 
-/** Name of the Secret holding the secondaries' kubeconfig. */
-export const KUBECONFIG_SECRET_NAME = "plumber-kubeconfig";
-/** Key of the kubeconfig in that Secret. */
-export const KUBECONFIG_SECRET_KEY = "kubeconfig";
+export { KUBECONFIG_SECRET_KEY, KUBECONFIG_SECRET_NAME } from "./kubeconfig_secret.ts";
 
 const SECRET_KEY = "secret";
 const CLUSTER_PREFIX = "cluster/";
@@ -110,6 +112,8 @@ export class ClusterDetectorController {
   #probes = new Map<string, ProbeState>();
   #interval: number;
   #unsubscribe?: () => void;
+  /** Why the kubeconfig Secret cannot be read now; undefined while it can. */
+  #secretProblem?: SecretProblem;
 
   constructor(options: ClusterDetectorOptions) {
     this.#o = options;
@@ -177,51 +181,46 @@ export class ClusterDetectorController {
 
   async #reconcileSecret(): Promise<ReconcileResult> {
     const o = this.#o;
-    const secretName = o.secretName ?? KUBECONFIG_SECRET_NAME;
-    const secret = this.secrets.get(o.namespace, secretName) as
+    const where = { namespace: o.namespace, name: o.secretName ?? KUBECONFIG_SECRET_NAME };
+    const secret = this.secrets.get(where.namespace, where.name) as
       | (KubeObjectLike & { data?: Record<string, string>; metadata: { uid?: string } })
       | undefined;
-    let config: Kubeconfig;
-    const encoded = secret?.data?.[KUBECONFIG_SECRET_KEY];
-    if (!secret || !encoded) {
-      config = { apiVersion: "v1", kind: "Config", clusters: [], users: [], contexts: [] };
-    } else {
-      try {
-        config = parseKubeconfig(
-          new TextDecoder().decode(decodeBase64(encoded)),
-          `Secret ${o.namespace}/${secretName}`,
-        );
-      } catch (error) {
-        // Keep the clusters registered so far: a typo in the Secret must not unregister everything.
-        const message = `${(error as Error).message}; keeping the ${
-          o.registry.list().length - 1
-        } clusters registered before`;
-        o.logger.error("Cannot read the kubeconfig Secret", { secret: secretName, error: message });
-        await o.events?.record(
-          secretSubject(o.namespace, secretName, secret.metadata.uid),
-          "Warning",
-          "InvalidKubeconfig",
-          message,
-        );
-        return;
-      }
-    }
-    const change = await o.registry.setSecondaries(config);
-    for (const rejected of change.rejected) {
-      o.logger.warn("Cannot register a context", { context: rejected.context, error: rejected.message });
-      await o.events?.record(
-        secretSubject(o.namespace, secretName, secret?.metadata.uid),
-        "Warning",
-        "InvalidContext",
-        rejected.message,
+    const subject = secretSubject(where.namespace, where.name, secret?.metadata.uid);
+    const reading = readKubeconfigSecret(secret, where);
+    if (reading.problem) {
+      // No change, not "no clusters": everything registered stays, with the credentials read before.
+      this.#secretProblem = reading.problem;
+      const kept = o.registry.keepUnavailable(
+        this.detectors.list().flatMap((cd) => {
+          const secondary = cd.metadata.labels?.[LABEL_ROLE] === "secondary" &&
+            cd.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && cd.spec?.context;
+          return secondary ? [{ name: cd.metadata.name, ...cd.spec }] : [];
+        }),
+        `no credentials: ${reading.problem.message}`,
       );
-    }
-    if (change.added.length + change.removed.length + change.changed.length > 0) {
-      o.logger.info("Kubeconfig Secret applied", {
-        added: change.added,
-        removed: change.removed,
-        changed: change.changed,
-      });
+      const secondaries = o.registry.list().filter((c) => c.role === "secondary").length;
+      const message = `${reading.problem.message}; keeping the ${secondaries} clusters registered before, ` +
+        `with their last known credentials${
+          kept.length > 0
+            ? ` (${kept.length} known only from their ClusterDetectors, without credentials)`
+            : ""
+        }`;
+      o.logger.error("Cannot read the kubeconfig Secret", { secret: where.name, error: message });
+      await o.events?.record(subject, "Warning", reading.problem.reason, message);
+    } else {
+      this.#secretProblem = undefined;
+      const change = await o.registry.setSecondaries(reading.config);
+      for (const rejected of change.rejected) {
+        o.logger.warn("Cannot register a context", { context: rejected.context, error: rejected.message });
+        await o.events?.record(subject, "Warning", "InvalidContext", rejected.message);
+      }
+      if (change.added.length + change.removed.length + change.changed.length > 0) {
+        o.logger.info("Kubeconfig Secret applied", {
+          added: change.added,
+          removed: change.removed,
+          changed: change.changed,
+        });
+      }
     }
     for (const cd of this.detectors.list()) this.controller.enqueue(CLUSTER_PREFIX + cd.metadata.name);
     for (const c of o.registry.list()) this.controller.enqueue(CLUSTER_PREFIX + c.name);
@@ -233,6 +232,8 @@ export class ClusterDetectorController {
     const existing = this.detectors.get(o.namespace, name);
     if (!entry) {
       this.#probes.delete(name);
+      // Only a readable Secret that no longer names the cluster unregisters it.
+      if (this.#secretProblem) return;
       if (existing && existing.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE) {
         await o.primary.delete(
           { apiVersion: API_VERSION, kind: CLUSTER_DETECTOR_KIND, namespace: o.namespace, name },
@@ -319,7 +320,9 @@ export class ClusterDetectorController {
     }
     if (entry.problem || !entry.client) {
       state.clusterstatus = "Unknown";
-      state.reason = `Invalid kubeconfig context "${entry.context}": ${entry.problem ?? "no client"}`;
+      state.reason = this.#secretProblem
+        ? `No credentials for this cluster: ${this.#secretProblem.message}`
+        : `Invalid kubeconfig context "${entry.context}": ${entry.problem ?? "no client"}`;
       state.lastProbeAt = Date.now();
       state.lastProbeTime = kubeTime(now);
     } else if (Date.now() - state.lastProbeAt >= this.#interval - 50) {
@@ -343,13 +346,30 @@ export class ClusterDetectorController {
       state.result = result;
     }
     const running = state.clusterstatus === "Running";
-    const conditions = setCondition(current.status?.conditions, {
+    const unusable = entry.problem || !entry.client;
+    let conditions = setCondition(current.status?.conditions, {
       type: "Ready",
       status: running ? "True" : "False",
-      reason: running ? "Reachable" : entry.problem ? "InvalidKubeconfig" : "Unreachable",
+      reason: running
+        ? "Reachable"
+        : unusable && this.#secretProblem
+        ? this.#secretProblem.reason
+        : entry.problem
+        ? "InvalidKubeconfig"
+        : "Unreachable",
       message: running ? `readyz ok, ${state.version ?? ""}`.trim() : state.reason ?? "not probed yet",
       observedGeneration: current.metadata.generation,
     }, now);
+    if (entry.role === "secondary") {
+      conditions = setCondition(conditions, {
+        ...credentialsCondition(
+          this.#secretProblem,
+          { context: entry.context, problem: entry.problem, hasClient: entry.client !== undefined },
+          { namespace: o.namespace, name: o.secretName ?? KUBECONFIG_SECRET_NAME },
+        ),
+        observedGeneration: current.metadata.generation,
+      }, now);
+    }
     const status: ClusterDetectorStatus = {
       clusterstatus: state.clusterstatus ?? "Unknown",
       reason: running ? "" : state.reason ?? "",
@@ -364,8 +384,4 @@ export class ClusterDetectorController {
 
 function secretSubject(namespace: string, name: string, uid?: string) {
   return { apiVersion: "v1", kind: "Secret", namespace, name, uid };
-}
-
-function decodeBase64(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }

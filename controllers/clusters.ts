@@ -5,7 +5,10 @@
  * Replicator controller reads clients and health from it.
  *
  * Clients are rebuilt only for clusters whose credentials changed (compared by
- * hash), so an edit of one context does not disturb the others.
+ * hash), so an edit of one context does not disturb the others. A replaced or
+ * removed client is not closed at once: listeners (the Replicator's caches) may
+ * still use it until they have switched, so it is closed once every listener
+ * of that change has settled, plus a grace period for requests already under way.
  *
  * @module
  */
@@ -53,17 +56,42 @@ export interface RegistryChange {
   rejected: RejectedContext[];
 }
 
-/** Listener of cluster changes (name, and the new entry or undefined when removed). */
-export type ClusterListener = (name: string, cluster: RegisteredCluster | undefined) => void;
+/**
+ * Listener of cluster changes (name, and the new entry or undefined when removed). A listener
+ * that still uses the previous client returns a promise that settles once it no longer does;
+ * it must settle (the previous client stays open until it has).
+ */
+export type ClusterListener = (
+  name: string,
+  cluster: RegisteredCluster | undefined,
+) => unknown;
+
+/** Options of {@linkcode ClusterRegistry} besides the clients' own. */
+export interface ClusterRegistryOptions {
+  /**
+   * How long a replaced or removed client stays open after the listeners of its change have
+   * settled, for requests already under way with it (default 30 s, the default request timeout).
+   */
+  retireGraceMs?: number;
+}
+
+/** A replaced client waiting to be closed. */
+interface Retiring {
+  client: KubeClient;
+  timer?: ReturnType<typeof setTimeout>;
+}
 
 /** The set of known clusters with their clients. */
 export class ClusterRegistry {
   #clusters = new Map<string, RegisteredCluster>();
   #listeners = new Set<ClusterListener>();
   #clientOptions: KubeClientOptions;
+  #retireGraceMs: number;
+  #retiring = new Set<Retiring>();
 
-  constructor(clientOptions: KubeClientOptions = {}) {
+  constructor(clientOptions: KubeClientOptions = {}, options: ClusterRegistryOptions = {}) {
     this.#clientOptions = clientOptions;
+    this.#retireGraceMs = options.retireGraceMs ?? 30_000;
   }
 
   /** Registers the primary with the operator's own client (its credentials are never stored in a Secret). */
@@ -140,10 +168,9 @@ export class ClusterRegistry {
     }
     for (const [name, old] of this.#clusters) {
       if (old.role === "secondary" && !desired.has(name)) {
-        old.client?.close();
         this.#clusters.delete(name);
         change.removed.push(name);
-        this.#notify(name, undefined);
+        this.#retire(old.client, this.#notify(name, undefined));
       }
     }
     for (const [name, next] of desired) {
@@ -151,7 +178,6 @@ export class ClusterRegistry {
       if (old && old.hash === next.hash && old.problem === next.problem && old.context === next.context) {
         continue;
       }
-      old?.client?.close();
       const { connection, ...rest } = next;
       const entry: RegisteredCluster = { ...rest };
       if (connection) {
@@ -164,9 +190,43 @@ export class ClusterRegistry {
       }
       this.#clusters.set(name, entry);
       (old ? change.changed : change.added).push(name);
-      this.#notify(name, entry);
+      this.#retire(old?.client, this.#notify(name, entry));
     }
     return change;
+  }
+
+  /**
+   * Registers, without a client, secondaries known only from their ClusterDetectors while the
+   * kubeconfig Secret cannot be read (e.g. at start with the Secret missing), so that they stay
+   * registered and nothing treats them as gone. Names already registered are left as they are.
+   * The next {@linkcode setSecondaries} replaces them. Returns the names added.
+   */
+  keepUnavailable(
+    clusters: ReadonlyArray<{ name: string; context: string; cluster: string; user: string }>,
+    problem: string,
+  ): string[] {
+    const added: string[] = [];
+    for (const c of clusters) {
+      if (this.#clusters.has(c.name)) continue;
+      const entry: RegisteredCluster = {
+        name: c.name,
+        context: c.context,
+        cluster: c.cluster,
+        user: c.user,
+        role: "secondary",
+        problem,
+        hash: "unavailable",
+      };
+      this.#clusters.set(c.name, entry);
+      added.push(c.name);
+      void this.#notify(c.name, entry);
+    }
+    return added;
+  }
+
+  /** Replaced or removed clients not closed yet (listeners still switching, or the grace period). */
+  get retiringClients(): number {
+    return this.#retiring.size;
   }
 
   /** One cluster by ClusterDetector name. */
@@ -185,14 +245,42 @@ export class ClusterRegistry {
     return () => this.#listeners.delete(listener);
   }
 
-  #notify(name: string, entry: RegisteredCluster | undefined): void {
-    for (const listener of this.#listeners) listener(name, entry);
+  /** Tells every listener; resolves once each has settled (a listener's failure is its own). */
+  async #notify(name: string, entry: RegisteredCluster | undefined): Promise<void> {
+    const pending: unknown[] = [];
+    for (const listener of this.#listeners) {
+      try {
+        pending.push(listener(name, entry));
+      } catch {
+        // A throwing listener does not keep the others from hearing of the change.
+      }
+    }
+    await Promise.allSettled(pending);
   }
 
-  /** Closes every secondary client (the primary's belongs to the caller). */
+  /** Closes a client no longer registered once the listeners are done with it and the grace period is over. */
+  #retire(client: KubeClient | undefined, listenersDone: Promise<void>): void {
+    if (!client) return;
+    const retiring: Retiring = { client };
+    this.#retiring.add(retiring);
+    void listenersDone.then(() => {
+      if (!this.#retiring.has(retiring)) return; // closed by close() meanwhile
+      retiring.timer = setTimeout(() => {
+        this.#retiring.delete(retiring);
+        client.close();
+      }, this.#retireGraceMs);
+    });
+  }
+
+  /** Closes every secondary client, replaced ones too (the primary's belongs to the caller). */
   close(): void {
     for (const c of this.#clusters.values()) if (c.role === "secondary") c.client?.close();
     this.#clusters.clear();
+    for (const retiring of this.#retiring) {
+      clearTimeout(retiring.timer);
+      retiring.client.close();
+    }
+    this.#retiring.clear();
   }
 }
 

@@ -99,3 +99,100 @@ Deno.test("ClusterRegistry keeps invalid contexts as problems and rejects names 
     registry.close();
   }
 });
+
+/** Polls until `check` holds, failing after `ms`. */
+async function until(what: string, check: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+Deno.test("ClusterRegistry closes a replaced or removed client only after its listeners settled and the grace period", async () => {
+  const registry = new ClusterRegistry({}, { retireGraceMs: 30 });
+  let release!: () => void;
+  const switched = new Promise<void>((resolve) => release = resolve);
+  registry.onChange(() => switched);
+  try {
+    await registry.setSecondaries(config([{ context: "s1", cluster: "one", user: "admin1", token: "a" }]));
+    const old = registry.get("one.admin1")!.client!;
+    let closedAt: number | undefined;
+    const close = old.close.bind(old);
+    old.close = () => {
+      closedAt = Date.now();
+      close();
+    };
+    await registry.setSecondaries(config([{ context: "s1", cluster: "one", user: "admin1", token: "b" }]));
+    assert.notEqual(registry.get("one.admin1")!.client, old);
+    assert.equal(registry.retiringClients, 1);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    assert.equal(closedAt, undefined, "not closed while a listener still switches");
+    const releasedAt = Date.now();
+    release();
+    await until("the old client to be closed", () => closedAt !== undefined);
+    assert.ok(closedAt! - releasedAt >= 25, `closed ${closedAt! - releasedAt} ms after the listener settled`);
+    assert.equal(registry.retiringClients, 0);
+
+    const current = registry.get("one.admin1")!.client!;
+    let currentClosed = false;
+    const closeCurrent = current.close.bind(current);
+    current.close = () => {
+      currentClosed = true;
+      closeCurrent();
+    };
+    await registry.setSecondaries(config([]));
+    assert.equal(registry.retiringClients, 1, "a removed cluster's client retires too");
+    await until("the removed client to be closed", () => currentClosed);
+  } finally {
+    registry.close();
+  }
+});
+
+Deno.test("ClusterRegistry.close() closes clients still retiring and cancels their timers", async () => {
+  const registry = new ClusterRegistry({}, { retireGraceMs: 60_000 });
+  await registry.setSecondaries(config([{ context: "s1", cluster: "one", user: "admin1", token: "a" }]));
+  const old = registry.get("one.admin1")!.client!;
+  let closed = false;
+  const close = old.close.bind(old);
+  old.close = () => {
+    closed = true;
+    close();
+  };
+  await registry.setSecondaries(config([{ context: "s1", cluster: "one", user: "admin1", token: "b" }]));
+  await until("the grace timer to start", () => registry.retiringClients === 1);
+  registry.close();
+  assert.ok(closed);
+  assert.equal(registry.retiringClients, 0);
+});
+
+Deno.test("ClusterRegistry.keepUnavailable() registers unknown secondaries without a client until the Secret names them", async () => {
+  const registry = new ClusterRegistry();
+  const seen: string[] = [];
+  registry.onChange((name, c) => void seen.push(`${c ? "set" : "removed"} ${name}`));
+  try {
+    await registry.setSecondaries(config([{ context: "s1", cluster: "one", user: "admin1", token: "a" }]));
+    const kept = registry.get("one.admin1")!;
+    const added = registry.keepUnavailable([
+      { name: "one.admin1", context: "s1", cluster: "one", user: "admin1" },
+      { name: "two.admin2", context: "s2", cluster: "two", user: "admin2" },
+    ], "the kubeconfig Secret is missing");
+    assert.deepEqual(added, ["two.admin2"]);
+    assert.equal(registry.get("one.admin1"), kept, "a registered cluster keeps its client");
+    const placeholder = registry.get("two.admin2")!;
+    assert.equal(placeholder.client, undefined);
+    assert.equal(placeholder.role, "secondary");
+    assert.equal(placeholder.problem, "the kubeconfig Secret is missing");
+
+    const change = await registry.setSecondaries(config([
+      { context: "s1", cluster: "one", user: "admin1", token: "a" },
+      { context: "s2", cluster: "two", user: "admin2", token: "b" },
+    ]));
+    assert.deepEqual([change.added, change.changed, change.removed], [[], ["two.admin2"], []]);
+    assert.ok(registry.get("two.admin2")!.client instanceof KubeClient);
+    assert.equal(registry.get("two.admin2")!.problem, undefined);
+    assert.deepEqual(seen, ["set one.admin1", "set two.admin2", "set two.admin2"]);
+  } finally {
+    registry.close();
+  }
+});

@@ -53,7 +53,7 @@ import {
   unregisteredMessage,
 } from "../lib/holdings.ts";
 import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
-import { ClusterCaches } from "./cluster_caches.ts";
+import { ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import { describeCensus, type IsOwn, namespaceCensus } from "../lib/kube/census.ts";
 import { ensureTls, type StoredTls } from "./tls_material.ts";
 
@@ -161,6 +161,8 @@ export class ReplicatorController {
   readonly detectors: Informer<ClusterDetector & KubeObjectLike>;
   #o: ReplicatorControllerOptions;
   #caches = new Map<string, ClusterCaches>();
+  /** Writes `#caches`: one set per cluster, replaced on credential changes (created by start()). */
+  #cacheSets?: ClusterCacheSets;
   #tls = new Map<string, { uid?: string; hosts: string; material: StoredTls; renewAt: Date }>();
   #unsubscribe?: () => void;
   #primaryId: string;
@@ -223,10 +225,26 @@ export class ReplicatorController {
       this.#primaryId = uid;
     }
     const registry = this.#o.registry;
+    this.#cacheSets = new ClusterCacheSets(this.#caches, {
+      logger: this.#o.logger,
+      syncTimeoutMs: this.#o.cacheSyncTimeoutMs ?? 10_000,
+      subscribe: (caches) => {
+        const releases = [...caches.objects.values()].map((informer) =>
+          this.controller.watch(informer, (o) => {
+            const labels = (o.metadata as KubeObject["metadata"])?.labels;
+            // Another primary's objects (a secondary shared by two operators) are never this operator's concern.
+            if (!writtenByPrimary(labels, this.#primaryId)) return [];
+            return [labels![LABEL_REPLICATOR]!];
+          })
+        );
+        return () => releases.forEach((release) => release());
+      },
+    });
     for (const cluster of registry.list()) this.#startCaches(cluster);
     this.#unsubscribe = registry.onChange((name, cluster) => {
-      void this.#restartCaches(name, cluster);
       for (const r of this.#targeting(name)) this.controller.enqueue(r);
+      // The registry closes the previous client once this has settled: the old caches no longer use it.
+      return this.#restartCaches(name, cluster);
     });
     this.replicators.start();
     this.detectors.start();
@@ -237,6 +255,7 @@ export class ReplicatorController {
   /** Stops workers and every informer. */
   async stop(): Promise<void> {
     this.#unsubscribe?.();
+    await this.#cacheSets?.close();
     await this.controller.stop();
     await Promise.all([
       this.replicators.stop(),
@@ -246,30 +265,22 @@ export class ReplicatorController {
   }
 
   #startCaches(cluster: RegisteredCluster): void {
-    if (!cluster.client) return;
-    const caches = new ClusterCaches(
-      cluster,
-      cluster.client,
-      this.#o.logger.child({ cluster: cluster.name }),
-    );
-    for (const informer of caches.objects.values()) {
-      this.controller.watch(informer, (o) => {
-        const labels = (o.metadata as KubeObject["metadata"])?.labels;
-        // Another primary's objects (a secondary shared by two operators) are never this operator's concern.
-        if (!writtenByPrimary(labels, this.#primaryId)) return [];
-        return [labels![LABEL_REPLICATOR]!];
-      });
-    }
-    this.#caches.set(cluster.name, caches);
-    caches.start();
+    this.#cacheSets?.start(cluster);
   }
 
-  async #restartCaches(name: string, cluster: RegisteredCluster | undefined): Promise<void> {
-    const old = this.#caches.get(name);
-    if (old && cluster?.client === old.client) return;
-    this.#caches.delete(name);
-    await old?.stop();
-    if (cluster) this.#startCaches(cluster);
+  /** Replaces a cluster's caches after its credentials changed (serialized per cluster, see ClusterCacheSets). */
+  #restartCaches(name: string, cluster: RegisteredCluster | undefined): Promise<void> {
+    return this.#cacheSets?.replace(name, cluster) ?? Promise.resolve();
+  }
+
+  /** Cache sets running now and the controller's subscriptions (tests read them to find leaks). */
+  get cacheStats(): { liveSets: number; clusters: number; replacing: number; subscriptions: number } {
+    return {
+      liveSets: this.#cacheSets?.liveSets ?? 0,
+      clusters: this.#caches.size,
+      replacing: this.#cacheSets?.replacing ?? 0,
+      subscriptions: this.controller.subscriptions,
+    };
   }
 
   /** The identity an object must carry to be this Replicator's (DESIGN.md section 4). */

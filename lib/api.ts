@@ -200,7 +200,10 @@ export type ClusterDetectorSpec = {
 export type ClusterDetectorStatus = {
   clusterstatus?: "Running" | "Unknown";
   reason?: string;
-  /** `Ready`. */
+  /**
+   * `Ready`; on secondaries also `CredentialsAvailable` (False with reason `KubeconfigSecretMissing` or
+   * `KubeconfigSecretInvalid` while the kubeconfig Secret cannot be read: the cluster stays registered).
+   */
   conditions?: Condition[];
   kubernetesVersion?: string;
   /** RFC 3339 time of the last health probe. */

@@ -290,7 +290,7 @@ Deno.test("Objects of the user's under plumber's names (Deployment, Service, Sec
   }
 });
 
-Deno.test("A kubeconfig Secret of garbage is an InvalidKubeconfig Event; registered clusters stay and every other Replicator is served", async () => {
+Deno.test("A kubeconfig Secret of garbage is a KubeconfigSecretInvalid Event; registered clusters stay and every other Replicator is served", async () => {
   const state = await sharedControlPlane();
   const namespace = uniqueName("bad-kubeconfig");
   const test = uniqueName("t");
@@ -340,9 +340,9 @@ Deno.test("A kubeconfig Secret of garbage is an InvalidKubeconfig Event; registe
     ];
     for (const [what, bytes, message] of garbage) {
       await writeSecretBytes(bytes);
-      const event = await eventually(`an InvalidKubeconfig Event for ${what}`, async () => {
+      const event = await eventually(`a KubeconfigSecretInvalid Event for ${what}`, async () => {
         const events = await eventsAbout(c.primary, namespace, "plumber-kubeconfig");
-        return events.find((e) => e.reason === "InvalidKubeconfig" && message.test(e.message ?? ""));
+        return events.find((e) => e.reason === "KubeconfigSecretInvalid" && message.test(e.message ?? ""));
       });
       assert.equal(event.type, "Warning");
       assert.equal(event.involvedObject?.kind, "Secret");

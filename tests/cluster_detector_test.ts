@@ -202,3 +202,145 @@ Deno.test("A stopped secondary turns Unknown within interval x threshold and Run
     await cp.stop();
   }
 });
+
+function credentials(cd: ClusterDetector | undefined) {
+  return cd?.status?.conditions?.find((c) => c.type === "CredentialsAvailable");
+}
+
+/** What a user sees of a status, without times. */
+function visible(cd: ClusterDetector) {
+  const s = cd.status ?? {};
+  return {
+    clusterstatus: s.clusterstatus,
+    reason: s.reason,
+    kubernetesVersion: s.kubernetesVersion,
+    conditions: (s.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.message]).sort(),
+  };
+}
+
+Deno.test("A missing or unreadable kubeconfig Secret changes nothing: ClusterDetectors stay, say why, and are unchanged once it is back", async () => {
+  const state = await sharedControlPlane();
+  const namespace = uniqueName("cd-secret");
+  await prepareOperatorNamespace(state, namespace, ["secondary1"]);
+  const secretId = `Secret ${namespace}/plumber-kubeconfig`;
+  const secondary = "v1262-cluster.kubernetes-admin2";
+  const primaryCd = "kubernetes.kubernetes-admin";
+  const valid = kubeconfigFor([cluster(state, "secondary1")]);
+  let operator = await startOperator(state, { namespace, replicatorSelector: "none=none" });
+  const primary = adminClient(state, "primary");
+  const warning = (reason: string) =>
+    eventually(`a Warning Event ${reason} on the Secret`, async () => {
+      const list = await primary.list<
+        {
+          type?: string;
+          reason?: string;
+          message?: string;
+          involvedObject?: { kind?: string; name?: string };
+        }
+      >("v1", "Event", { namespace });
+      return list.items.find((e) =>
+        e.type === "Warning" && e.reason === reason && e.involvedObject?.kind === "Secret" &&
+        e.involvedObject.name === "plumber-kubeconfig"
+      );
+    });
+  const withCredentials = (status: "True" | "False", reason: string) =>
+    eventually(`${secondary} CredentialsAvailable=${status} (${reason})`, async () => {
+      const cds = await detectors(state, namespace);
+      const c = credentials(cds.get(secondary));
+      return c?.status === status && c.reason === reason && cds;
+    });
+  try {
+    const before = await eventually("both Running with credentials", async () => {
+      const cds = await detectors(state, namespace);
+      return cds.get(secondary)?.status?.clusterstatus === "Running" &&
+        cds.get(primaryCd)?.status?.clusterstatus === "Running" &&
+        credentials(cds.get(secondary))?.status === "True" && cds;
+    });
+    const uids = () => new Map([...before].map(([name, cd]) => [name, cd.metadata.uid]));
+    const sameUids = (cds: Map<string, ClusterDetector>) =>
+      assert.deepEqual(new Map([...cds].map(([name, cd]) => [name, cd.metadata.uid])), uids());
+    assert.equal(
+      credentials(before.get(primaryCd)),
+      undefined,
+      "the primary's credentials are not the Secret's",
+    );
+    assert.match(credentials(before.get(secondary))!.message, new RegExp(`read from ${secretId}$`));
+
+    // Deleted: nothing is unregistered, the last good credentials keep probing.
+    await primary.delete({ apiVersion: "v1", kind: "Secret", namespace, name: "plumber-kubeconfig" });
+    const missing = await withCredentials("False", "KubeconfigSecretMissing");
+    sameUids(missing);
+    const gone = credentials(missing.get(secondary))!;
+    assert.equal(
+      gone.message,
+      `${secretId} does not exist; the cluster stays registered with the credentials read before`,
+    );
+    assert.equal(missing.get(secondary)!.status!.clusterstatus, "Running");
+    const event = await warning("KubeconfigSecretMissing");
+    assert.match(
+      event.message ?? "",
+      /does not exist; keeping the 1 clusters registered before, with their last known credentials$/,
+    );
+
+    // An operator starting while the Secret is missing keeps the ClusterDetectors too (without credentials).
+    assert.equal((await operator.stop()).code, 0);
+    operator = await startOperator(state, { namespace, replicatorSelector: "none=none" });
+    const restarted = await eventually(
+      "the restarted operator to report the cluster without credentials",
+      async () => {
+        const cds = await detectors(state, namespace);
+        return /without credentials/.test(credentials(cds.get(secondary))?.message ?? "") && cds;
+      },
+    );
+    sameUids(restarted);
+    assert.equal(credentials(restarted.get(secondary))!.reason, "KubeconfigSecretMissing");
+    assert.equal(restarted.get(secondary)!.status!.clusterstatus, "Unknown");
+    assert.match(
+      restarted.get(secondary)!.status!.reason ?? "",
+      /No credentials for this cluster: .* does not exist/,
+    );
+
+    // Restored with the same content: the ClusterDetectors are the same objects with the same status.
+    await writeKubeconfigSecret(primary, namespace, valid);
+    const restored = await eventually("Running with credentials again", async () => {
+      const cds = await detectors(state, namespace);
+      return credentials(cds.get(secondary))?.status === "True" &&
+        cds.get(secondary)?.status?.clusterstatus === "Running" && cds;
+    });
+    sameUids(restored);
+    assert.deepEqual(visible(restored.get(secondary)!), visible(before.get(secondary)!));
+
+    // Garbage, and a Secret without the key: the same as missing, with another reason.
+    await writeKubeconfigSecret(primary, namespace, "clusters: [this is: not a kubeconfig");
+    const garbage = await withCredentials("False", "KubeconfigSecretInvalid");
+    sameUids(garbage);
+    assert.match(
+      credentials(garbage.get(secondary))!.message,
+      new RegExp(`Cannot parse kubeconfig ${secretId}`),
+    );
+    assert.equal(garbage.get(secondary)!.status!.clusterstatus, "Running");
+    assert.match(
+      (await warning("KubeconfigSecretInvalid")).message ?? "",
+      /keeping the 1 clusters registered before/,
+    );
+    await primary.apply({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "plumber-kubeconfig", namespace },
+      data: { other: btoa(valid) },
+    }, { fieldManager: "plumber-tests", force: true });
+    await eventually("the missing key reported", async () => {
+      const c = credentials((await detectors(state, namespace)).get(secondary));
+      return c?.reason === "KubeconfigSecretInvalid" &&
+        c.message.includes(`${secretId} has no key "kubeconfig"`);
+    });
+    await writeKubeconfigSecret(primary, namespace, valid);
+    const final = await withCredentials("True", "KubeconfigSecretRead");
+    sameUids(final);
+    assert.deepEqual(visible(final.get(secondary)!), visible(before.get(secondary)!));
+    for (const cd of final.values()) assert.ok(!JSON.stringify(cd.status ?? {}).includes("BEGIN"));
+  } finally {
+    primary.close();
+    assert.equal((await operator.stop()).code, 0);
+  }
+});

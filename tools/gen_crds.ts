@@ -444,7 +444,10 @@ export function buildClusterDetectorCrd(serverVersion: string): CustomResourceDe
                     enum: ["Running", "Unknown"],
                   },
                   reason: field("Why the cluster is not Running, if it is not."),
-                  conditions: conditionsSchema("Ready."),
+                  conditions: conditionsSchema(
+                    "Ready; on secondaries also CredentialsAvailable, False (KubeconfigSecretMissing, " +
+                      "KubeconfigSecretInvalid) while the kubeconfig Secret cannot be read.",
+                  ),
                   kubernetesVersion: field("Version the cluster's API server reported."),
                   lastProbeTime: {
                     type: "string",

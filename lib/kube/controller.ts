@@ -103,7 +103,7 @@ export class Controller {
   readonly #metrics: ControllerMetrics | undefined;
   readonly #clock: Clock;
   readonly #abort = new AbortController();
-  readonly #unsubscribes: (() => void)[] = [];
+  readonly #unsubscribes = new Set<() => void>();
   readonly #workers: Promise<void>[] = [];
   /** Keys being reconciled now. */
   readonly #running = new Set<string>();
@@ -152,9 +152,10 @@ export class Controller {
    * Maps events of a source (any cluster) to keys of this controller. `mapFn` returns
    * zero or more keys; an update enqueues the union of the old and new object's keys,
    * each once. A throwing `mapFn` drops that event and logs an error. May be called
-   * before or after start(); handlers are removed by stop().
+   * before or after start(); handlers are removed by stop(), or earlier by calling the
+   * returned function (idempotent), e.g. when the source is replaced.
    */
-  watch<T>(source: EventSource<T>, mapFn: (obj: T) => string[]): void {
+  watch<T>(source: EventSource<T>, mapFn: (obj: T) => string[]): () => void {
     if (this.#stopping) {
       throw new Error(`Cannot watch a source: controller "${this.name}" is stopping`);
     }
@@ -175,7 +176,16 @@ export class Controller {
         enqueueAll(new Set([...keysOf(oldObj, "update"), ...keysOf(newObj, "update")])),
       delete: (obj) => enqueueAll(keysOf(obj, "delete")),
     });
-    this.#unsubscribes.push(unsubscribe);
+    const release = () => {
+      if (this.#unsubscribes.delete(release)) unsubscribe();
+    };
+    this.#unsubscribes.add(release);
+    return release;
+  }
+
+  /** Number of sources watched now (released ones and those removed by stop() do not count). */
+  get subscriptions(): number {
+    return this.#unsubscribes.size;
   }
 
   /** Starts the workers. */
@@ -199,7 +209,7 @@ export class Controller {
 
   async #stop(timeoutMs: number): Promise<void> {
     this.#stopping = true;
-    for (const unsubscribe of this.#unsubscribes.splice(0)) {
+    for (const unsubscribe of [...this.#unsubscribes]) {
       try {
         unsubscribe();
       } catch (error) {

@@ -318,6 +318,28 @@ Deno.test("watch() feeds events from several sources into one queue and stop() u
   assert.equal(east.handlers.size + west.handlers.size, 0);
 });
 
+Deno.test("watch() returns a release that unsubscribes that source only, once, and stop() does not repeat it", async () => {
+  const { controller, metrics, calls } = harness(() => Promise.resolve());
+  const old = new FakeSource<string>();
+  const next = new FakeSource<string>();
+  const releaseOld = controller.watch(old, (name) => [`old/${name}`]);
+  controller.watch(next, (name) => [`next/${name}`]);
+  assert.equal(controller.subscriptions, 2);
+  releaseOld();
+  releaseOld();
+  assert.equal(old.handlers.size, 0);
+  assert.equal(next.handlers.size, 1);
+  assert.equal(controller.subscriptions, 1);
+  controller.start();
+  old.emitAdd("a");
+  next.emitAdd("b");
+  await metrics.finished.reach(1);
+  assert.deepEqual(calls, ["next/b"]);
+  await controller.stop();
+  assert.equal(next.handlers.size, 0);
+  assert.equal(controller.subscriptions, 0);
+});
+
 Deno.test("concurrency 4 runs 4 reconciles of distinct keys in parallel and never more", async () => {
   const gate = deferred();
   let running = 0;

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
+import type { RegisteredCluster } from "./clusters.ts";
+import { KubeClient } from "../lib/kube/client.ts";
+import { createLogger } from "../lib/log.ts";
+
+// Nothing listens on port 1: lists fail at once, so a set never syncs and every switch waits for the timeout.
+function entry(clients: KubeClient[], hash: string): RegisteredCluster {
+  const client = new KubeClient({
+    contextName: "s",
+    cluster: "one",
+    user: "u",
+    server: "https://127.0.0.1:1",
+  });
+  clients.push(client);
+  return { name: "one.u", context: "s", cluster: "one", user: "u", role: "secondary", hash, client };
+}
+
+function harness(syncTimeoutMs: number) {
+  const sets = new Map<string, ClusterCaches>();
+  const subscribed = new Set<ClusterCaches>();
+  let subscriptions = 0;
+  const cacheSets = new ClusterCacheSets(sets, {
+    logger: createLogger({ level: "error", write: () => {} }),
+    syncTimeoutMs,
+    subscribe: (caches) => {
+      subscribed.add(caches);
+      subscriptions++;
+      return () => subscriptions--;
+    },
+  });
+  return { sets, subscribed, cacheSets, subscriptions: () => subscriptions };
+}
+
+Deno.test("ClusterCacheSets starts the new set before the old stops, then swaps and releases the old one", async () => {
+  const clients: KubeClient[] = [];
+  const { sets, cacheSets, subscriptions } = harness(100);
+  try {
+    const first = entry(clients, "a");
+    cacheSets.start(first);
+    const old = sets.get("one.u")!;
+    assert.equal(subscriptions(), 1);
+    const second = entry(clients, "b");
+    const done = cacheSets.replace("one.u", second);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(cacheSets.liveSets, 2, "the new set runs while the old still serves");
+    assert.equal(sets.get("one.u"), old);
+    assert.equal(subscriptions(), 1, "the new set is subscribed only when it serves");
+    await done;
+    assert.equal(sets.get("one.u")!.client, second.client);
+    assert.equal(cacheSets.liveSets, 1);
+    assert.equal(subscriptions(), 1);
+
+    await cacheSets.replace("one.u", undefined);
+    assert.equal(sets.size, 0);
+    assert.equal(cacheSets.liveSets, 0);
+    assert.equal(subscriptions(), 0);
+  } finally {
+    await cacheSets.close();
+    await Promise.all([...sets.values()].map((c) => c.stop()));
+    for (const c of clients) c.close();
+  }
+});
+
+Deno.test("ClusterCacheSets coalesces rapid changes of one cluster into the latest and never leaks a set", async () => {
+  const clients: KubeClient[] = [];
+  const { sets, subscribed, cacheSets, subscriptions } = harness(60);
+  try {
+    cacheSets.start(entry(clients, "0"));
+    const done: Promise<void>[] = [];
+    let last: RegisteredCluster | undefined;
+    for (let i = 1; i <= 50; i++) {
+      last = entry(clients, String(i));
+      done.push(cacheSets.replace("one.u", last));
+      if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(cacheSets.liveSets <= 2, `${cacheSets.liveSets} sets live after change ${i}`);
+    }
+    await Promise.all(done);
+    assert.equal(sets.get("one.u")!.client, last!.client, "the latest credentials win");
+    assert.equal(cacheSets.liveSets, 1);
+    assert.equal(cacheSets.replacing, 0);
+    assert.equal(subscriptions(), 1);
+    assert.ok(
+      subscribed.size <= 3,
+      `${subscribed.size} sets served: outdated ones are dropped before serving`,
+    );
+  } finally {
+    await cacheSets.close();
+    await Promise.all([...sets.values()].map((c) => c.stop()));
+    for (const c of clients) c.close();
+  }
+});
+
+Deno.test("ClusterCacheSets.close() stops a set still syncing and refuses further replacements", async () => {
+  const clients: KubeClient[] = [];
+  const { sets, cacheSets } = harness(60_000);
+  try {
+    cacheSets.start(entry(clients, "a"));
+    const old = sets.get("one.u");
+    const done = cacheSets.replace("one.u", entry(clients, "b"));
+    assert.equal(cacheSets.liveSets, 2);
+    await cacheSets.close();
+    await done;
+    assert.equal(cacheSets.liveSets, 1, "only the set in the map is left, for the caller to stop");
+    assert.equal(sets.get("one.u"), old);
+    await cacheSets.replace("one.u", entry(clients, "c"));
+    assert.equal(sets.get("one.u"), old);
+    assert.equal(cacheSets.liveSets, 1);
+  } finally {
+    await Promise.all([...sets.values()].map((c) => c.stop()));
+    for (const c of clients) c.close();
+  }
+});
