@@ -88,3 +88,31 @@ export function installCrds(client: KubeClient): Promise<void> {
   }
   return pending;
 }
+
+/**
+ * Deletes plumber's CRDs from a cluster and waits until they are gone, for a test that made a cluster
+ * a primary only for itself (other tests rely on the secondaries having none).
+ */
+export async function uninstallCrds(client: KubeClient): Promise<void> {
+  installed.delete(client.server);
+  const crds = await readGeneratedCrds();
+  for (const crd of crds) {
+    await client.delete({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      name: crd.metadata.name,
+    });
+  }
+  for (const crd of crds) {
+    await eventually(
+      `CRD ${crd.metadata.name} to be gone from ${client.name}`,
+      async () =>
+        !(await client.find({
+          apiVersion: "apiextensions.k8s.io/v1",
+          kind: "CustomResourceDefinition",
+          name: crd.metadata.name,
+        })),
+      { timeoutMs: 60_000 },
+    );
+  }
+}

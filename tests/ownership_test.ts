@@ -9,7 +9,7 @@ import { ABANDON_ANNOTATION } from "../lib/holdings.ts";
 import { LABEL_PRIMARY, LABEL_REPLICATOR_UID } from "../lib/ownership.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import type { ControlPlaneState } from "./control_plane.ts";
-import { installCrds } from "./crds.ts";
+import { installCrds, uninstallCrds } from "./crds.ts";
 import { adminClient, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
 import {
   kubeconfigFor,
@@ -192,6 +192,9 @@ Deno.test("two primaries sharing a secondary, each with a Replicator of the same
     await deleteRep(c.secondary2, name);
     await a?.stop();
     await b?.stop();
+    // secondary2 is a secondary again for the other tests: no plumber CRDs, no operator namespace.
+    await uninstallCrds(c.secondary2);
+    await c.secondary2.delete({ apiVersion: "v1", kind: "Namespace", name: operatorNs }).catch(() => {});
     c.close();
   }
 });

@@ -197,6 +197,8 @@ export class KubeClient {
   readonly host: string;
   #connection: ClusterConnection;
   #http: Deno.HttpClient;
+  /** Timeout timers of responses whose body is still being read. */
+  #timers = new WeakMap<Response, ReturnType<typeof setTimeout>>();
   #transport: Transport;
   #options: KubeClientOptions;
   #token?: { value: string; readAt: number };
@@ -299,7 +301,14 @@ export class KubeClient {
       // Checked before every attempt: a fenced client sends nothing.
       const before = stopped();
       if (before) throw before;
-      const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#options.timeoutMs ?? 30_000);
+      // A timer of our own, cleared as soon as the response is consumed (#release): AbortSignal.timeout()
+      // would keep every request's signals, and what they reference, alive for the whole timeout.
+      const timer = new AbortController();
+      const timeout = timer.signal;
+      const timeoutId = setTimeout(
+        () => timer.abort(new DOMException("The request timed out", "TimeoutError")),
+        options.timeoutMs ?? this.#options.timeoutMs ?? 30_000,
+      );
       const signal = cancel ? AbortSignal.any([cancel, timeout]) : timeout;
       const started = { at: Date.now(), clock: performance.now() };
       const url = this.#url(path, options.query);
@@ -313,6 +322,7 @@ export class KubeClient {
           client: this.#http,
         });
       } catch (error) {
+        clearTimeout(timeoutId);
         this.#observe(method, url, path, "<error>", started);
         const cut = stopped();
         if (cut) throw cut;
@@ -331,10 +341,14 @@ export class KubeClient {
         );
       }
       this.#observe(method, url, path, String(response.status), started);
-      if (response.ok) return response;
+      if (response.ok) {
+        this.#timers.set(response, timeoutId);
+        return response;
+      }
       const retryable = response.status === 429 ||
         (options.retrySafe && RETRYABLE_STATUS.has(response.status));
       if (retryable && attempt < maxRetries) {
+        clearTimeout(timeoutId);
         await response.body?.cancel();
         const wait = response.status === 429
           ? retryAfterMs(response.headers.get("Retry-After"), backoffMs(attempt))
@@ -343,8 +357,17 @@ export class KubeClient {
         continue;
       }
       const error = await this.#error(response, options.action, label, options.ref).catch((e) => e);
+      clearTimeout(timeoutId);
       throw stopped() ?? error;
     }
+  }
+
+  /** Clears the timeout of a response whose body has been read (or abandoned). */
+  #release(response: Response): void {
+    const id = this.#timers.get(response);
+    if (id === undefined) return;
+    clearTimeout(id);
+    this.#timers.delete(response);
   }
 
   async #error(response: Response, action: string, label: string, ref?: ObjectRef): Promise<KubeApiError> {
@@ -374,13 +397,19 @@ export class KubeClient {
       // The fence also cuts a body still on its way.
       const label = options.ref ? ` ${describeRef(options.ref)}` : ` ${path}`;
       throw this.#fenced(options.action, label, options.ref) ?? error;
+    } finally {
+      this.#release(response);
     }
   }
 
   /** Plain-text GET of a non-resource path such as `/readyz` or `/version`. */
   async getText(path: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string> {
     const response = await this.#send("GET", path, { ...options, action: "get", retrySafe: false });
-    return await response.text();
+    try {
+      return await response.text();
+    } finally {
+      this.#release(response);
+    }
   }
 
   /**
@@ -571,6 +600,7 @@ export class KubeClient {
         retrySafe: true,
       });
       await response.body?.cancel();
+      this.#release(response);
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
@@ -626,6 +656,7 @@ export class KubeClient {
       // Aborted while the response head was on its way: the listener has already run.
       await reader.cancel().catch(() => {});
       unlisten();
+      this.#release(response);
       const fenced = this.#fenced(action, ` ${path}`);
       if (fenced) throw fenced;
       return;
@@ -674,6 +705,7 @@ export class KubeClient {
       unlisten();
       controller.abort();
       reader.releaseLock();
+      this.#release(response);
     }
     // A watch the fence ended is an error, not the server's normal end of a watch.
     const fenced = this.#fenced(action, ` ${path}`);
