@@ -139,10 +139,12 @@ function statusMethods(verbs: ReadonlySet<Verb>, m: MethodContext): string[] {
   }`);
   }
   if (verbs.has("apply")) {
-    out.push(`  /** Server-side applies \`body\` to the status of the ${kind} it names. */
-  apply${kind}Status(body: ${type}, options: ApplyOptions): Promise<${type}> {
+    out.push(
+      `  /** Server-side applies \`body\` (its \`metadata.name\` and \`status\` count) to the status of the ${kind} it names. */
+  apply${kind}Status(body: Partial<${type}>, options: ApplyOptions): Promise<${type}> {
     return this.#rest.request<${type}>(applyRequest(${target}, body, options, "status"));
-  }`);
+  }`,
+    );
   }
   return out;
 }

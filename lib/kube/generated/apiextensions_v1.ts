@@ -152,9 +152,9 @@ export class ApiextensionsV1Api {
     );
   }
 
-  /** Server-side applies `body` to the status of the CustomResourceDefinition it names. */
+  /** Server-side applies `body` (its `metadata.name` and `status` count) to the status of the CustomResourceDefinition it names. */
   applyCustomResourceDefinitionStatus(
-    body: CustomResourceDefinition,
+    body: Partial<CustomResourceDefinition>,
     options: ApplyOptions,
   ): Promise<CustomResourceDefinition> {
     return this.#rest.request<CustomResourceDefinition>(

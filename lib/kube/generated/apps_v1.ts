@@ -149,8 +149,8 @@ export class AppsV1NamespacedApi {
     );
   }
 
-  /** Server-side applies `body` to the status of the Deployment it names. */
-  applyDeploymentStatus(body: Deployment, options: ApplyOptions): Promise<Deployment> {
+  /** Server-side applies `body` (its `metadata.name` and `status` count) to the status of the Deployment it names. */
+  applyDeploymentStatus(body: Partial<Deployment>, options: ApplyOptions): Promise<Deployment> {
     return this.#rest.request<Deployment>(
       applyRequest(this.#at("deployments", "Deployment"), body, options, "status"),
     );
@@ -225,8 +225,8 @@ export class AppsV1NamespacedApi {
     );
   }
 
-  /** Server-side applies `body` to the status of the ReplicaSet it names. */
-  applyReplicaSetStatus(body: ReplicaSet, options: ApplyOptions): Promise<ReplicaSet> {
+  /** Server-side applies `body` (its `metadata.name` and `status` count) to the status of the ReplicaSet it names. */
+  applyReplicaSetStatus(body: Partial<ReplicaSet>, options: ApplyOptions): Promise<ReplicaSet> {
     return this.#rest.request<ReplicaSet>(
       applyRequest(this.#at("replicasets", "ReplicaSet"), body, options, "status"),
     );

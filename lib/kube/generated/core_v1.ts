@@ -129,8 +129,8 @@ export class CoreV1Api {
     );
   }
 
-  /** Server-side applies `body` to the status of the Namespace it names. */
-  applyNamespaceStatus(body: Namespace, options: ApplyOptions): Promise<Namespace> {
+  /** Server-side applies `body` (its `metadata.name` and `status` count) to the status of the Namespace it names. */
+  applyNamespaceStatus(body: Partial<Namespace>, options: ApplyOptions): Promise<Namespace> {
     return this.#rest.request<Namespace>(
       applyRequest(this.#at("namespaces", "Namespace"), body, options, "status"),
     );
@@ -401,9 +401,9 @@ export class CoreV1NamespacedApi {
     );
   }
 
-  /** Server-side applies `body` to the status of the PersistentVolumeClaim it names. */
+  /** Server-side applies `body` (its `metadata.name` and `status` count) to the status of the PersistentVolumeClaim it names. */
   applyPersistentVolumeClaimStatus(
-    body: PersistentVolumeClaim,
+    body: Partial<PersistentVolumeClaim>,
     options: ApplyOptions,
   ): Promise<PersistentVolumeClaim> {
     return this.#rest.request<PersistentVolumeClaim>(
@@ -466,8 +466,8 @@ export class CoreV1NamespacedApi {
     return this.#rest.request<Pod>(patchRequest(this.#at("pods", "Pod"), name, patch, options, "status"));
   }
 
-  /** Server-side applies `body` to the status of the Pod it names. */
-  applyPodStatus(body: Pod, options: ApplyOptions): Promise<Pod> {
+  /** Server-side applies `body` (its `metadata.name` and `status` count) to the status of the Pod it names. */
+  applyPodStatus(body: Partial<Pod>, options: ApplyOptions): Promise<Pod> {
     return this.#rest.request<Pod>(applyRequest(this.#at("pods", "Pod"), body, options, "status"));
   }
 
@@ -628,8 +628,8 @@ export class CoreV1NamespacedApi {
     );
   }
 
-  /** Server-side applies `body` to the status of the Service it names. */
-  applyServiceStatus(body: Service, options: ApplyOptions): Promise<Service> {
+  /** Server-side applies `body` (its `metadata.name` and `status` count) to the status of the Service it names. */
+  applyServiceStatus(body: Partial<Service>, options: ApplyOptions): Promise<Service> {
     return this.#rest.request<Service>(
       applyRequest(this.#at("services", "Service"), body, options, "status"),
     );

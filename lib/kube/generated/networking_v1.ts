@@ -131,8 +131,8 @@ export class NetworkingV1NamespacedApi {
     );
   }
 
-  /** Server-side applies `body` to the status of the Ingress it names. */
-  applyIngressStatus(body: Ingress, options: ApplyOptions): Promise<Ingress> {
+  /** Server-side applies `body` (its `metadata.name` and `status` count) to the status of the Ingress it names. */
+  applyIngressStatus(body: Partial<Ingress>, options: ApplyOptions): Promise<Ingress> {
     return this.#rest.request<Ingress>(
       applyRequest(this.#at("ingresses", "Ingress"), body, options, "status"),
     );

@@ -127,8 +127,8 @@ export class PlumberV1Api {
     );
   }
 
-  /** Server-side applies `body` to the status of the Replicator it names. */
-  applyReplicatorStatus(body: Replicator, options: ApplyOptions): Promise<Replicator> {
+  /** Server-side applies `body` (its `metadata.name` and `status` count) to the status of the Replicator it names. */
+  applyReplicatorStatus(body: Partial<Replicator>, options: ApplyOptions): Promise<Replicator> {
     return this.#rest.request<Replicator>(
       applyRequest(this.#at("replicators", "Replicator"), body, options, "status"),
     );
@@ -226,8 +226,11 @@ export class PlumberV1NamespacedApi {
     );
   }
 
-  /** Server-side applies `body` to the status of the ClusterDetector it names. */
-  applyClusterDetectorStatus(body: ClusterDetector, options: ApplyOptions): Promise<ClusterDetector> {
+  /** Server-side applies `body` (its `metadata.name` and `status` count) to the status of the ClusterDetector it names. */
+  applyClusterDetectorStatus(
+    body: Partial<ClusterDetector>,
+    options: ApplyOptions,
+  ): Promise<ClusterDetector> {
     return this.#rest.request<ClusterDetector>(
       applyRequest(this.#at("clusterdetectors", "ClusterDetector"), body, options, "status"),
     );
