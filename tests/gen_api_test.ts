@@ -1,6 +1,6 @@
 /**
- * The generated API clients against a real API server: `lib/kube/generated/` is exactly
- * what `deno task gen:api` makes from this API server's OpenAPI (plumber's CRDs
+ * The generated API clients against a real API server: `lib/generated/` (types) and
+ * `lib/kube/generated/` (clients) are exactly what `deno task gen:api` makes from this API server's OpenAPI (plumber's CRDs
  * installed), and the generated clients work through `restClientOf(KubeClient)`.
  */
 
@@ -12,7 +12,7 @@ import type { ConfigMap } from "../lib/kube/generated/core_v1.ts";
 import { PlumberV1Api, type Replicator } from "../lib/kube/generated/plumber_v1.ts";
 import type { WatchEvent } from "../lib/kube/rest.ts";
 import { restClientOf } from "../lib/kube/rest_adapter.ts";
-import { fetchDocuments, GENERATED_DIR } from "../tools/gen_api.ts";
+import { CLIENTS_PATH, fetchDocuments, REPOSITORY_ROOT, TYPES_PATH } from "../tools/gen_api.ts";
 import { installCrds } from "./crds.ts";
 import { adminClient, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
 
@@ -49,7 +49,7 @@ async function tsFiles(dir: URL | string): Promise<string[]> {
   return names.sort();
 }
 
-Deno.test("lib/kube/generated/ is what deno task gen:api makes from this API server", async () => {
+Deno.test("lib/generated/ and lib/kube/generated/ are what deno task gen:api makes from this API server", async () => {
   await withPrimary(async (client) => {
     await installCrds(client);
     // The API server publishes a new CRD's OpenAPI a moment after it is Established.
@@ -74,16 +74,19 @@ Deno.test("lib/kube/generated/ is what deno task gen:api makes from this API ser
     }).output();
     const stderr = new TextDecoder().decode(result.stderr);
     assert.equal(result.code, 0, stderr);
-    assert.deepEqual(await tsFiles(out), await tsFiles(GENERATED_DIR), "the same files");
-    for (const name of await tsFiles(out)) {
-      const checkedIn = await Deno.readTextFile(new URL(name, GENERATED_DIR));
-      const generated = await Deno.readTextFile(`${out}/${name}`);
-      assert.ok(
-        checkedIn === generated,
-        `lib/kube/generated/${name} differs from what gen:api makes (run deno task gen:api): ${
-          firstDifference(checkedIn, generated)
-        }`,
-      );
+    for (const dir of [TYPES_PATH, CLIENTS_PATH]) {
+      const names = await tsFiles(`${out}/${dir}`);
+      assert.deepEqual(names, await tsFiles(new URL(dir, REPOSITORY_ROOT)), `the same files in ${dir}`);
+      for (const name of names) {
+        const checkedIn = await Deno.readTextFile(new URL(`${dir}${name}`, REPOSITORY_ROOT));
+        const generated = await Deno.readTextFile(`${out}/${dir}${name}`);
+        assert.ok(
+          checkedIn === generated,
+          `${dir}${name} differs from what gen:api makes (run deno task gen:api): ${
+            firstDifference(checkedIn, generated)
+          }`,
+        );
+      }
     }
     assert.match(stderr, /gen:api: \d+ files from kube-apiserver v\d+\.\d+/);
   } finally {

@@ -32,8 +32,17 @@ import {
   type TypeLocation,
 } from "./openapi_ts.ts";
 
-/** Folder of the generated files. */
-export const GENERATED_DIR: URL = new URL("../lib/kube/generated/", import.meta.url);
+/**
+ * Where the generated files go, relative to the repository root: the wire-format types are
+ * pure (`lib/generated/`, which `lib/` may import), the clients are machinery
+ * (`lib/kube/generated/`, which re-export their group's types).
+ */
+export const TYPES_PATH = "lib/generated/";
+/** See {@linkcode TYPES_PATH}. */
+export const CLIENTS_PATH = "lib/kube/generated/";
+const CLIENTS_TO_TYPES = "../../generated/";
+/** The repository root, where `gen:api` writes by default. */
+export const REPOSITORY_ROOT: URL = new URL("../", import.meta.url);
 
 /** One group-version to generate: its document, its module and the resources plumber uses. */
 export interface GroupVersionConfig {
@@ -158,14 +167,13 @@ function header(serverVersion: string): string {
     "// Do not edit: change the generator or the CRDs and run it again.\n\n";
 }
 
-function importLines(imports: Map<string, Set<string>>, rest?: string): string {
+function importLines(imports: Map<string, Set<string>>, from: string): string {
   let out = "";
-  if (rest) out += rest;
   for (const module of [...imports.keys()].sort()) {
     const names = [...imports.get(module)!].sort();
-    out += `import type { ${names.join(", ")} } from "./${module}.ts";\n`;
+    out += `import type { ${names.join(", ")} } from "${from}${module}.ts";\n`;
   }
-  return out ? `${out}\n` : "";
+  return out;
 }
 
 function restImport(body: string): string {
@@ -178,8 +186,8 @@ function restImport(body: string): string {
 }
 
 /**
- * The generated files (unformatted), by file name, from the OpenAPI documents keyed by
- * {@linkcode documentKey}. Throws naming a missing document or resource.
+ * The generated files (unformatted), by path from the repository root, from the OpenAPI
+ * documents keyed by {@linkcode documentKey}. Throws naming a missing document or resource.
  */
 export function generateSources(
   documents: ReadonlyMap<string, OpenApiDocument>,
@@ -219,7 +227,8 @@ export function generateSources(
     byModule.set(module, [...(byModule.get(module) ?? []), name]);
   }
   const files = new Map<string, string>();
-  const render = (module: string, client?: (context: RenderContext) => string) => {
+  const modules = [META_MODULE, ...configs.map((config) => config.module)];
+  for (const module of modules) {
     const context: RenderContext = { schemas, locate, module, imports: new Map() };
     const names = (byModule.get(module) ?? []).slice().sort((a, b) =>
       locate(a).name.localeCompare(locate(b).name)
@@ -230,36 +239,32 @@ export function generateSources(
       if (seen.has(type)) throw new RangeError(`Schemas "${seen.get(type)}" and "${name}" are both ${type}`);
       seen.set(type, name);
     }
-    let body = names.map((name) => renderDeclaration(name, context)).join("\n");
-    if (client) body = `${client(context)}\n${body}`;
-    files.set(
-      `${module}.ts`,
-      header(serverVersion) + importLines(context.imports, client ? restImport(body) : "") + body,
-    );
-  };
-  render(META_MODULE);
-  for (const { config, resources } of models) {
-    render(config.module, (context) => {
-      const typeOf = (schemaName: string) => {
-        const location = locate(schemaName);
-        if (location.module !== config.module) {
-          const names = context.imports.get(location.module) ?? new Set();
-          context.imports.set(location.module, names.add(location.name));
-        }
-        return location.name;
-      };
-      return renderClient(config, resources, typeOf, typeOf(STATUS_SCHEMA));
-    });
+    const body = names.map((name) => renderDeclaration(name, context)).join("\n");
+    const imports = importLines(context.imports, "./");
+    files.set(`${TYPES_PATH}${module}.ts`, header(serverVersion) + (imports ? `${imports}\n` : "") + body);
   }
-  const modules = [META_MODULE, ...configs.map((config) => config.module)];
-  files.set(
-    "mod.ts",
-    header(serverVersion) +
-      "/**\n * Typed clients and wire-format types of the Kubernetes API groups plumber uses, one module\n" +
-      " * per group-version, each under its own name (kinds such as `Event` exist in several).\n *\n" +
-      " * @module\n */\n\n" +
-      modules.map((module) => `export * as ${camel(module)} from "./${module}.ts";\n`).join(""),
-  );
+  const reexport = (module: string) => `export type * from "${CLIENTS_TO_TYPES}${module}.ts";\n`;
+  files.set(`${CLIENTS_PATH}${META_MODULE}.ts`, header(serverVersion) + reexport(META_MODULE));
+  for (const { config, resources } of models) {
+    const imports = new Map<string, Set<string>>();
+    const typeOf = (schemaName: string) => {
+      const location = locate(schemaName);
+      imports.set(location.module, (imports.get(location.module) ?? new Set()).add(location.name));
+      return location.name;
+    };
+    const body = renderClient(config, resources, typeOf, typeOf(STATUS_SCHEMA));
+    files.set(
+      `${CLIENTS_PATH}${config.module}.ts`,
+      header(serverVersion) + restImport(body) + importLines(imports, CLIENTS_TO_TYPES) + "\n" +
+        reexport(config.module) + "\n" + body,
+    );
+  }
+  const doc = (what: string) =>
+    `/**\n * ${what} of the Kubernetes API groups plumber uses, one module per group-version, each\n` +
+    " * under its own name (kinds such as `Event` exist in several).\n *\n * @module\n */\n\n";
+  const index = modules.map((module) => `export * as ${camel(module)} from "./${module}.ts";\n`).join("");
+  files.set(`${TYPES_PATH}mod.ts`, header(serverVersion) + doc("Wire-format types") + index);
+  files.set(`${CLIENTS_PATH}mod.ts`, header(serverVersion) + doc("Typed clients (and their types)") + index);
   return files;
 }
 
@@ -360,25 +365,25 @@ export async function generateApi(
   return { files, serverVersion };
 }
 
-const USAGE = "Usage: deno task gen:api [--kubeconfig <path> [--context <name>]] [--out <dir>]";
+const USAGE = "Usage: deno task gen:api [--kubeconfig <path> [--context <name>]] [--out <root dir>]";
 
 async function main(args: string[]): Promise<number> {
   const values = parseGeneratorArgs(args, USAGE);
   if (typeof values === "number") return values;
   if (values.help) {
     console.log(
-      `${USAGE}\n\nWrites lib/kube/generated/ from the OpenAPI v3 of the given cluster (plumber's CRDs ` +
+      `${USAGE}\n\nWrites ${TYPES_PATH} and ${CLIENTS_PATH} (under --out, else the repository) from the OpenAPI v3 of the given cluster (plumber's CRDs ` +
         "installed), or of a private local API server started for the purpose.",
     );
     return 0;
   }
-  const outDir = values.out ? pathToFileURL(`${resolve(values.out)}/`) : GENERATED_DIR;
+  const outDir = values.out ? pathToFileURL(`${resolve(values.out)}/`) : REPOSITORY_ROOT;
   const installCrds = async (client: KubeClient) => (await import("../tests/crds.ts")).installCrds(client);
   return await withApiServer(values, "gen:api", async (client) => {
     // A private control plane has just installed the CRDs: give it time to publish their OpenAPI.
     const { files, serverVersion } = await generateApi(client, { waitMs: values.kubeconfig ? 0 : 30_000 });
-    await Deno.mkdir(outDir, { recursive: true });
     for (const [name, text] of files) {
+      await Deno.mkdir(new URL(".", new URL(name, outDir)), { recursive: true });
       await Deno.writeTextFile(new URL(name, outDir), text);
       console.error(`gen:api: wrote ${new URL(name, outDir).pathname} (${text.length} bytes)`);
     }

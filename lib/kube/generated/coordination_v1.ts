@@ -22,7 +22,10 @@ import {
   watchRequest,
   type WriteOptions,
 } from "../rest.ts";
-import type { ListMeta, ObjectMeta, Status } from "./meta_v1.ts";
+import type { Lease, LeaseList } from "../../generated/coordination_v1.ts";
+import type { Status } from "../../generated/meta_v1.ts";
+
+export type * from "../../generated/coordination_v1.ts";
 
 const GROUP = "coordination.k8s.io";
 const VERSION = "v1";
@@ -109,45 +112,3 @@ export class CoordinationV1NamespacedApi {
     return this.#rest.request<Lease | Status>(deleteRequest(this.#at("leases", "Lease"), name, options));
   }
 }
-
-/** Lease defines a lease concept. */
-export type Lease = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "coordination.k8s.io/v1";
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "Lease";
-  /** metadata is the standard object metadata. */
-  metadata?: ObjectMeta;
-  /** spec contains the specification of the Lease. */
-  spec?: LeaseSpec;
-};
-
-/** LeaseList is a list of Lease objects. */
-export type LeaseList = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "coordination.k8s.io/v1";
-  /** items is a list of schema objects. */
-  items: Lease[];
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "LeaseList";
-  /** Standard list metadata. */
-  metadata?: ListMeta;
-};
-
-/** LeaseSpec is a specification of a Lease. */
-export type LeaseSpec = {
-  /** acquireTime is a time when the current lease was acquired. */
-  acquireTime?: string;
-  /** holderIdentity contains the identity of the holder of a current lease. */
-  holderIdentity?: string;
-  /** leaseDurationSeconds is a duration that candidates for a lease need to wait to force acquire it. */
-  leaseDurationSeconds?: number;
-  /** leaseTransitions is the number of transitions of a lease between holders. */
-  leaseTransitions?: number;
-  /** preferredHolder signals to a lease holder that the lease has a more optimal holder and should be given up. */
-  preferredHolder?: string;
-  /** renewTime is a time when the current holder of a lease has last updated the lease. */
-  renewTime?: string;
-  /** strategy indicates the strategy for picking the leader for coordinated leader election. */
-  strategy?: string;
-};

@@ -22,8 +22,10 @@ import {
   watchRequest,
   type WriteOptions,
 } from "../rest.ts";
-import type { EventSource, ObjectReference } from "./core_v1.ts";
-import type { ListMeta, ObjectMeta, Status } from "./meta_v1.ts";
+import type { Event, EventList } from "../../generated/events_v1.ts";
+import type { Status } from "../../generated/meta_v1.ts";
+
+export type * from "../../generated/events_v1.ts";
 
 const GROUP = "events.k8s.io";
 const VERSION = "v1";
@@ -110,61 +112,3 @@ export class EventsV1NamespacedApi {
     return this.#rest.request<Event | Status>(deleteRequest(this.#at("events", "Event"), name, options));
   }
 }
-
-/** Event is a report of an event somewhere in the cluster. */
-export type Event = {
-  /** action is what action was taken/failed regarding to the regarding object. */
-  action?: string;
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "events.k8s.io/v1";
-  /** deprecatedCount is the deprecated field assuring backward compatibility with core.v1 Event type. */
-  deprecatedCount?: number;
-  /** deprecatedFirstTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type. */
-  deprecatedFirstTimestamp?: string;
-  /** deprecatedLastTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type. */
-  deprecatedLastTimestamp?: string;
-  /** deprecatedSource is the deprecated field assuring backward compatibility with core.v1 Event type. */
-  deprecatedSource?: EventSource;
-  /** eventTime is the time when this Event was first observed. */
-  eventTime: string;
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "Event";
-  /** metadata is the standard object's metadata. */
-  metadata?: ObjectMeta;
-  /** note is a human-readable description of the status of this operation. */
-  note?: string;
-  /** reason is why the action was taken. */
-  reason?: string;
-  /** regarding contains the object this Event is about. */
-  regarding?: ObjectReference;
-  /** related is the optional secondary object for more complex actions. */
-  related?: ObjectReference;
-  /** reportingController is the name of the controller that emitted this Event, e.g. */
-  reportingController?: string;
-  /** reportingInstance is the ID of the controller instance, e.g. */
-  reportingInstance?: string;
-  /** series is data about the Event series this event represents or nil if it's a singleton Event. */
-  series?: EventSeries;
-  /** type is the type of this event (Normal, Warning), new types could be added in the future. */
-  type?: string;
-};
-
-/** EventList is a list of Event objects. */
-export type EventList = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "events.k8s.io/v1";
-  /** items is a list of schema objects. */
-  items: Event[];
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "EventList";
-  /** metadata is the standard list metadata. */
-  metadata?: ListMeta;
-};
-
-/** EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some time. */
-export type EventSeries = {
-  /** count is the number of occurrences in this series up to the last heartbeat time. */
-  count: number;
-  /** lastObservedTime is the time when last Event from the series was seen before last heartbeat. */
-  lastObservedTime: string;
-};

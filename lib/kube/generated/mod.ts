@@ -2,8 +2,8 @@
 // Do not edit: change the generator or the CRDs and run it again.
 
 /**
- * Typed clients and wire-format types of the Kubernetes API groups plumber uses, one module
- * per group-version, each under its own name (kinds such as `Event` exist in several).
+ * Typed clients (and their types) of the Kubernetes API groups plumber uses, one module per group-version, each
+ * under its own name (kinds such as `Event` exist in several).
  *
  * @module
  */

@@ -22,8 +22,10 @@ import {
   watchRequest,
   type WriteOptions,
 } from "../rest.ts";
-import type { TypedLocalObjectReference } from "./core_v1.ts";
-import type { ListMeta, ObjectMeta, Status } from "./meta_v1.ts";
+import type { Status } from "../../generated/meta_v1.ts";
+import type { Ingress, IngressList } from "../../generated/networking_v1.ts";
+
+export type * from "../../generated/networking_v1.ts";
 
 const GROUP = "networking.k8s.io";
 const VERSION = "v1";
@@ -138,129 +140,3 @@ export class NetworkingV1NamespacedApi {
     );
   }
 }
-
-/** HTTPIngressPath associates a path with a backend. */
-export type HTTPIngressPath = {
-  /** backend defines the referenced service endpoint to which the traffic will be forwarded to. */
-  backend: IngressBackend;
-  /** path is matched against the path of an incoming request. */
-  path?: string;
-  /** pathType determines the interpretation of the path matching. */
-  pathType: "Exact" | "ImplementationSpecific" | "Prefix";
-};
-
-/** HTTPIngressRuleValue is a list of http selectors pointing to backends. */
-export type HTTPIngressRuleValue = {
-  /** paths is a collection of paths that map requests to backends. */
-  paths: HTTPIngressPath[];
-};
-
-/** Ingress is a collection of rules that allow inbound connections to reach the endpoints defined by a backend. */
-export type Ingress = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "networking.k8s.io/v1";
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "Ingress";
-  /** metadata is the standard object metadata. */
-  metadata?: ObjectMeta;
-  /** spec is the desired state of the Ingress. */
-  spec?: IngressSpec;
-  /** status is the current state of the Ingress. */
-  status?: IngressStatus;
-};
-
-/** IngressBackend describes all endpoints for a given service and port. */
-export type IngressBackend = {
-  /** resource is an ObjectRef to another Kubernetes resource in the namespace of the Ingress object. */
-  resource?: TypedLocalObjectReference;
-  /** service references a service as a backend. */
-  service?: IngressServiceBackend;
-};
-
-/** IngressList is a collection of Ingress. */
-export type IngressList = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "networking.k8s.io/v1";
-  /** items is the list of Ingress. */
-  items: Ingress[];
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "IngressList";
-  /** Standard object's metadata. */
-  metadata?: ListMeta;
-};
-
-/** IngressLoadBalancerIngress represents the status of a load-balancer ingress point. */
-export type IngressLoadBalancerIngress = {
-  /** hostname is set for load-balancer ingress points that are DNS based. */
-  hostname?: string;
-  /** ip is set for load-balancer ingress points that are IP based. */
-  ip?: string;
-  /** ports provides information about the ports exposed by this LoadBalancer. */
-  ports?: IngressPortStatus[];
-};
-
-/** IngressLoadBalancerStatus represents the status of a load-balancer. */
-export type IngressLoadBalancerStatus = {
-  /** ingress is a list containing ingress points for the load-balancer. */
-  ingress?: IngressLoadBalancerIngress[];
-};
-
-/** IngressPortStatus represents the error condition of a service port */
-export type IngressPortStatus = {
-  /** error is to record the problem with the service port The format of the error shall comply with the following rules: - built-in error values shall be specified in this file and those shall use CamelCase names - cloud provider specific error values must have names that comply with the format foo.ex... */
-  error?: string;
-  /** port is the port number of the ingress port. */
-  port: number;
-  /** protocol is the protocol of the ingress port. */
-  protocol: "SCTP" | "TCP" | "UDP";
-};
-
-/** IngressRule represents the rules mapping the paths under a specified host to the related backend services. */
-export type IngressRule = {
-  /** host is the fully qualified domain name of a network host, as defined by RFC 3986. */
-  host?: string;
-  /** http is a HTTP IngressRuleValue, which contains a list of http selectors */
-  http?: HTTPIngressRuleValue;
-};
-
-/** IngressServiceBackend references a Kubernetes Service as a Backend. */
-export type IngressServiceBackend = {
-  /** name is the referenced service. */
-  name: string;
-  /** port of the referenced service. */
-  port?: ServiceBackendPort;
-};
-
-/** IngressSpec describes the Ingress the user wishes to exist. */
-export type IngressSpec = {
-  /** defaultBackend is the backend that should handle requests that don't match any rule. */
-  defaultBackend?: IngressBackend;
-  /** ingressClassName is the name of an IngressClass cluster resource. */
-  ingressClassName?: string;
-  /** rules is a list of host rules used to configure the Ingress. */
-  rules?: IngressRule[];
-  /** tls represents the TLS configuration. */
-  tls?: IngressTLS[];
-};
-
-/** IngressStatus describe the current state of the Ingress. */
-export type IngressStatus = {
-  /** loadBalancer contains the current status of the load-balancer. */
-  loadBalancer?: IngressLoadBalancerStatus;
-};
-
-/** IngressTLS describes the transport layer security associated with an ingress. */
-export type IngressTLS = {
-  /** hosts is a list of hosts included in the TLS certificate. */
-  hosts?: string[];
-  /** secretName is the name of the secret used to terminate TLS traffic on port 443. */
-  secretName?: string;
-};
-
-/** ServiceBackendPort is the service port being referenced. */
-export type ServiceBackendPort = {
-  /** name is the name of the port on the Service. */
-  name?: string;
-  /** number is the numerical port number (e.g. 80) on the Service. */
-  number?: number;
-};

@@ -22,7 +22,19 @@ import {
   watchRequest,
   type WriteOptions,
 } from "../rest.ts";
-import type { LabelSelector, ListMeta, ObjectMeta, Status } from "./meta_v1.ts";
+import type { Status } from "../../generated/meta_v1.ts";
+import type {
+  ClusterRole,
+  ClusterRoleBinding,
+  ClusterRoleBindingList,
+  ClusterRoleList,
+  Role,
+  RoleBinding,
+  RoleBindingList,
+  RoleList,
+} from "../../generated/rbac_v1.ts";
+
+export type * from "../../generated/rbac_v1.ts";
 
 const GROUP = "rbac.authorization.k8s.io";
 const VERSION = "v1";
@@ -279,147 +291,3 @@ export class RbacV1NamespacedApi {
     return this.#rest.request<Role | Status>(deleteRequest(this.#at("roles", "Role"), name, options));
   }
 }
-
-/** AggregationRule describes how to locate ClusterRoles to aggregate into the ClusterRole */
-export type AggregationRule = {
-  /** clusterRoleSelectors holds a list of selectors which will be used to find ClusterRoles and create the rules. */
-  clusterRoleSelectors?: LabelSelector[];
-};
-
-/** ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding or ClusterRoleBinding. */
-export type ClusterRole = {
-  /** aggregationRule is an optional field that describes how to build the Rules for this ClusterRole. */
-  aggregationRule?: AggregationRule;
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "rbac.authorization.k8s.io/v1";
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "ClusterRole";
-  /** metadata is the standard object's metadata. */
-  metadata?: ObjectMeta;
-  /** rules holds all the PolicyRules for this ClusterRole */
-  rules?: PolicyRule[];
-};
-
-/** ClusterRoleBinding references a ClusterRole, but not contain it. */
-export type ClusterRoleBinding = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "rbac.authorization.k8s.io/v1";
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "ClusterRoleBinding";
-  /** metadata is the standard object's metadata. */
-  metadata?: ObjectMeta;
-  /** roleRef can only reference a ClusterRole in the global namespace. */
-  roleRef: RoleRef;
-  /** subjects holds references to the objects the role applies to. */
-  subjects?: Subject[];
-};
-
-/** ClusterRoleBindingList is a collection of ClusterRoleBindings */
-export type ClusterRoleBindingList = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "rbac.authorization.k8s.io/v1";
-  /** Items is a list of ClusterRoleBindings */
-  items: ClusterRoleBinding[];
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "ClusterRoleBindingList";
-  /** Standard object's metadata. */
-  metadata?: ListMeta;
-};
-
-/** ClusterRoleList is a collection of ClusterRoles */
-export type ClusterRoleList = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "rbac.authorization.k8s.io/v1";
-  /** Items is a list of ClusterRoles */
-  items: ClusterRole[];
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "ClusterRoleList";
-  /** Standard object's metadata. */
-  metadata?: ListMeta;
-};
-
-/** PolicyRule holds information that describes a policy rule, but does not contain information about who the rule applies to or which namespace the rule applies to. */
-export type PolicyRule = {
-  /** apiGroups is the name of the APIGroup that contains the resources. */
-  apiGroups?: string[];
-  /** nonResourceURLs is a set of partial urls that a user should have access to. *s are allowed, but only as the full, final step in the path Since non-resource URLs are not namespaced, this field is only applicable for ClusterRoles referenced from a ClusterRoleBinding. */
-  nonResourceURLs?: string[];
-  /** resourceNames is an optional white list of names that the rule applies to. */
-  resourceNames?: string[];
-  /** resources is a list of resources this rule applies to. */
-  resources?: string[];
-  /** verbs is a list of Verbs that apply to ALL the ResourceKinds contained in this rule. */
-  verbs: string[];
-};
-
-/** Role is a namespaced, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding. */
-export type Role = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "rbac.authorization.k8s.io/v1";
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "Role";
-  /** metadata is the standard object's metadata. */
-  metadata?: ObjectMeta;
-  /** rules holds all the PolicyRules for this Role */
-  rules?: PolicyRule[];
-};
-
-/** RoleBinding references a role, but does not contain it. */
-export type RoleBinding = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "rbac.authorization.k8s.io/v1";
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "RoleBinding";
-  /** metadata is the standard object's metadata. */
-  metadata?: ObjectMeta;
-  /** roleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. */
-  roleRef: RoleRef;
-  /** subjects holds references to the objects the role applies to. */
-  subjects?: Subject[];
-};
-
-/** RoleBindingList is a collection of RoleBindings */
-export type RoleBindingList = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "rbac.authorization.k8s.io/v1";
-  /** Items is a list of RoleBindings */
-  items: RoleBinding[];
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "RoleBindingList";
-  /** Standard object's metadata. */
-  metadata?: ListMeta;
-};
-
-/** RoleList is a collection of Roles */
-export type RoleList = {
-  /** APIVersion defines the versioned schema of this representation of an object. */
-  apiVersion?: "rbac.authorization.k8s.io/v1";
-  /** Items is a list of Roles */
-  items: Role[];
-  /** Kind is a string value representing the REST resource this object represents. */
-  kind?: "RoleList";
-  /** Standard object's metadata. */
-  metadata?: ListMeta;
-};
-
-/** RoleRef contains information that points to the role being used */
-export type RoleRef = {
-  /** apiGroup is the group for the resource being referenced */
-  apiGroup?: string;
-  /** kind is the type of resource being referenced */
-  kind: string;
-  /** name is the name of resource being referenced */
-  name: string;
-};
-
-/** Subject contains a reference to the object or user identities a role binding applies to. */
-export type Subject = {
-  /** apiGroup holds the API group of the referenced subject. */
-  apiGroup?: string;
-  /** kind of object being referenced. */
-  kind: string;
-  /** name of the object being referenced. */
-  name: string;
-  /** namespace of the referenced object. */
-  namespace?: string;
-};
