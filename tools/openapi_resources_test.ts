@@ -147,7 +147,7 @@ Deno.test("renderClient: cluster-scoped methods on the root class, namespaced on
   );
   assert.match(
     namespaced,
-    /applyWidgetStatus\(body: Widget, options: ApplyOptions\)[\s\S]*applyRequest\(this\.#at\("widgets", "Widget"\), body, options, "status"\)/,
+    /applyWidgetStatus\(body: Partial<Widget>, options: ApplyOptions\)[\s\S]*applyRequest\(this\.#at\("widgets", "Widget"\), body, options, "status"\)/,
   );
   assert.doesNotMatch(namespaced, /replaceWidgetStatus|Scale/);
   assert.match(text, /const GROUP = "g\.io";\nconst VERSION = "v1";/);
