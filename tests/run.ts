@@ -14,7 +14,7 @@ import { adminClient } from "./harness.ts";
 import { LOG_DIR_ENV } from "./operator.ts";
 import { formatFinding, scanClusters, scanLogDir, type ScanReport, summarizeScan } from "./secret_scan.ts";
 
-const TEST_ROOTS = ["main_test.ts", "lib/", "controllers/", "cli/", "tests/", "bench/"];
+const TEST_ROOTS = ["main_test.ts", "lib/", "controllers/", "cli/", "tests/", "bench/", "tools/"];
 
 function log(line: string): void {
   console.error(`[test] ${line}`);

@@ -28,8 +28,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { stringify } from "yaml";
 import { API_GROUP } from "../lib/api.ts";
@@ -43,8 +42,8 @@ import {
   updateAt,
   type ValidationRule,
 } from "../lib/crd_schema.ts";
-import { KubeClient } from "../lib/kube/client.ts";
-import { parseKubeconfig, resolveConnection } from "../lib/kubeconfig.ts";
+import type { KubeClient } from "../lib/kube/client.ts";
+import { parseGeneratorArgs, serverVersionOf, withApiServer } from "./api_server.ts";
 
 /** Folder of the generated CRDs. */
 export const CRD_DIR: URL = new URL("../crds/", import.meta.url);
@@ -465,18 +464,7 @@ export function buildClusterDetectorCrd(serverVersion: string): CustomResourceDe
   };
 }
 
-/**
- * The version to name in the generated files: the API server's `gitVersion`, or
- * `v<major>.<minor>` for a development build that reports `v0.0.0-...` (as the local test
- * control plane, built from Go modules, does).
- */
-export function serverVersionOf(version: { gitVersion?: string; major?: string; minor?: string }): string {
-  const git = version.gitVersion ?? "";
-  if (/^v\d+\.\d+\.\d+/.test(git) && !git.startsWith("v0.0.0")) return git;
-  const minor = (version.minor ?? "").replace(/\D+$/, "");
-  if (version.major && minor) return `v${version.major}.${minor}`;
-  return git || "unknown";
-}
+export { serverVersionOf };
 
 /**
  * Fetches the OpenAPI documents and the version of the API server behind `client` and
@@ -511,27 +499,9 @@ export function renderCrdYaml(crd: CustomResourceDefinition): string {
 
 const USAGE = "Usage: deno task gen:crds [--kubeconfig <path> [--context <name>]] [--out <dir>]";
 
-async function clientFromKubeconfig(path: string, context: string | undefined): Promise<KubeClient> {
-  const config = parseKubeconfig(await Deno.readTextFile(path), path);
-  return new KubeClient(resolveConnection(config, context, { baseDir: dirname(path) }));
-}
-
 async function main(args: string[]): Promise<number> {
-  let values: { kubeconfig?: string; context?: string; out?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        kubeconfig: { type: "string" },
-        context: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
-    return 2;
-  }
+  const values = parseGeneratorArgs(args, USAGE);
+  if (typeof values === "number") return values;
   if (values.help) {
     console.log(
       `${USAGE}\n\nWrites crds/${REPLICATOR_CRD_FILE} and crds/${CLUSTER_DETECTOR_CRD_FILE} from the OpenAPI ` +
@@ -539,27 +509,8 @@ async function main(args: string[]): Promise<number> {
     );
     return 0;
   }
-  if (values.context && !values.kubeconfig) {
-    console.error(`--context needs --kubeconfig\n${USAGE}`);
-    return 2;
-  }
   const outDir = values.out ? pathToFileURL(`${resolve(values.out)}/`) : CRD_DIR;
-  let stopControlPlane: (() => Promise<void>) | undefined;
-  let client: KubeClient;
-  if (values.kubeconfig) {
-    client = await clientFromKubeconfig(values.kubeconfig, values.context);
-  } else {
-    // Imported here so that the generator's library functions do not load the test harness.
-    const { privateControlPlane, adminClient } = await import("../tests/harness.ts");
-    console.error("gen:crds: starting a private local API server (pass --kubeconfig to use a cluster)");
-    const cp = await privateControlPlane(
-      [{ context: "primary", cluster: "kubernetes", user: "kubernetes-admin" }],
-      { controllerManager: false },
-    );
-    stopControlPlane = () => cp.stop();
-    client = adminClient(cp, "primary");
-  }
-  try {
+  return await withApiServer(values, "gen:crds", async (client) => {
     const { replicator, clusterDetector, serverVersion } = await generateCrds(client);
     await Deno.mkdir(outDir, { recursive: true });
     for (
@@ -577,10 +528,7 @@ async function main(args: string[]): Promise<number> {
       );
     }
     return 0;
-  } finally {
-    client.close();
-    await stopControlPlane?.();
-  }
+  });
 }
 
 if (import.meta.main) {
