@@ -43,7 +43,7 @@ export type ClusterDetectorSpec = {
 export type ClusterDetectorStatus = {
   /** Running when the last probes succeeded, Unknown otherwise. */
   clusterstatus?: "Running" | "Unknown";
-  /** Ready. */
+  /** Ready; on secondaries also CredentialsAvailable, False (KubeconfigSecretMissing, KubeconfigSecretInvalid) while the kubeconfig Secret cannot be read. */
   conditions?: {
     /** When the status last changed. */
     lastTransitionTime: string;
