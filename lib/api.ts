@@ -3,23 +3,16 @@
  * (group `plumber.jnytnai0613.github.io`, version `v1`), the names and labels they
  * share, and small pure helpers for their status.
  *
- * The types describe objects as they travel as JSON to and from the API server:
- * timestamps are RFC 3339 strings, not `Date`s, because plumber never runs
- * `@kubernetes/client-node`'s (de)serializer (only its types are imported).
+ * The types of the two kinds are generated (`deno task gen:api`, `lib/generated/plumber_v1.ts`) from the
+ * OpenAPI schema the API server serves for plumber's CRDs, which `deno task gen:crds` generates: the CRDs
+ * are the one source of truth, and `tests/api_types_test.ts` fails when the two drift apart. They describe
+ * objects as they travel as JSON: timestamps are RFC 3339 strings.
  *
  * @module
  */
 
-import type {
-  V1DeploymentSpec,
-  V1IngressSpec,
-  V1LabelSelector,
-  V1ManagedFieldsEntry,
-  V1ObjectMeta,
-  V1OwnerReference,
-  V1PodTemplateSpec,
-  V1ServiceSpec,
-} from "@kubernetes/client-node";
+import type * as generated from "./generated/plumber_v1.ts";
+import type * as meta from "./generated/meta_v1.ts";
 
 /** API group of plumber's kinds. */
 export const API_GROUP = "plumber.jnytnai0613.github.io";
@@ -53,23 +46,13 @@ export const CLUSTER_DETECTOR_RESOURCE = "clusterdetectors";
 export type ReplicationRole = "primary" | "secondary";
 
 /** A managed fields entry as JSON (its `time` is an RFC 3339 string). */
-export type ManagedFieldsEntry = Omit<V1ManagedFieldsEntry, "time"> & { time?: string };
+export type ManagedFieldsEntry = meta.ManagedFieldsEntry;
 
-/**
- * Object metadata as JSON: like client-node's `V1ObjectMeta`, but with timestamps as
- * RFC 3339 strings and `name` required (every stored object has one).
- */
-export type ObjectMeta =
-  & Omit<V1ObjectMeta, "name" | "creationTimestamp" | "deletionTimestamp" | "managedFields">
-  & {
-    name: string;
-    creationTimestamp?: string;
-    deletionTimestamp?: string;
-    managedFields?: ManagedFieldsEntry[];
-  };
+/** Object metadata as JSON, with `name` required (every stored object has one). */
+export type ObjectMeta = meta.ObjectMeta & { name: string };
 
 /** An owner reference, as in `metadata.ownerReferences`. */
-export type OwnerReference = V1OwnerReference;
+export type OwnerReference = meta.OwnerReference;
 
 /**
  * A minimal generic Kubernetes object: enough to apply, list, label and delete any
@@ -93,86 +76,25 @@ export type KubeObject = {
 export type ConditionStatus = "True" | "False" | "Unknown";
 
 /** A status condition, shaped like Kubernetes' `metav1.Condition`. */
-export type Condition = {
-  /** CamelCase type, e.g. `Ready` or `Degraded`. */
-  type: string;
-  status: ConditionStatus;
-  /** CamelCase machine-readable reason for the last transition. */
-  reason: string;
-  /** Human-readable detail; never secret material. */
-  message: string;
-  /** RFC 3339 time (second precision) the status last changed; see {@linkcode kubeTime}. */
-  lastTransitionTime: string;
-  /** `metadata.generation` the condition was computed from. */
-  observedGeneration?: number;
-};
+export type Condition = NonNullable<generated.ReplicatorStatus["conditions"]>[number];
 
 /**
- * `spec.deploymentSpec` of a Replicator: a Deployment spec in which `selector` and
- * `template` may be left out. plumber always sets the selector itself (see
- * `renderReplicator()` in `render.ts`), replacing any the user wrote.
+ * `spec.deploymentSpec` of a Replicator: a Deployment spec in which `selector` may be left out. plumber
+ * always sets the selector itself (see `renderReplicator()` in `render.ts`), replacing any the user wrote.
  */
-export type ReplicatorDeploymentSpec =
-  & Omit<V1DeploymentSpec, "selector" | "template">
-  & { selector?: V1LabelSelector; template?: V1PodTemplateSpec };
-
-/**
- * `spec.serviceSpec` of a Replicator. Its `selector` is set by plumber when the
- * Replicator also names a Deployment.
- */
-export type ReplicatorServiceSpec = V1ServiceSpec;
-
-/**
- * `spec.ingressSpec` of a Replicator. With `ingressSecureEnabled`, plumber sets its
- * `tls` from the rules' hosts.
- */
-export type ReplicatorIngressSpec = V1IngressSpec;
-
+export type ReplicatorDeploymentSpec = NonNullable<generated.ReplicatorSpec["deploymentSpec"]>;
+/** `spec.serviceSpec` of a Replicator; its `selector` is set by plumber when it also names a Deployment. */
+export type ReplicatorServiceSpec = NonNullable<generated.ReplicatorSpec["serviceSpec"]>;
+/** `spec.ingressSpec` of a Replicator; with `ingressSecureEnabled`, plumber sets its `tls`. */
+export type ReplicatorIngressSpec = NonNullable<generated.ReplicatorSpec["ingressSpec"]>;
 /** Spec of a Replicator: the seed's fields, unchanged, so its manifests apply as they are. */
-export type ReplicatorSpec = {
-  /** Names of the ClusterDetectors (`<cluster>.<user>`) of the secondaries to replicate into. */
-  targetCluster?: string[];
-  /** Namespace created in every cluster to hold the replicated resources. */
-  replicationNamespace: string;
-  deploymentName?: string;
-  deploymentSpec?: ReplicatorDeploymentSpec;
-  configMapName?: string;
-  configMapData?: Record<string, string>;
-  serviceName?: string;
-  serviceSpec?: ReplicatorServiceSpec;
-  ingressName?: string;
-  ingressSpec?: ReplicatorIngressSpec;
-  /** Serve the Ingress over mutual TLS with certificates plumber generates. */
-  ingressSecureEnabled?: boolean;
-};
-
+export type ReplicatorSpec = generated.ReplicatorSpec;
 /** One resource applied to one cluster, as the seed reported it in `status.applied`. */
-export type AppliedResource = {
-  cluster: string;
-  kind: string;
-  name: string;
-  applyStatus: string;
-};
-
+export type AppliedResource = NonNullable<generated.ReplicatorStatus["applied"]>[number];
 /** Readiness of the replicated workload in one cluster. */
-export type ClusterReplicationStatus = {
-  /** Name of the cluster's ClusterDetector. */
-  name: string;
-  ready: boolean;
-  replicas?: number;
-  readyReplicas?: number;
-  message?: string;
-};
-
+export type ClusterReplicationStatus = NonNullable<generated.ReplicatorStatus["clusters"]>[number];
 /** Status of a Replicator. */
-export type ReplicatorStatus = {
-  applied?: AppliedResource[];
-  synced?: "synced" | "not synced";
-  observedGeneration?: number;
-  /** `Ready` and `Degraded`. */
-  conditions?: Condition[];
-  clusters?: ClusterReplicationStatus[];
-};
+export type ReplicatorStatus = generated.ReplicatorStatus;
 
 /**
  * A Replicator (cluster-scoped, short name `rep`): replicate a namespace and its
@@ -181,47 +103,22 @@ export type ReplicatorStatus = {
  * The CRD limits `metadata.name` to 63 characters so that it is a valid label value
  * (it is the value of {@linkcode LABEL_REPLICATOR} and of a selector label).
  */
-export type Replicator = {
-  apiVersion: typeof API_VERSION;
-  kind: typeof REPLICATOR_KIND;
-  metadata: ObjectMeta;
-  spec: ReplicatorSpec;
-  status?: ReplicatorStatus;
-};
+export type Replicator =
+  & Omit<generated.Replicator, "apiVersion" | "kind" | "metadata">
+  & { apiVersion: typeof API_VERSION; kind: typeof REPLICATOR_KIND; metadata: ObjectMeta };
 
 /** Spec of a ClusterDetector: where its cluster's credentials are in the kubeconfig Secret. */
-export type ClusterDetectorSpec = {
-  context: string;
-  cluster: string;
-  user: string;
-};
-
+export type ClusterDetectorSpec = generated.ClusterDetectorSpec;
 /** Status of a ClusterDetector. */
-export type ClusterDetectorStatus = {
-  clusterstatus?: "Running" | "Unknown";
-  reason?: string;
-  /**
-   * `Ready`; on secondaries also `CredentialsAvailable` (False with reason `KubeconfigSecretMissing` or
-   * `KubeconfigSecretInvalid` while the kubeconfig Secret cannot be read: the cluster stays registered).
-   */
-  conditions?: Condition[];
-  kubernetesVersion?: string;
-  /** RFC 3339 time of the last health probe. */
-  lastProbeTime?: string;
-  observedGeneration?: number;
-};
+export type ClusterDetectorStatus = generated.ClusterDetectorStatus;
 
 /**
  * A ClusterDetector (namespaced, in {@linkcode DEFAULT_NAMESPACE}, short name `cd`):
  * one registered cluster, named `<cluster>.<user>`, labelled with its {@linkcode LABEL_ROLE}.
  */
-export type ClusterDetector = {
-  apiVersion: typeof API_VERSION;
-  kind: typeof CLUSTER_DETECTOR_KIND;
-  metadata: ObjectMeta;
-  spec: ClusterDetectorSpec;
-  status?: ClusterDetectorStatus;
-};
+export type ClusterDetector =
+  & Omit<generated.ClusterDetector, "apiVersion" | "kind" | "metadata">
+  & { apiVersion: typeof API_VERSION; kind: typeof CLUSTER_DETECTOR_KIND; metadata: ObjectMeta };
 
 /**
  * Formats a time as Kubernetes serializes `metav1.Time`: RFC 3339 in UTC with

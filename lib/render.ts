@@ -16,6 +16,7 @@ import {
   type ReplicationRole,
   type Replicator,
   REPLICATOR_KIND,
+  type ReplicatorDeploymentSpec,
   type ReplicatorSpec,
 } from "./api.ts";
 import { ownerLabels } from "./ownership.ts";
@@ -215,7 +216,8 @@ export function renderReplicator(options: RenderOptions): KubeObject[] {
   if (spec.deploymentName && selector) {
     // The user's selector is dropped: ours must match the template labels we set, and
     // a selector derived from the Replicator is what keeps two Replicators apart.
-    const { selector: _userSelector, template, ...rest } = cloneJson(spec.deploymentSpec ?? {});
+    const deploymentSpec: Partial<ReplicatorDeploymentSpec> = cloneJson(spec.deploymentSpec ?? {});
+    const { selector: _userSelector, template, ...rest } = deploymentSpec;
     const { metadata: templateMetadata = {}, ...templateRest } = template ?? {};
     objects.push({
       apiVersion: "apps/v1",

@@ -207,7 +207,11 @@ Deno.test("renderReplicator() with TLS on takes the hosts of two rules and drops
   const rule = (host: string) => ({
     host,
     http: {
-      paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }],
+      paths: [{
+        path: "/",
+        pathType: "Prefix" as const,
+        backend: { service: { name: "web", port: { number: 80 } } },
+      }],
     },
   });
   const spec: ReplicatorSpec = {
