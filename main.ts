@@ -9,6 +9,8 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseDuration as parseDurationText } from "./lib/duration.ts";
+import { UsageError } from "./lib/errors.ts";
 import { ClusterRegistry } from "./controllers/clusters.ts";
 import { ClusterDetectorController, KUBECONFIG_SECRET_NAME } from "./controllers/cluster_detector.ts";
 import { ReplicatorController } from "./controllers/replicator.ts";
@@ -34,8 +36,7 @@ import {
 } from "./lib/kubeconfig.ts";
 import { createLogger, type Logger, parseLogFormat, parseLogLevel } from "./lib/log.ts";
 
-/** A bad command line: exit 2 with one line. */
-export class UsageError extends Error {}
+export { UsageError };
 
 /** The operator's settings, from flags. */
 export interface OperatorFlags {
@@ -97,13 +98,12 @@ Durations: 500ms, 10s, 1m. Example:
   deno run --allow-net --allow-env --allow-read --allow-sys=hostname main.ts --kubeconfig ~/.kube/config --context kind-primary
 `;
 
-/** Parses `10s`, `500ms`, `1m`, `1h` into milliseconds; throws a UsageError naming the flag. */
+/** Parses `10s`, `500ms`, `1m`, `1m30s`, `1h` into milliseconds; throws a UsageError naming the flag. */
 export function parseDuration(flag: string, value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
-  if (!match) throw new UsageError(`--${flag}: "${value}" is not a duration (e.g. 500ms, 10s, 1m)`);
-  const n = Number(match[1]);
-  const ms = n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
-  if (ms <= 0) throw new UsageError(`--${flag}: "${value}" must be greater than zero`);
+  const ms = parseDurationText(value);
+  if (ms === undefined) {
+    throw new UsageError(`--${flag}: "${value}" is not a positive duration (e.g. 500ms, 10s, 1m)`);
+  }
   return ms;
 }
 

@@ -66,14 +66,17 @@ Deno.test("parseFlags() reads every flag", () => {
 Deno.test("parseFlags() refuses bad input with a UsageError naming the flag and value", () => {
   const cases: Array<[string[], RegExp]> = [
     [["--bogus"], /bogus/],
-    [["--probe-interval", "soon"], /--probe-interval: "soon" is not a duration/],
-    [["--probe-interval", "0s"], /greater than zero/],
+    [["--probe-interval", "soon"], /--probe-interval: "soon" is not a positive duration/],
+    [["--probe-interval", "0s"], /--probe-interval: "0s" is not a positive duration/],
     [["--concurrency", "0"], /--concurrency: "0" is not a positive whole number/],
     [["--failure-threshold", "2.5"], /--failure-threshold/],
     [["--log-level", "loud"], /loud/],
     [["--log-format", "xml"], /xml/],
     [["--namespace", "Bad_NS"], /--namespace: "Bad_NS"/],
-    [["--leader-elect-lease-duration", "15"], /--leader-elect-lease-duration: "15" is not a duration/],
+    [
+      ["--leader-elect-lease-duration", "15"],
+      /--leader-elect-lease-duration: "15" is not a positive duration/,
+    ],
     [
       ["--leader-elect-renew-deadline", "15s"],
       /--leader-elect-renew-deadline.*: renew deadline 15000 ms must be shorter than the lease duration 15000 ms/,

@@ -40,6 +40,9 @@ import { loadSample, SAMPLE_OBJECTS_PER_CLUSTER, sleep, waitClustersRunning } fr
 import { type BenchContext, SIZES, type Sizes } from "./scenario.ts";
 import { createOneByOne, runSingle } from "./single.ts";
 import { Tracker } from "./tracker.ts";
+import { UsageError } from "../lib/errors.ts";
+
+export { UsageError };
 
 /** Every scenario, in the order they run (outage last: it stops an API server). */
 export const SCENARIOS = [
@@ -53,9 +56,6 @@ export const SCENARIOS = [
   "outage",
 ] as const;
 export type Scenario = typeof SCENARIOS[number];
-
-/** A bad command line (exit 2). */
-export class UsageError extends Error {}
 
 export const HELP = `deno task bench [flags]: plumber's benchmarks against a private local control plane.
 

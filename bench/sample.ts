@@ -10,6 +10,7 @@
 import { parse } from "yaml";
 import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
 import { SET_LABEL } from "./env.ts";
+import { mapLimit } from "../lib/async.ts";
 
 const SAMPLE = new URL("../lib/testdata/render/replicator-sample.yaml", import.meta.url);
 
@@ -44,20 +45,7 @@ export function cloneSample(sample: Sample, set: string, index: number): Sample 
   return copy;
 }
 
-/** Runs `fn` over items with at most `limit` at once; results in input order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return results;
-}
+export { mapLimit };
 
 /** Creates Replicators, at most `parallel` requests at once; returns when each create was sent. */
 export async function createAll(

@@ -25,42 +25,18 @@ import {
   resolveConnection,
   serializeKubeconfig,
 } from "../lib/kubeconfig.ts";
+import { KUBECONFIG_SECRET_KEY, KUBECONFIG_SECRET_NAME } from "../lib/api.ts";
+import { decodeBase64Text, encodeBase64Text } from "../lib/base64.ts";
+import { formatDuration, parseDuration as parseDurationText } from "../lib/duration.ts";
+import { CliError, EXIT_FAILURE, EXIT_USAGE, UsageError } from "../lib/errors.ts";
+
+export { decodeBase64Text, encodeBase64Text };
 
 // ---------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------
 
-/** Exit code of a runtime failure. */
-export const EXIT_FAILURE = 1;
-/** Exit code of a usage error (bad flag, missing flag, bad value), as kubectl and cliffy use it. */
-export const EXIT_USAGE = 2;
-
-/** A failure meant for the user: `message` is one sentence, printed as `plumberctl: <message>`. */
-export class CliError extends Error {
-  readonly exitCode: number;
-
-  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "CliError";
-    this.exitCode = options.exitCode ?? EXIT_FAILURE;
-  }
-}
-
-/** A usage error (exit 2); `command` names the command whose help to point at ("" for plumberctl itself). */
-export class UsageError extends CliError {
-  readonly command: string;
-
-  constructor(message: string, command: string) {
-    super(message, { exitCode: EXIT_USAGE });
-    this.name = "UsageError";
-    this.command = command;
-  }
-
-  /** `see plumberctl add --help` */
-  get hint(): string {
-    return `see plumberctl ${this.command ? `${this.command} ` : ""}--help`;
-  }
-}
+export { CliError, EXIT_FAILURE, EXIT_USAGE, UsageError };
 
 /** The message of not being activated, shared by every command but `activate`. */
 export const NOT_ACTIVATED =
@@ -304,40 +280,23 @@ export function commandHelp(command: Command): string {
 // Values: durations and output formats
 // ---------------------------------------------------------------------------
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /**
  * Parses a Go-style duration (`60s`, `2m`, `1m30s`, `500ms`, `1h`) into milliseconds.
  *
  * @throws {UsageError} `invalid value "abc" for --timeout: expected a duration such as 60s, 2m or 1m30s`
  */
 export function parseDuration(text: string, flag: string, command: string): number {
-  const invalid = () =>
-    new UsageError(
+  const ms = parseDurationText(text);
+  if (ms === undefined) {
+    throw new UsageError(
       `invalid value "${text}" for --${flag}: expected a positive duration such as 60s, 2m or 1m30s`,
       command,
     );
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) throw invalid();
-  let total = 0;
-  for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) {
-    total += Number(amount) * (DURATION_UNITS[unit ?? ""] ?? 0);
   }
-  if (!(total > 0) || !Number.isFinite(total)) throw invalid();
-  return Math.round(total);
+  return ms;
 }
 
-/** `60s`, `2m`, `1m30s`, `1h`: a duration as the user would write it. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  let seconds = Math.round(ms / 1000);
-  const hours = Math.floor(seconds / 3600);
-  seconds -= hours * 3600;
-  const minutes = Math.floor(seconds / 60);
-  seconds -= minutes * 60;
-  return `${hours ? `${hours}h` : ""}${minutes ? `${minutes}m` : ""}${
-    seconds || (!hours && !minutes) ? `${seconds}s` : ""
-  }`;
-}
+export { formatDuration };
 
 /** Output formats of `view`. */
 export const OUTPUT_FORMATS = ["table", "wide", "json", "yaml"] as const;
@@ -682,9 +641,9 @@ export async function connectPrimary(ctx: CliContext): Promise<Primary> {
 // ---------------------------------------------------------------------------
 
 /** Name of the Secret holding the secondaries' kubeconfig (one context per secondary). */
-export const KUBECONFIG_SECRET = "plumber-kubeconfig";
-/** Key of the kubeconfig in {@linkcode KUBECONFIG_SECRET}. */
-export const KUBECONFIG_SECRET_KEY = "kubeconfig";
+export { KUBECONFIG_SECRET_KEY };
+/** Name of the kubeconfig Secret in the operator namespace. */
+export const KUBECONFIG_SECRET = KUBECONFIG_SECRET_NAME;
 /** Field manager of everything plumberctl applies. */
 export const CLI_FIELD_MANAGER = "plumberctl";
 
@@ -703,21 +662,6 @@ export interface StoredKubeconfig {
 
 function emptyKubeconfig(): Kubeconfig {
   return { apiVersion: "v1", kind: "Config", clusters: [], users: [], contexts: [] };
-}
-
-/** base64 of UTF-8 text. */
-export function encodeBase64Text(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-/** UTF-8 text of base64. @throws {Error} when it is not base64. */
-export function decodeBase64Text(data: string): string {
-  return new TextDecoder().decode(Uint8Array.from(atob(data.replace(/\s+/g, "")), (c) => c.charCodeAt(0)));
 }
 
 /** Reads the kubeconfig Secret of the primary. @throws {CliError} when it is unreadable. */

@@ -7,13 +7,11 @@
  * @module
  */
 
-import type { Condition } from "../lib/api.ts";
+import { type Condition, KUBECONFIG_SECRET_KEY, KUBECONFIG_SECRET_NAME } from "../lib/api.ts";
 import { type Kubeconfig, parseKubeconfig } from "../lib/kubeconfig.ts";
+import { decodeBase64Text } from "../lib/base64.ts";
 
-/** Name of the Secret holding the secondaries' kubeconfig. */
-export const KUBECONFIG_SECRET_NAME = "plumber-kubeconfig";
-/** Key of the kubeconfig in that Secret. */
-export const KUBECONFIG_SECRET_KEY = "kubeconfig";
+export { KUBECONFIG_SECRET_KEY, KUBECONFIG_SECRET_NAME };
 
 /** Condition type on secondary ClusterDetectors: whether their credentials could be read from the Secret. */
 export const CREDENTIALS_CONDITION = "CredentialsAvailable";
@@ -55,9 +53,7 @@ export function readKubeconfigSecret(
   if (encoded === undefined) return invalid(`${id} has no key "${KUBECONFIG_SECRET_KEY}"`);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)),
-    );
+    text = decodeBase64Text(encoded);
   } catch {
     return invalid(
       `Cannot parse kubeconfig ${id}: key "${KUBECONFIG_SECRET_KEY}" is not base64 of UTF-8 text`,

@@ -56,6 +56,7 @@ import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
 import { ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import { describeCensus, type IsOwn, namespaceCensus } from "../lib/kube/census.ts";
 import { ensureTls, type StoredTls } from "./tls_material.ts";
+import { mapLimit, settleAll } from "../lib/async.ts";
 
 /** Queue key of the namespace clean-up pass ("\0" cannot start a Replicator name). */
 const NAMESPACE_JANITOR_KEY = "\u0000namespaces";
@@ -105,27 +106,6 @@ interface ClusterOutcome {
   /** Objects applied because they were new or their intent changed, and objects whose drift was reverted. */
   written: string[];
   corrected: string[];
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
-
-/** Like Promise.all, but waits for every promise before throwing the first error (no work left running unseen). */
-async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 function refOf(o: KubeObjectLike): { apiVersion: string; kind: string; namespace?: string; name: string } {

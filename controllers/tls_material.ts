@@ -20,6 +20,7 @@ import {
 import type { TlsMaterial } from "../lib/render.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE, type Replicator } from "../lib/api.ts";
+import { decodeBase64Text, encodeBase64Text } from "../lib/base64.ts";
 
 /** Label of the Secret that stores a Replicator's TLS material. */
 export const TLS_FOR_LABEL = "plumber.jnytnai0613.github.io/tls-for";
@@ -35,8 +36,6 @@ export interface TlsPlan {
   server: boolean;
   client: boolean;
 }
-
-const ENCODER = new TextEncoder();
 
 /** Decides what to issue (pure): everything when nothing is stored or the CA is due, else what is due or changed. */
 export function planTls(stored: StoredTls | undefined, hosts: string[], now: Date): TlsPlan {
@@ -61,16 +60,8 @@ export function tlsSecretName(replicatorName: string): string {
   return `plumber-tls-${replicatorName}`;
 }
 
-function b64(text: string): string {
-  const bytes = ENCODER.encode(text);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
 function unb64(text: string | undefined): string {
-  if (!text) return "";
-  return new TextDecoder().decode(Uint8Array.from(atob(text), (c) => c.charCodeAt(0)));
+  return text ? decodeBase64Text(text) : "";
 }
 
 /** Reads stored material from a Secret body; undefined when incomplete. */
@@ -176,12 +167,12 @@ export async function ensureTls(
         : undefined,
     },
     data: {
-      "ca.crt": b64(material.caCertPem),
-      "ca.key": b64(material.caKeyPem),
-      "tls.crt": b64(material.serverCertPem),
-      "tls.key": b64(material.serverKeyPem),
-      "client.crt": b64(material.clientCertPem),
-      "client.key": b64(material.clientKeyPem),
+      "ca.crt": encodeBase64Text(material.caCertPem),
+      "ca.key": encodeBase64Text(material.caKeyPem),
+      "tls.crt": encodeBase64Text(material.serverCertPem),
+      "tls.key": encodeBase64Text(material.serverKeyPem),
+      "client.crt": encodeBase64Text(material.clientCertPem),
+      "client.key": encodeBase64Text(material.clientKeyPem),
     },
   }, { fieldManager: "plumber", force: true });
   return { material, renewAt: nextRenewal(material), issued: plan };

@@ -32,6 +32,10 @@ export const LABEL_REPLICATOR = "plumber.jnytnai0613.github.io/replicator";
 export const LABEL_ROLE = "app.kubernetes.io/role";
 /** Namespace of the operator, its kubeconfig Secret and the ClusterDetectors. */
 export const DEFAULT_NAMESPACE = "plumber-system";
+/** Name of the Secret (in the operator's namespace) holding the secondaries' kubeconfig. */
+export const KUBECONFIG_SECRET_NAME = "plumber-kubeconfig";
+/** Key of the kubeconfig in that Secret. */
+export const KUBECONFIG_SECRET_KEY = "kubeconfig";
 
 /** Kind of the cluster-scoped replication request. */
 export const REPLICATOR_KIND = "Replicator";

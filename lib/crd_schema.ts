@@ -42,6 +42,7 @@
  *
  * @module
  */
+import { cloneJson } from "./json.ts";
 
 /** A schema as `apiextensions.k8s.io/v1` `JSONSchemaProps` (the subset plumber writes). */
 export interface JSONSchemaProps {
@@ -218,10 +219,6 @@ type Json = Record<string, unknown>;
 
 function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function cloneJson<T>(value: T): T {
-  return structuredClone(value);
 }
 
 /** True for `""`, `0`, `false`, `{}` and `[]`: the defaults openapi-gen derives from Go zero values. */

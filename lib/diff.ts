@@ -14,6 +14,10 @@
  * @module
  */
 
+import { canonicalJson } from "./json.ts";
+
+export { canonicalJson };
+
 /** Annotation holding the hash of the intent plumber last applied. */
 export const INTENT_HASH_ANNOTATION = "plumber.jnytnai0613.github.io/intent-hash";
 
@@ -59,16 +63,6 @@ export function firstDifference(desired: unknown, live: unknown, path = ""): str
 function isEmpty(value: unknown): boolean {
   if (Array.isArray(value)) return value.length === 0;
   return typeof value === "object" && value !== null && Object.keys(value).length === 0;
-}
-
-/** JSON with object keys sorted, so equal objects serialise equally. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => {
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
-    }
-    return v;
-  });
 }
 
 /** Short SHA-256 hex of an object's canonical JSON. */

@@ -12,6 +12,8 @@
 
 import { LineCounter, parseDocument, stringify } from "yaml";
 import { proxyUrlProblem, tlsServerNameProblem } from "./cluster_transport.ts";
+import { decodeBase64, encodeBase64 } from "./base64.ts";
+import { canonicalJson } from "./json.ts";
 
 // ---------------------------------------------------------------------------
 // On-disk shape (kubectl's clientcmd/api/v1, with its dashed key names)
@@ -1413,18 +1415,9 @@ function parseUrl(raw: string): URL | undefined {
   }
 }
 
-function encodeBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-function decodeBase64(text: string): Uint8Array | undefined {
+function decodeBase64OrUndefined(text: string): Uint8Array | undefined {
   try {
-    const binary = atob(text.replace(/\s+/g, ""));
-    return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+    return decodeBase64(text);
   } catch {
     return undefined;
   }
@@ -1440,17 +1433,7 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
 
 /** Decodes base64 `*-data` to PEM text, or undefined when it is not PEM of that kind. */
 function decodePem(data: string, kind: PemKind): string | undefined {
-  const bytes = decodeBase64(data);
+  const bytes = decodeBase64OrUndefined(data);
   const text = bytes && decodeUtf8(bytes);
   return text !== undefined && PEM_HEADER[kind].test(text) ? text : undefined;
-}
-
-/** JSON with sorted keys and no undefined members, for content comparison. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    isMapping(v)
-      ? Object.fromEntries(
-        Object.keys(v).sort().filter((k) => v[k] !== undefined).map((k) => [k, v[k]]),
-      )
-      : v);
 }

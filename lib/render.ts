@@ -20,6 +20,8 @@ import {
   type ReplicatorSpec,
 } from "./api.ts";
 import { ownerLabels } from "./ownership.ts";
+import { encodeBase64Text } from "./base64.ts";
+import { cloneJson } from "./json.ts";
 
 /** Name of the Secret holding the CA certificate and the Ingress' server certificate and key. */
 export const CA_SECRET_NAME = "ca-secret";
@@ -195,9 +197,9 @@ export function renderReplicator(options: RenderOptions): KubeObject[] {
       metadata: metadata(CA_SECRET_NAME),
       type: "Opaque",
       data: {
-        "ca.crt": base64(tls.caCertPem),
-        "tls.crt": base64(tls.serverCertPem),
-        "tls.key": base64(tls.serverKeyPem),
+        "ca.crt": encodeBase64Text(tls.caCertPem),
+        "tls.crt": encodeBase64Text(tls.serverCertPem),
+        "tls.key": encodeBase64Text(tls.serverKeyPem),
       },
     }, {
       apiVersion: "v1",
@@ -205,8 +207,8 @@ export function renderReplicator(options: RenderOptions): KubeObject[] {
       metadata: metadata(CLIENT_SECRET_NAME),
       type: "Opaque",
       data: {
-        "client.crt": base64(tls.clientCertPem),
-        "client.key": base64(tls.clientKeyPem),
+        "client.crt": encodeBase64Text(tls.clientCertPem),
+        "client.key": encodeBase64Text(tls.clientKeyPem),
       },
     });
   }
@@ -267,19 +269,4 @@ export function renderReplicator(options: RenderOptions): KubeObject[] {
   }
 
   return objects;
-}
-
-/**
- * Deep copy through JSON, so the output shares nothing with the input and is plain
- * JSON (no `undefined` members) even when a caller built the spec in code.
- */
-function cloneJson<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value));
-}
-
-/** Base64 of the UTF-8 bytes of `text`, as Secret `data` wants. */
-function base64(text: string): string {
-  let binary = "";
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary);
 }

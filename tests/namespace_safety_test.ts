@@ -10,7 +10,7 @@ import { discoverResources } from "../lib/kube/discovery.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { issueClientCertificate } from "../lib/pki.ts";
 import { kubeconfigFor as controlPlaneKubeconfig } from "./control_plane.ts";
-import { adminClient, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
+import { eventually, sharedControlPlane, uniqueName } from "./harness.ts";
 import { installWidgetCrd, plantForeignObjects, rulesWithout } from "./foreign_objects.ts";
 import {
   type OperatorProcess,
@@ -32,8 +32,6 @@ import {
   waitSynced,
 } from "./replicators.ts";
 import { stringify } from "yaml";
-
-const FM = { fieldManager: "plumber-tests" };
 
 async function namespacePhase(client: KubeClient, name: string): Promise<string | undefined> {
   const ns = await client.find<Obj>({ apiVersion: "v1", kind: "Namespace", name });

@@ -56,6 +56,7 @@ import {
   type SecretObject,
   updateStoredKubeconfig,
 } from "../common.ts";
+import { decodeBase64 } from "../../lib/base64.ts";
 
 /** ServiceAccount `add` creates in the target. */
 export const SERVICE_ACCOUNT = "plumber";
@@ -167,10 +168,6 @@ export function tokenKubeconfig(
     users: [{ name: user.name, user: { token: new TextDecoder().decode(decodeBase64(token)).trim() } }],
     contexts: [{ name: context.name, context: { cluster: cluster.name, user: user.name } }],
   };
-}
-
-function decodeBase64(data: string): Uint8Array {
-  return Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
 }
 
 /** The ClusterDetector name of a context, as a CliError when the names are not valid. */
