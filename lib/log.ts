@@ -14,7 +14,7 @@
  * @module
  */
 
-import { redactText } from "./kubeconfig.ts";
+import { redactText } from "./redact.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFormat = "json" | "text";
