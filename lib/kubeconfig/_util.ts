@@ -8,18 +8,25 @@
 import { decodeBase64 } from "../base64.ts";
 import type { FileReadOptions, Kubeconfig, NamedCluster, NamedContext, NamedUser } from "./types.ts";
 
+/** A context with the cluster and user entries it names. */
 export interface ResolvedContext {
   context: NamedContext;
   cluster: NamedCluster;
   user: NamedUser;
 }
 
+/** The end of an unknown-context error: the contexts the kubeconfig does have. */
 export function knownContexts(config: Kubeconfig): string {
   return config.contexts.length === 0
     ? "the kubeconfig has no contexts"
     : `known contexts: ${config.contexts.map((c) => `"${c.name}"`).join(", ")}`;
 }
 
+/**
+ * The context named `contextName` and its entries.
+ *
+ * @throws {Error} `Cannot ${action}: ...` naming the missing context, cluster or user.
+ */
 export function findContext(config: Kubeconfig, contextName: string, action: string): ResolvedContext {
   const context = config.contexts.find((c) => c.name === contextName);
   if (!context) {
@@ -46,6 +53,7 @@ function isAbsolutePath(path: string): boolean {
   return path.startsWith("/") || path.startsWith("\\\\") || /^[A-Za-z]:[\\/]/.test(path);
 }
 
+/** `path` resolved against `baseDir`. @throws {Error} For a relative path without `baseDir`. */
 export function resolvePath(
   path: string,
   field: string,
@@ -61,6 +69,7 @@ export function resolvePath(
   return `${baseDir.replace(/[\\/]+$/, "")}/${path.replace(/^\.\//, "")}`;
 }
 
+/** Reads a file a kubeconfig references. @throws {Error} Naming the field and the resolved path. */
 export function readReferencedFile(
   path: string,
   field: string,
@@ -83,10 +92,12 @@ export const CLIENT_FILE_FIELDS = [
   ["client-key", "client-key-data"],
 ] as const;
 
+/** Whether a string setting is set and not empty. */
 export function hasValue(value: string | undefined): value is string {
   return value !== undefined && value !== "";
 }
 
+/** @throws {Error} When both a file path key and its `*-data` key are set. */
 export function checkNotBoth(
   entry: Record<string, unknown>,
   pathKey: string,
@@ -99,13 +110,16 @@ export function checkNotBoth(
   }
 }
 
+/** The PEM blocks a kubeconfig holds. */
 export type PemKind = "certificate" | "key";
 
+/** The header line of each kind of PEM block. */
 export const PEM_HEADER: Readonly<Record<PemKind, RegExp>> = {
   certificate: /-----BEGIN CERTIFICATE-----/,
   key: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/,
 };
 
+/** `raw` as a URL, or undefined when it is not one. */
 export function parseUrl(raw: string): URL | undefined {
   try {
     return new URL(raw);
@@ -122,6 +136,7 @@ function decodeBase64OrUndefined(text: string): Uint8Array | undefined {
   }
 }
 
+/** `bytes` as UTF-8 text, or undefined when they are not UTF-8. */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);

@@ -34,6 +34,7 @@ export interface StorageOptions {
 }
 
 const SELF_CONTAINED = "stored kubeconfigs must be self-contained";
+// The policy's reasons, shared with connection.ts, which refuses the same settings.
 export const NO_PLUGINS =
   "plumber does not run credential plugins; store a ServiceAccount token (plumberctl add creates one) or a client certificate and key instead";
 export const BASIC_AUTH =
@@ -41,6 +42,7 @@ export const BASIC_AUTH =
 export const IMPERSONATION = "impersonation, which plumber does not support";
 export const IMPERSONATION_KEYS = ["as", "as-uid", "as-groups", "as-user-extra"] as const;
 
+/** A problem as [field, message]. */
 export type FieldProblem = [field: string, message: string];
 
 /** What is wrong with a cluster's `proxy-url` and `tls-server-name`, as [key, message]. */
