@@ -33,7 +33,7 @@ import {
   listContexts,
   parseKubeconfig,
   resolveConnection,
-} from "./lib/kubeconfig.ts";
+} from "./lib/kubeconfig/mod.ts";
 import { createLogger, type Logger, parseLogFormat, parseLogLevel } from "./lib/log.ts";
 
 export { UsageError };

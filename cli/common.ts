@@ -21,10 +21,10 @@ import {
   type Kubeconfig,
   KubeconfigStorageError,
   parseKubeconfig,
-  redactText,
   resolveConnection,
   serializeKubeconfig,
-} from "../lib/kubeconfig.ts";
+} from "../lib/kubeconfig/mod.ts";
+import { redactText } from "../lib/redact.ts";
 import { KUBECONFIG_SECRET_KEY, KUBECONFIG_SECRET_NAME } from "../lib/api.ts";
 import { decodeBase64Text, encodeBase64Text } from "../lib/base64.ts";
 import { formatDuration, parseDuration as parseDurationText } from "../lib/duration.ts";

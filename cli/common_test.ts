@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { KubeApiError } from "../lib/kube/client.ts";
-import { KubeconfigStorageError } from "../lib/kubeconfig.ts";
+import { KubeconfigStorageError } from "../lib/kubeconfig/storage.ts";
 import {
   absolutePath,
   CliError,

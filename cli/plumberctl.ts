@@ -16,7 +16,7 @@
  */
 
 import denoJson from "../deno.json" with { type: "json" };
-import { redactText } from "../lib/kubeconfig.ts";
+import { redactText } from "../lib/redact.ts";
 import { activateCommand } from "./commands/activate.ts";
 import { addCommand } from "./commands/add.ts";
 import { removeCommand } from "./commands/remove.ts";

@@ -169,3 +169,24 @@ Deno.test("activate refuses a file that is not a kubeconfig, and an unknown cont
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("activate with a missing kubeconfig says there is no such file, without redacting words", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "plumberctl-main-" });
+  try {
+    // The issue's case: a path ending in "kubeconfig" followed by ":" is not a secret key.
+    const missing = await run(["activate", "--path", "/x/kubeconfig", "--activate-context", "c"], {
+      HOME: dir,
+    });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^plumberctl: Cannot read kubeconfig \/x\/kubeconfig: no such file/i);
+    assert.ok(/No such file/i.test(missing.stderr), missing.stderr);
+    assert.doesNotMatch(missing.stderr, /REDACTED/);
+    // A relative path named like the key resolves against the working directory ("/" here).
+    const relative = await run(["activate", "--path", "kubeconfig", "--activate-context", "c"], {
+      HOME: dir,
+    });
+    assert.equal(relative.stderr, "plumberctl: Cannot read kubeconfig /kubeconfig: no such file\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -22,7 +22,7 @@ import {
   listContexts,
   resolveConnection,
   storageProblems,
-} from "../lib/kubeconfig.ts";
+} from "../lib/kubeconfig/mod.ts";
 import type { ReplicationRole } from "../lib/api.ts";
 
 /** One registered cluster. */

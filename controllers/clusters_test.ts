@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ClusterRegistry } from "./clusters.ts";
 import { KubeClient } from "../lib/kube/client.ts";
-import type { Kubeconfig } from "../lib/kubeconfig.ts";
+import type { Kubeconfig } from "../lib/kubeconfig/types.ts";
 import { createCertificateAuthority } from "../lib/pki.ts";
 
 const CA = btoa((await createCertificateAuthority({ commonName: "test-ca" })).certPem);

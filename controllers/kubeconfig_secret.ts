@@ -8,7 +8,7 @@
  */
 
 import { type Condition, KUBECONFIG_SECRET_KEY, KUBECONFIG_SECRET_NAME } from "../lib/api.ts";
-import { type Kubeconfig, parseKubeconfig } from "../lib/kubeconfig.ts";
+import { type Kubeconfig, parseKubeconfig } from "../lib/kubeconfig/mod.ts";
 import { decodeBase64Text } from "../lib/base64.ts";
 
 export { KUBECONFIG_SECRET_KEY, KUBECONFIG_SECRET_NAME };

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { redactText } from "./kubeconfig.ts";
+import { redactText } from "./redact.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFormat = "json" | "text";
@@ -58,8 +58,6 @@ const SCRUBBERS: readonly [RegExp, string][] = [
   [/LS0tLS1CRUdJTi[A-Za-z0-9+/=]*/g, REDACTED],
   // JSON Web Tokens (service account tokens): header.payload.signature.
   [/eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, REDACTED],
-  // HTTP credentials in headers or error messages.
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi, `$1 ${REDACTED}`],
   // Credentials carried in a URL query.
   [/([?&](?:access_token|token|password)=)[^&\s"']+/gi, `$1${REDACTED}`],
 ];
@@ -67,8 +65,9 @@ const SCRUBBERS: readonly [RegExp, string][] = [
 function scrubString(value: string): string {
   let out = value;
   for (const [pattern, replacement] of SCRUBBERS) out = out.replace(pattern, replacement);
-  // Credentials as text, e.g. a kubeconfig's `token: <value>` quoted in a message: the patterns above
-  // only know self-describing secrets (PEM, JWT, Bearer), an opaque token needs its key.
+  // Bearer and Basic credentials, and credentials as text, e.g. a kubeconfig's `token: <value>` quoted
+  // in a message: the patterns above only know self-describing secrets (PEM, JWT), an opaque token
+  // needs its key. redactText also leaves ordinary words alone ("the bearer token is invalid").
   // redactText marks with a bare REDACTED; keep one marker style in the log.
   return redactText(out).replace(/\[?REDACTED\]?/g, REDACTED);
 }
@@ -158,8 +157,8 @@ function sanitizeError(
  * - values under keys matching
  *   `/token|password|secret|key-data|certificate-data|private|kubeconfig|authorization/i`
  *   become `"[REDACTED]"` (booleans, null and undefined are kept);
- * - in strings, PEM blocks (and their base64), JWTs, `Bearer`/`Basic` credentials and
- *   `token=` URL parameters are replaced by `"[REDACTED]"`;
+ * - in strings, PEM blocks (and their base64), JWTs, `token=` URL parameters and what
+ *   `redactText` (lib/redact.ts) finds are replaced by `"[REDACTED]"`;
  * - Errors become `{ name, message, ...ownProperties, cause?, stack }`;
  * - byte arrays become `"[Uint8Array n bytes]"`; cycles become `"[Circular]"`.
  *

@@ -254,3 +254,16 @@ Deno.test("a logger redacts an opaque token quoted as `token: <value>` in a mess
   for (const line of lines) assertNoSecrets(line);
   assert.match(lines[0]!, /token: \[REDACTED\]/);
 });
+
+Deno.test("a logger keeps ordinary words that merely resemble secret keys", () => {
+  const { logger, lines } = capture("debug", "text");
+  const messages = [
+    "Cannot read kubeconfig /x/kubeconfig: no such file",
+    "open /var/run/secrets/kubernetes.io/serviceaccount/token: permission denied",
+    "the bearer token is invalid",
+    'secrets "plumber-kubeconfig" is forbidden: User "system:serviceaccount:plumber-system:plumber" cannot get resource "secrets"',
+  ];
+  for (const message of messages) logger.warn(message);
+  assert.equal(lines.length, messages.length);
+  messages.forEach((message, i) => assert.ok(lines[i]!.includes(message), lines[i]));
+});

@@ -15,7 +15,7 @@ import {
   type Kubeconfig,
   resolveConnection,
   storageProblems,
-} from "../lib/kubeconfig.ts";
+} from "../lib/kubeconfig/mod.ts";
 import { startConnectProxy } from "./fixtures/connect_proxy.ts";
 import { startTcpForwarder } from "./fixtures/tcp_forwarder.ts";
 

@@ -13,7 +13,7 @@
 import { ensureControlPlaneBinary } from "./build.ts";
 import { type ClusterInfo, type ClusterSpec, ControlPlane, type ControlPlaneState } from "./control_plane.ts";
 import { KubeClient, type RequestRecord } from "../lib/kube/client.ts";
-import type { ClusterConnection } from "../lib/kubeconfig.ts";
+import type { ClusterConnection } from "../lib/kubeconfig/connection.ts";
 
 let shared: Promise<ControlPlaneState> | undefined;
 

@@ -22,7 +22,7 @@
 import { KubeClient } from "../lib/kube/client.ts";
 import { Informer } from "../lib/kube/informer.ts";
 import type { ClusterInfo, ControlPlaneState } from "./control_plane.ts";
-import type { ClusterConnection } from "../lib/kubeconfig.ts";
+import type { ClusterConnection } from "../lib/kubeconfig/connection.ts";
 
 const MiB = 1024 * 1024;
 const NAMESPACE = "informer-memory";

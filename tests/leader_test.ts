@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { KubeClient, type RequestRecord } from "../lib/kube/client.ts";
 import { LeaderElectionLostError, LeaderElector } from "../lib/kube/leader.ts";
 import { adminClient, adminConnection, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
-import type { ClusterConnection } from "../lib/kubeconfig.ts";
+import type { ClusterConnection } from "../lib/kubeconfig/connection.ts";
 import { TcpProxy } from "./fixtures/tcp_proxy.ts";
 import { stringify } from "yaml";
 import { kubeconfigFor } from "./control_plane.ts";

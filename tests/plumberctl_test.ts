@@ -21,7 +21,7 @@ import {
   resolveConnection,
   serializeKubeconfig,
   storageProblems,
-} from "../lib/kubeconfig.ts";
+} from "../lib/kubeconfig/mod.ts";
 import { RUNTIME_PERMISSIONS } from "../cli/compile.ts";
 import { type ClusterInfo, type ControlPlaneState, freePort } from "./control_plane.ts";
 import { installCrds } from "./crds.ts";

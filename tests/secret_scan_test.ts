@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { createCertificateAuthority, issueClientCertificate } from "../lib/pki.ts";
 import { createLogger } from "../lib/log.ts";
-import { redactText } from "../lib/kubeconfig.ts";
+import { redactText } from "../lib/redact.ts";
 import {
   type Finding,
   formatFinding,

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { KubeClient } from "../lib/kube/client.ts";
-import { parseKubeconfig, resolveConnection } from "../lib/kubeconfig.ts";
+import { parseKubeconfig, resolveConnection } from "../lib/kubeconfig/mod.ts";
 
 /** The command line every generator takes. */
 export interface GeneratorArgs {

@@ -12,8 +12,7 @@ import { parse } from "yaml";
 import { ensureControlPlaneBinary } from "../tests/build.ts";
 import { ControlPlane } from "../tests/control_plane.ts";
 import { KubeClient } from "../lib/kube/client.ts";
-import { resolveConnection } from "../lib/kubeconfig.ts";
-import { parseKubeconfig } from "../lib/kubeconfig.ts";
+import { parseKubeconfig, resolveConnection } from "../lib/kubeconfig/mod.ts";
 import type { ClusterDetector, Replicator } from "../lib/api.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;

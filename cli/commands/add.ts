@@ -36,7 +36,7 @@ import {
   mergeKubeconfig,
   removeContext,
   validateForStorage,
-} from "../../lib/kubeconfig.ts";
+} from "../../lib/kubeconfig/mod.ts";
 import {
   CLI_FIELD_MANAGER,
   type CliContext,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Kubeconfig, storageProblems, validateForStorage } from "../../lib/kubeconfig.ts";
+import { type Kubeconfig, storageProblems, validateForStorage } from "../../lib/kubeconfig/mod.ts";
 import { CliError } from "../common.ts";
 import {
   checkRegistration,

@@ -9,7 +9,7 @@
 import { DEFAULT_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../../lib/api.ts";
 import type { KubeClient, KubeObjectLike } from "../../lib/kube/client.ts";
 import { describeRef, type ObjectRef } from "../../lib/kube/resources.ts";
-import { clusterDetectorName, removeContext } from "../../lib/kubeconfig.ts";
+import { clusterDetectorName, removeContext } from "../../lib/kubeconfig/mod.ts";
 import {
   type CliContext,
   CliError,

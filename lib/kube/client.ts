@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { ClusterConnection } from "../kubeconfig.ts";
+import type { ClusterConnection } from "../kubeconfig/connection.ts";
 import { collectionPath, describeRef, objectPath, type ObjectRef } from "./resources.ts";
 import { sleep } from "./sleep.ts";
 import { openTransport, type Transport } from "./transport.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { KubeClient } from "./client.ts";
-import { redactText } from "../kubeconfig.ts";
+import { redactText } from "../redact.ts";
 import type { Logger } from "../log.ts";
 
 /** The object an Event is about. */

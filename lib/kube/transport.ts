@@ -8,7 +8,7 @@
  */
 
 import { parseProxyUrl, tlsServerNameProblem } from "../cluster_transport.ts";
-import type { ClusterConnection } from "../kubeconfig.ts";
+import type { ClusterConnection } from "../kubeconfig/connection.ts";
 import { ServerNameTunnel } from "./server_name_tunnel.ts";
 
 /** What a client sends its requests with. */
