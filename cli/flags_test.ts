@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { formatDuration } from "../lib/duration.ts";
 import { EXIT_USAGE, UsageError } from "../lib/errors.ts";
-import { type Command, commandHelp, parseDuration, parseFlags, wantsHelp } from "./flags.ts";
+import {
+  booleanFlag,
+  type Command,
+  commandHelp,
+  namespaceFlag,
+  parseDuration,
+  parseFlags,
+  requiredFlag,
+  stringFlag,
+  wantsHelp,
+} from "./flags.ts";
 
 const demo: Command = {
   name: "demo",
@@ -112,4 +122,17 @@ Deno.test("formatDuration() writes durations as a user would", () => {
   assert.equal(formatDuration(0), "0ms");
   assert.equal(formatDuration(3_600_000), "1h");
   assert.equal(formatDuration(250), "250ms");
+});
+
+Deno.test("stringFlag(), requiredFlag(), booleanFlag() and namespaceFlag() read parsed values by type", () => {
+  const flags = parseFlags(demo, ["--target", "a", "--cleanup", "-n", "team-a"]);
+  assert.equal(stringFlag(flags, "target"), "a");
+  assert.equal(stringFlag(flags, "output"), undefined);
+  assert.equal(stringFlag(flags, "cleanup"), undefined, "a boolean is not a string");
+  assert.equal(requiredFlag(flags, "target"), "a");
+  assert.throws(() => requiredFlag(flags, "output"), RangeError);
+  assert.equal(booleanFlag(flags, "cleanup"), true);
+  assert.equal(booleanFlag(flags, "no-wait"), false);
+  assert.equal(namespaceFlag(flags), "team-a");
+  assert.equal(namespaceFlag(parseFlags(demo, ["--target", "a"])), "plumber-system");
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../lib/errors.ts";
-import { formatAge, parseOutputFormat, renderTable } from "./output.ts";
+import { formatAge, formatList, parseOutputFormat, renderTable } from "./output.ts";
 
 Deno.test("parseOutputFormat() accepts table, wide, json and yaml only", () => {
   assert.equal(parseOutputFormat("json", "view"), "json");
@@ -47,4 +47,11 @@ Deno.test("renderTable() aligns columns three spaces apart without trailing blan
       "primary   Running   5m\n" +
       "s1        Unknown   37h\n",
   );
+});
+
+Deno.test("formatList() writes indented JSON, and YAML with [] for an empty list", () => {
+  assert.equal(formatList([{ a: 1 }], "json"), '[\n  {\n    "a": 1\n  }\n]\n');
+  assert.equal(formatList([{ a: 1 }], "yaml"), "- a: 1\n");
+  assert.equal(formatList([], "yaml"), "[]\n");
+  assert.equal(formatList([], "json"), "[]\n");
 });
