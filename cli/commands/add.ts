@@ -218,24 +218,24 @@ export async function add(options: AddOptions, ctx: CliContext): Promise<AddResu
     const primaryDetector = await primaryDetectorName(primary, namespace);
     const name = checkRegistration(stored.config, identity, primaryDetector);
 
-    target = connect(file, found.name, ctx);
+    const connected = connect(file, found.name, ctx);
+    target = connected;
     let entry: Kubeconfig;
     if (options.useCurrentCredentials) {
       // Only a warning: the operator probes from the primary's network, which may reach
       // what this workstation cannot (and the other way round); waiting for Running decides.
-      const reached = target;
-      await onCluster(reached, () => serverVersion(reached.client)).catch((error) => {
+      await onCluster(connected, () => serverVersion(connected.client)).catch((error) => {
         ctx.stderr(`Warning: cannot check the credentials from here: ${error.message}\n`);
       });
       entry = extracted;
     } else {
-      await provisionServiceAccount(target, namespace);
+      await provisionServiceAccount(connected, namespace);
       ctx.stderr(
         `Applied ServiceAccount ${namespace}/${SERVICE_ACCOUNT}, ClusterRole ${CLUSTER_ROLE} and ClusterRoleBinding ${
           clusterRoleBindingName(namespace)
         } in context ${found.name}\n`,
       );
-      const secret = await waitForToken(target, namespace, options.timeoutMs, ctx);
+      const secret = await waitForToken(connected, namespace, options.timeoutMs, ctx);
       entry = tokenKubeconfig(extracted, secret);
       validateForStorage(entry);
     }

@@ -65,7 +65,7 @@ interface CleanupObject {
   delete(uid: string | undefined): Promise<boolean>;
 }
 
-async function deleted(request: Promise<unknown>): Promise<boolean> {
+async function deletedUnlessGone(request: Promise<unknown>): Promise<boolean> {
   try {
     await request;
     return true;
@@ -84,25 +84,25 @@ function cleanupObject(rest: RestClient, ref: ObjectRef): CleanupObject {
     case "ClusterRoleBinding":
       return {
         find: () => findObject(() => rbac.getClusterRoleBinding(name)),
-        delete: (uid) => deleted(rbac.deleteClusterRoleBinding(name, preconditions(uid))),
+        delete: (uid) => deletedUnlessGone(rbac.deleteClusterRoleBinding(name, preconditions(uid))),
       };
     case "ClusterRole":
       return {
         find: () => findObject(() => rbac.getClusterRole(name)),
-        delete: (uid) => deleted(rbac.deleteClusterRole(name, preconditions(uid))),
+        delete: (uid) => deletedUnlessGone(rbac.deleteClusterRole(name, preconditions(uid))),
       };
     case "Secret": {
       const secrets = core.namespace(ref.namespace ?? "");
       return {
         find: () => findObject(() => secrets.getSecret(name)),
-        delete: (uid) => deleted(secrets.deleteSecret(name, preconditions(uid))),
+        delete: (uid) => deletedUnlessGone(secrets.deleteSecret(name, preconditions(uid))),
       };
     }
     case "ServiceAccount": {
       const accounts = core.namespace(ref.namespace ?? "");
       return {
         find: () => findObject(() => accounts.getServiceAccount(name)),
-        delete: (uid) => deleted(accounts.deleteServiceAccount(name, preconditions(uid))),
+        delete: (uid) => deletedUnlessGone(accounts.deleteServiceAccount(name, preconditions(uid))),
       };
     }
   }
