@@ -66,7 +66,7 @@ export function compileArgs(target: string, outDir = "dist"): string[] {
 async function main(args: string[]): Promise<number> {
   const dryRun = args.includes("--dry-run");
   const wanted = args.filter((arg) => !arg.startsWith("--"));
-  const unknown = wanted.filter((t) => !(TARGETS as readonly string[]).includes(t));
+  const unknown = wanted.filter((t) => !TARGETS.some((target) => target === t));
   if (unknown.length > 0) {
     console.error(`compile: unknown target ${unknown.join(", ")}; targets: ${TARGETS.join(", ")}`);
     return 2;

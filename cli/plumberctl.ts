@@ -16,33 +16,36 @@
  */
 
 import denoJson from "../deno.json" with { type: "json" };
+import { CliError, EXIT_FAILURE, UsageError } from "../lib/errors.ts";
 import { redactText } from "../lib/redact.ts";
-import { activateCommand } from "./commands/activate.ts";
-import { addCommand } from "./commands/add.ts";
-import { removeCommand } from "./commands/remove.ts";
-import { viewCommand } from "./commands/view.ts";
-import {
-  type CliContext,
-  CliError,
-  type Command,
-  commandHelp,
-  errorLine,
-  EXIT_FAILURE,
-  parseFlags,
-  processContext,
-  UsageError,
-  wantsHelp,
-} from "./common.ts";
+import { type CliContext, processContext } from "./context.ts";
+import { errorLine } from "./error_text.ts";
+import { type Command, commandHelp, parseFlags, wantsHelp } from "./flags.ts";
 
 /** Version printed by `--version`. */
 export const VERSION: string = denoJson.version;
 
-/** Every command, in help order. */
-export const COMMANDS: readonly Command[] = [activateCommand, addCommand, removeCommand, viewCommand];
+/**
+ * A command by name, loaded on demand: `plumberctl view` loads only `view`'s module and
+ * what it imports, not `add`'s (ServiceAccount, RBAC, waiting) or any other's.
+ */
+export interface CommandEntry {
+  name: string;
+  load(): Promise<Command>;
+}
 
-/** `plumberctl --help`. */
-export function rootHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 3;
+/** Every command, in help order. The specifiers are literal so that `deno compile` bundles them. */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: "activate", load: async () => (await import("./commands/activate.ts")).activateCommand },
+  { name: "add", load: async () => (await import("./commands/add.ts")).addCommand },
+  { name: "remove", load: async () => (await import("./commands/remove.ts")).removeCommand },
+  { name: "view", load: async () => (await import("./commands/view.ts")).viewCommand },
+];
+
+/** `plumberctl --help` (loads every command for its summary). */
+export async function rootHelp(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map((entry) => entry.load()));
+  const width = Math.max(...commands.map((c) => c.name.length)) + 3;
   return [
     "plumberctl registers Kubernetes clusters with the plumber replication operator.",
     "",
@@ -50,7 +53,7 @@ export function rootHelp(): string {
     "  plumberctl <command> [flags]",
     "",
     "Commands:",
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     "",
     "Flags:",
     "  -h, --help      Show help (also: plumberctl <command> --help)",
@@ -99,25 +102,26 @@ export async function main(args: readonly string[], ctx: CliContext = processCon
         ctx.stdout(`plumberctl ${VERSION}\n`);
         return 0;
       }
-      ctx.stdout(rootHelp());
+      ctx.stdout(await rootHelp());
       return 0;
     }
-    const name = args[index] as string;
+    const name = args[index] ?? "";
     const rest = [...before.filter((arg) => arg === "--debug"), ...args.slice(index + 1)];
     if (name === "help") {
       const topic = rest.find((arg) => !arg.startsWith("-"));
-      const command = COMMANDS.find((c) => c.name === topic);
-      if (topic !== undefined && !command) throw new UsageError(`unknown command "${topic}"`, "");
-      ctx.stdout(command ? commandHelp(command) : rootHelp());
+      const entry = COMMANDS.find((c) => c.name === topic);
+      if (topic !== undefined && !entry) throw new UsageError(`unknown command "${topic}"`, "");
+      ctx.stdout(entry ? commandHelp(await entry.load()) : await rootHelp());
       return 0;
     }
-    const command = COMMANDS.find((c) => c.name === name);
-    if (!command) {
+    const entry = COMMANDS.find((c) => c.name === name);
+    if (!entry) {
       throw new UsageError(
         `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(", ")}`,
         "",
       );
     }
+    const command = await entry.load();
     if (wantsHelp(rest) || before.includes("-h") || before.includes("--help")) {
       ctx.stdout(commandHelp(command));
       return 0;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { CliContext } from "./common.ts";
+import type { CliContext } from "./context.ts";
 import { COMMANDS, main, VERSION } from "./plumberctl.ts";
 
 /** A context that captures output; HOME is an empty folder unless given. */

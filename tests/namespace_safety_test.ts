@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { REPLICATION_RULES } from "../cli/commands/add.ts";
+import { REPLICATION_RULES } from "../cli/commands/add_target.ts";
 import { discoverResources } from "../lib/kube/discovery.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { issueClientCertificate } from "../lib/pki.ts";

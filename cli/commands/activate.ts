@@ -7,17 +7,15 @@
  */
 
 import { API_GROUP, DEFAULT_NAMESPACE } from "../../lib/api.ts";
-import {
-  absolutePath,
-  type CliContext,
-  CliError,
-  type Command,
-  connect,
-  loadKubeconfig,
-  onCluster,
-  type PlumberConfig,
-  writeConfig,
-} from "../common.ts";
+import { CliError } from "../../lib/errors.ts";
+import { ApiextensionsV1Api } from "../../lib/kube/generated/apiextensions_v1.ts";
+import { CoreV1Api } from "../../lib/kube/generated/core_v1.ts";
+import { type PlumberConfig, writeConfig } from "../config.ts";
+import { connect, onCluster } from "../connection.ts";
+import type { CliContext } from "../context.ts";
+import { type Command, requiredFlag, stringFlag } from "../flags.ts";
+import { absolutePath, loadKubeconfig } from "../kubeconfig_file.ts";
+import { findObject, serverVersion } from "../reads.ts";
 
 /** The CRDs `activate` requires in the primary. */
 export const REQUIRED_CRDS: readonly string[] = [
@@ -83,18 +81,11 @@ export async function activate(options: ActivateOptions, ctx: CliContext): Promi
   const file = await pickKubeconfig(options, ctx);
   const cluster = connect(file, options.context, ctx);
   try {
-    const version = await onCluster(
-      cluster,
-      (client) => client.raw<{ gitVersion?: string }>("GET", "/version"),
-    );
+    const version = await onCluster(cluster, () => serverVersion(cluster.client));
+    const crds = new ApiextensionsV1Api(cluster.rest);
     const missing: string[] = [];
     for (const crd of REQUIRED_CRDS) {
-      const found = await onCluster(cluster, (client) =>
-        client.find({
-          apiVersion: "apiextensions.k8s.io/v1",
-          kind: "CustomResourceDefinition",
-          name: crd,
-        }));
+      const found = await onCluster(cluster, () => findObject(() => crds.getCustomResourceDefinition(crd)));
       if (!found) missing.push(crd);
     }
     if (missing.length > 0) {
@@ -106,15 +97,12 @@ export async function activate(options: ActivateOptions, ctx: CliContext): Promi
     }
     const namespace = options.namespace ?? DEFAULT_NAMESPACE;
     // Only a hint: a user may be allowed to read CRDs but not namespaces.
-    const namespaceExists = await cluster.client.find({
-      apiVersion: "v1",
-      kind: "Namespace",
-      name: namespace,
-    })
+    const core = new CoreV1Api(cluster.rest);
+    const namespaceExists = await findObject(() => core.getNamespace(namespace))
       .then((found) => found !== undefined, () => true);
     const config: PlumberConfig = { cluster: options.context, path: file.path };
     const configPath = await writeConfig(ctx, config);
-    const kubernetesVersion = version.gitVersion ?? "unknown";
+    const kubernetesVersion = version ?? "unknown";
     ctx.stdout(
       `Activated context ${config.cluster} (${cluster.server}, Kubernetes ${kubernetesVersion}) of ${file.path} as the primary cluster; wrote ${configPath}\n`,
     );
@@ -160,9 +148,9 @@ then writes ~/.plumber/config.toml (mode 0600), which every other command reads.
   ],
   async run(flags, ctx) {
     await activate({
-      path: flags.path as string | undefined,
-      context: flags["activate-context"] as string,
-      namespace: flags.namespace as string | undefined,
+      path: stringFlag(flags, "path"),
+      context: requiredFlag(flags, "activate-context"),
+      namespace: stringFlag(flags, "namespace"),
     }, ctx);
   },
 };

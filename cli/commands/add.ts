@@ -4,30 +4,16 @@
  * By default, like `kubefedctl join`, it creates in the target a `plumber`
  * ServiceAccount with a ClusterRole limited to what replication needs, and stores
  * that account's token (not the caller's credentials) in the kubeconfig Secret of
- * the primary. `--use-current-credentials` stores the caller's own credentials
- * instead, when they can be stored (no credential plugins, files inlined).
- *
- * Why a legacy token Secret (`kubernetes.io/service-account-token`) rather than the
- * TokenRequest API: a TokenRequest token expires (at most the API server's
- * `--service-account-max-token-expiration`, often 24 h or less) and nothing would
- * renew it in the stored kubeconfig, so the cluster would silently turn `Unknown`.
- * A token Secret lives as long as the Secret and its ServiceAccount, is revoked by
- * deleting either (`plumberctl remove --cleanup`), and is explicitly created, so the
- * legacy-token cleaner (which targets auto-generated tokens) leaves it alone.
+ * the primary (see `add_target.ts`). `--use-current-credentials` stores the caller's
+ * own credentials instead, when they can be stored (no credential plugins, files inlined).
  *
  * @module
  */
 
-import {
-  API_VERSION,
-  CLUSTER_DETECTOR_KIND,
-  type ClusterDetector,
-  DEFAULT_NAMESPACE,
-  LABEL_MANAGED_BY,
-  LABEL_ROLE,
-  MANAGED_BY_VALUE,
-} from "../../lib/api.ts";
-import { isConflict, type KubeObjectLike } from "../../lib/kube/client.ts";
+import { KUBECONFIG_SECRET_NAME, LABEL_ROLE } from "../../lib/api.ts";
+import { CliError } from "../../lib/errors.ts";
+import { CoreV1Api } from "../../lib/kube/generated/core_v1.ts";
+import { type ClusterDetector, PlumberV1Api } from "../../lib/kube/generated/plumber_v1.ts";
 import {
   clusterDetectorName,
   extractContext,
@@ -37,138 +23,28 @@ import {
   removeContext,
   validateForStorage,
 } from "../../lib/kubeconfig/mod.ts";
+import { type Cluster, connect, connectPrimary, onCluster } from "../connection.ts";
+import type { CliContext } from "../context.ts";
 import {
-  CLI_FIELD_MANAGER,
-  type CliContext,
-  CliError,
-  type Cluster,
+  booleanFlag,
   type Command,
-  connect,
-  connectPrimary,
-  contextList,
-  formatDuration,
-  KUBECONFIG_SECRET,
-  type KubeconfigFile,
-  loadKubeconfig,
-  onCluster,
+  namespaceFlag,
   parseDuration,
-  readStoredKubeconfig,
-  type SecretObject,
-  updateStoredKubeconfig,
-} from "../common.ts";
-import { decodeBase64 } from "../../lib/base64.ts";
-
-/** ServiceAccount `add` creates in the target. */
-export const SERVICE_ACCOUNT = "plumber";
-/** Secret of type `kubernetes.io/service-account-token` holding its long-lived token. */
-export const TOKEN_SECRET = "plumber-token";
-/** ClusterRole with what replication needs in a secondary. */
-export const CLUSTER_ROLE = "plumber-replicator";
-
-/**
- * Name of the ClusterRoleBinding: `plumber-replicator` for the default namespace, and
- * `plumber-replicator-<namespace>` otherwise, so that a cluster registered by two plumber
- * installations in different namespaces keeps both bindings (each names its own account).
- */
-export function clusterRoleBindingName(namespace: string): string {
-  return namespace === DEFAULT_NAMESPACE ? CLUSTER_ROLE : `${CLUSTER_ROLE}-${namespace}`;
-}
-
-const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
-
-/**
- * The ClusterRole's rules: the kinds the Replicator controller applies, watches and prunes, and `list` on
- * every type for the namespace census.
- */
-export const REPLICATION_RULES = [
-  { apiGroups: [""], resources: ["namespaces", "configmaps", "secrets", "services"], verbs: VERBS },
-  { apiGroups: ["apps"], resources: ["deployments"], verbs: VERBS },
-  { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: VERBS },
-  // Before deleting a namespace it created, the operator counts what lives there: every namespaced type
-  // the cluster serves, custom resources included (lib/kube/census.ts). It asks for metadata only
-  // (PartialObjectMetadataList), so no Secret data is read through this rule; RBAC cannot say so, nor
-  // name types that do not exist yet. Without it, plumber keeps the namespaces it created.
-  { apiGroups: ["*"], resources: ["*"], verbs: ["list"] },
-];
-
-const MANAGED_LABELS = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
-
-/** What `add` applies in the target, in order: ServiceAccount, ClusterRole, binding, token Secret. */
-export function targetManifests(namespace: string): KubeObjectLike[] {
-  return [
-    {
-      apiVersion: "v1",
-      kind: "ServiceAccount",
-      metadata: { name: SERVICE_ACCOUNT, namespace, labels: MANAGED_LABELS },
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRole",
-      metadata: { name: CLUSTER_ROLE, labels: MANAGED_LABELS },
-      rules: REPLICATION_RULES,
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRoleBinding",
-      metadata: { name: clusterRoleBindingName(namespace), labels: MANAGED_LABELS },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: CLUSTER_ROLE },
-      subjects: [{ kind: "ServiceAccount", name: SERVICE_ACCOUNT, namespace }],
-    },
-    {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: {
-        name: TOKEN_SECRET,
-        namespace,
-        labels: MANAGED_LABELS,
-        annotations: { "kubernetes.io/service-account.name": SERVICE_ACCOUNT },
-      },
-      type: "kubernetes.io/service-account-token",
-    },
-  ];
-}
-
-/**
- * The self-contained kubeconfig stored for a target in the default mode: the caller's
- * context, cluster and user NAMES (so the ClusterDetector is `<cluster>.<user>` as the
- * user knows it), the caller's server, TLS server name, proxy and CA (inlined), and the
- * ServiceAccount token as the user's only credential. Without a CA in the caller's
- * kubeconfig (a publicly trusted server), the cluster's own `ca.crt` from the token
- * Secret is used.
- *
- * @param caller The caller's context as `extractContext` returns it (files inlined).
- * @param tokenSecret The filled `kubernetes.io/service-account-token` Secret.
- * @throws {CliError} when the Secret has no token.
- */
-export function tokenKubeconfig(
-  caller: Kubeconfig,
-  tokenSecret: Pick<SecretObject, "data" | "metadata">,
-): Kubeconfig {
-  const context = caller.contexts[0];
-  const cluster = caller.clusters[0];
-  const user = caller.users[0];
-  if (!context || !cluster || !user) {
-    throw new RangeError("tokenKubeconfig() needs a kubeconfig with one context");
-  }
-  const token = tokenSecret.data?.token;
-  if (!token) {
-    throw new CliError(
-      `Secret ${tokenSecret.metadata.namespace}/${tokenSecret.metadata.name} holds no token yet`,
-    );
-  }
-  const entry: Kubeconfig["clusters"][number]["cluster"] = { server: cluster.cluster.server };
-  const ca = cluster.cluster["certificate-authority-data"] || tokenSecret.data?.["ca.crt"];
-  if (ca) entry["certificate-authority-data"] = ca;
-  if (cluster.cluster["tls-server-name"]) entry["tls-server-name"] = cluster.cluster["tls-server-name"];
-  if (cluster.cluster["proxy-url"]) entry["proxy-url"] = cluster.cluster["proxy-url"];
-  return {
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [{ name: cluster.name, cluster: entry }],
-    users: [{ name: user.name, user: { token: new TextDecoder().decode(decodeBase64(token)).trim() } }],
-    contexts: [{ name: context.name, context: { cluster: cluster.name, user: user.name } }],
-  };
-}
+  requiredFlag,
+  stringFlag,
+} from "../flags.ts";
+import { contextList, type KubeconfigFile, loadKubeconfig } from "../kubeconfig_file.ts";
+import { findObject, serverVersion } from "../reads.ts";
+import { readStoredKubeconfig, updateStoredKubeconfig } from "../secret_storage.ts";
+import {
+  CLUSTER_ROLE,
+  clusterRoleBindingName,
+  provisionServiceAccount,
+  SERVICE_ACCOUNT,
+  tokenKubeconfig,
+  waitForToken,
+} from "./add_target.ts";
+import { waitForRunning } from "./add_wait.ts";
 
 /** The ClusterDetector name of a context, as a CliError when the names are not valid. */
 export function detectorNameOf(cluster: string, user: string): string {
@@ -273,145 +149,13 @@ function sameServer(a: string, b: string): boolean {
 
 async function primaryDetectorName(primary: Cluster, namespace: string): Promise<string | undefined> {
   try {
-    const list = await primary.client.list<ClusterDetector>(API_VERSION, CLUSTER_DETECTOR_KIND, {
-      namespace,
+    const list = await new PlumberV1Api(primary.rest).namespace(namespace).listClusterDetectors({
       labelSelector: `${LABEL_ROLE}=primary`,
     });
-    return list.items[0]?.metadata.name;
+    return list.items[0]?.metadata?.name;
   } catch {
     return undefined; // CRD missing or not allowed: the operator will still refuse a clash
   }
-}
-
-/** Creates the namespace when missing and applies the ServiceAccount, RBAC and token Secret. */
-async function provisionServiceAccount(target: Cluster, namespace: string): Promise<void> {
-  await onCluster(target, async (client) => {
-    // Created only when missing, so plumberctl never claims a namespace someone else made.
-    if (!await client.find({ apiVersion: "v1", kind: "Namespace", name: namespace })) {
-      try {
-        await client.create({
-          apiVersion: "v1",
-          kind: "Namespace",
-          metadata: { name: namespace, labels: MANAGED_LABELS },
-        });
-      } catch (error) {
-        if (!isConflict(error)) throw error;
-      }
-    }
-    for (const manifest of targetManifests(namespace)) {
-      await client.apply(manifest, { fieldManager: CLI_FIELD_MANAGER, force: true });
-    }
-  });
-}
-
-async function waitForToken(
-  target: Cluster,
-  namespace: string,
-  timeoutMs: number,
-  ctx: CliContext,
-): Promise<SecretObject> {
-  const deadline = ctx.now().getTime() + timeoutMs;
-  while (true) {
-    const secret = await onCluster(
-      target,
-      (client) =>
-        client.find<SecretObject>({ apiVersion: "v1", kind: "Secret", namespace, name: TOKEN_SECRET }),
-    );
-    if (secret?.data?.token && secret.data["ca.crt"]) return secret;
-    if (ctx.now().getTime() >= deadline) {
-      throw new CliError(
-        `Timed out after ${
-          formatDuration(timeoutMs)
-        } waiting for the token controller to fill Secret ${namespace}/${TOKEN_SECRET} in context "${target.context}"; is kube-controller-manager running in that cluster?`,
-      );
-    }
-    await ctx.sleep(200);
-  }
-}
-
-/** A progress line on stderr: rewritten in place on a terminal, printed on change otherwise. */
-class Progress {
-  #ctx: CliContext;
-  #last = "";
-  #shown = false;
-
-  constructor(ctx: CliContext) {
-    this.#ctx = ctx;
-  }
-
-  update(state: string, elapsed: string): void {
-    if (this.#ctx.stderrIsTerminal) {
-      this.#ctx.stderr(`\r\x1b[2K${state} (${elapsed})`);
-      this.#shown = true;
-    } else if (state !== this.#last) {
-      this.#ctx.stderr(`${state}\n`);
-    }
-    this.#last = state;
-  }
-
-  done(): void {
-    if (this.#shown) this.#ctx.stderr("\r\x1b[2K");
-    this.#shown = false;
-  }
-}
-
-function describeDetector(detector: ClusterDetector | undefined): string {
-  if (!detector) return "the operator has not created its ClusterDetector yet";
-  const status = detector.status?.clusterstatus;
-  if (!status) return "the operator has not probed it yet";
-  return detector.status?.reason ? `it reports ${status}: ${detector.status.reason}` : `it reports ${status}`;
-}
-
-/**
- * Waits until the ClusterDetector reports Running. When it was Running before the
- * Secret changed, the old status says nothing about the new credentials: wait for the
- * operator to touch it (new resourceVersion) or, if it does not within a grace period
- * (it writes status only on change), accept the unchanged Running.
- */
-async function waitForRunning(
-  primary: Cluster,
-  namespace: string,
-  name: string,
-  context: string,
-  before: ClusterDetector | undefined,
-  changed: boolean,
-  timeoutMs: number,
-  ctx: CliContext,
-): Promise<ClusterDetector> {
-  const started = ctx.now().getTime();
-  const deadline = started + timeoutMs;
-  const grace = Math.min(10_000, timeoutMs / 2);
-  const progress = new Progress(ctx);
-  const ref = { apiVersion: API_VERSION, kind: CLUSTER_DETECTOR_KIND, namespace, name };
-  let detector: ClusterDetector | undefined;
-  try {
-    while (true) {
-      detector = await onCluster(primary, (client) => client.find<ClusterDetector>(ref));
-      const now = ctx.now().getTime();
-      if (detector?.status?.clusterstatus === "Running") {
-        const stale = changed && before?.status?.clusterstatus === "Running" &&
-          before.metadata.uid === detector.metadata.uid &&
-          before.metadata.resourceVersion === detector.metadata.resourceVersion;
-        if (!stale || now - started >= grace) return detector;
-      }
-      if (now >= deadline) break;
-      progress.update(
-        `Waiting for cluster ${name} (context ${context}) to be Running: ${describeDetector(detector)}`,
-        `${formatDuration(now - started)} of ${formatDuration(timeoutMs)}`,
-      );
-      await ctx.sleep(500);
-    }
-  } finally {
-    progress.done();
-  }
-  const hint = detector
-    ? ""
-    : `; is the plumber operator running in the primary (context "${primary.context}")?`;
-  throw new CliError(
-    `Timed out after ${
-      formatDuration(timeoutMs)
-    } waiting for cluster ${name} (context ${context}) to be Running: ${describeDetector(detector)}${hint}`,
-  );
 }
 
 /**
@@ -463,11 +207,7 @@ export async function add(options: AddOptions, ctx: CliContext): Promise<AddResu
     }
 
     // Fail before touching the target when the primary cannot take the registration.
-    const operatorNamespace = await primary.client.find({
-      apiVersion: "v1",
-      kind: "Namespace",
-      name: namespace,
-    })
+    const operatorNamespace = await findObject(() => new CoreV1Api(primary.rest).getNamespace(namespace))
       .catch(() => ({})); // not allowed to read namespaces: writing the Secret will tell
     if (!operatorNamespace) {
       throw new CliError(
@@ -478,29 +218,30 @@ export async function add(options: AddOptions, ctx: CliContext): Promise<AddResu
     const primaryDetector = await primaryDetectorName(primary, namespace);
     const name = checkRegistration(stored.config, identity, primaryDetector);
 
-    target = connect(file, found.name, ctx);
+    const connected = connect(file, found.name, ctx);
+    target = connected;
     let entry: Kubeconfig;
     if (options.useCurrentCredentials) {
       // Only a warning: the operator probes from the primary's network, which may reach
       // what this workstation cannot (and the other way round); waiting for Running decides.
-      await onCluster(target, (client) => client.raw("GET", "/version")).catch((error) => {
+      await onCluster(connected, () => serverVersion(connected.client)).catch((error) => {
         ctx.stderr(`Warning: cannot check the credentials from here: ${error.message}\n`);
       });
       entry = extracted;
     } else {
-      await provisionServiceAccount(target, namespace);
+      await provisionServiceAccount(connected, namespace);
       ctx.stderr(
         `Applied ServiceAccount ${namespace}/${SERVICE_ACCOUNT}, ClusterRole ${CLUSTER_ROLE} and ClusterRoleBinding ${
           clusterRoleBindingName(namespace)
         } in context ${found.name}\n`,
       );
-      const secret = await waitForToken(target, namespace, options.timeoutMs, ctx);
+      const secret = await waitForToken(connected, namespace, options.timeoutMs, ctx);
       entry = tokenKubeconfig(extracted, secret);
       validateForStorage(entry);
     }
 
-    const detectorRef = { apiVersion: API_VERSION, kind: CLUSTER_DETECTOR_KIND, namespace, name };
-    const before = await primary.client.find<ClusterDetector>(detectorRef).catch(() => undefined);
+    const detectors = new PlumberV1Api(primary.rest).namespace(namespace);
+    const before = await findObject(() => detectors.getClusterDetector(name)).catch(() => undefined);
     const { result: replaced, changed } = await updateStoredKubeconfig(primary, namespace, (current) => {
       const { config, replaced } = registerContext(current, entry, primaryDetector);
       return { config, result: replaced };
@@ -510,7 +251,7 @@ export async function add(options: AddOptions, ctx: CliContext): Promise<AddResu
       : `a token of ServiceAccount ${namespace}/${SERVICE_ACCOUNT}`;
     const what = !changed ? "is already stored, unchanged," : replaced ? "updated" : "stored";
     ctx.stderr(
-      `Context ${found.name} (${credentials}) ${what} in Secret ${namespace}/${KUBECONFIG_SECRET} of the primary (context ${primary.context})\n`,
+      `Context ${found.name} (${credentials}) ${what} in Secret ${namespace}/${KUBECONFIG_SECRET_NAME} of the primary (context ${primary.context})\n`,
     );
     const result: AddResult = { name, context: found.name, replaced, changed };
     if (!options.wait) {
@@ -519,16 +260,14 @@ export async function add(options: AddOptions, ctx: CliContext): Promise<AddResu
       );
       return result;
     }
-    const detector = await waitForRunning(
-      primary,
+    const detector = await waitForRunning(primary, {
       namespace,
       name,
-      found.name,
+      context: found.name,
       before,
       changed,
-      options.timeoutMs,
-      ctx,
-    );
+      timeoutMs: options.timeoutMs,
+    }, ctx);
     const version = detector.status?.kubernetesVersion;
     ctx.stdout(
       `Cluster ${name} (context ${found.name}) is registered and Running${
@@ -599,12 +338,12 @@ plugins (exec, auth-provider) cannot be stored and are refused.`,
   ],
   async run(flags, ctx) {
     await add({
-      targetContext: flags["target-context"] as string,
-      kubeconfig: flags.kubeconfig as string | undefined,
-      useCurrentCredentials: flags["use-current-credentials"] === true,
-      timeoutMs: parseDuration((flags.timeout as string | undefined) ?? "60s", "timeout", "add"),
-      wait: flags["no-wait"] !== true,
-      namespace: (flags.namespace as string | undefined) ?? DEFAULT_NAMESPACE,
+      targetContext: requiredFlag(flags, "target-context"),
+      kubeconfig: stringFlag(flags, "kubeconfig"),
+      useCurrentCredentials: booleanFlag(flags, "use-current-credentials"),
+      timeoutMs: parseDuration(stringFlag(flags, "timeout") ?? "60s", "timeout", "add"),
+      wait: !booleanFlag(flags, "no-wait"),
+      namespace: namespaceFlag(flags),
     }, ctx);
   },
 };

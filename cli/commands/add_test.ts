@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
 import { type Kubeconfig, storageProblems, validateForStorage } from "../../lib/kubeconfig/mod.ts";
-import { CliError } from "../common.ts";
+import { CliError } from "../../lib/errors.ts";
+import { checkRegistration, registerContext } from "./add.ts";
 import {
-  checkRegistration,
   CLUSTER_ROLE,
   clusterRoleBindingName,
-  registerContext,
   REPLICATION_RULES,
   targetManifests,
   tokenKubeconfig,
-} from "./add.ts";
+} from "./add_target.ts";
 import { cleanupRefs } from "./remove.ts";
 
 const CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBdemo\n-----END CERTIFICATE-----\n";

@@ -6,24 +6,22 @@
  * @module
  */
 
-import { DEFAULT_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../../lib/api.ts";
-import type { KubeClient, KubeObjectLike } from "../../lib/kube/client.ts";
+import { KUBECONFIG_SECRET_NAME, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../../lib/api.ts";
+import { CliError } from "../../lib/errors.ts";
+import { isNotFound } from "../../lib/kube/client.ts";
+import { CoreV1Api } from "../../lib/kube/generated/core_v1.ts";
+import type { ObjectMeta } from "../../lib/kube/generated/meta_v1.ts";
+import { RbacV1Api } from "../../lib/kube/generated/rbac_v1.ts";
+import type { RestClient } from "../../lib/kube/rest.ts";
 import { describeRef, type ObjectRef } from "../../lib/kube/resources.ts";
 import { clusterDetectorName, removeContext } from "../../lib/kubeconfig/mod.ts";
-import {
-  type CliContext,
-  CliError,
-  type Cluster,
-  type Command,
-  connect,
-  connectPrimary,
-  KUBECONFIG_SECRET,
-  loadKubeconfig,
-  onCluster,
-  readStoredKubeconfig,
-  updateStoredKubeconfig,
-} from "../common.ts";
-import { CLUSTER_ROLE, clusterRoleBindingName, SERVICE_ACCOUNT, TOKEN_SECRET } from "./add.ts";
+import { type Cluster, connect, connectPrimary, onCluster } from "../connection.ts";
+import type { CliContext } from "../context.ts";
+import { booleanFlag, type Command, namespaceFlag, requiredFlag, stringFlag } from "../flags.ts";
+import { loadKubeconfig } from "../kubeconfig_file.ts";
+import { findObject } from "../reads.ts";
+import { readStoredKubeconfig, updateStoredKubeconfig } from "../secret_storage.ts";
+import { CLUSTER_ROLE, clusterRoleBindingName, SERVICE_ACCOUNT, TOKEN_SECRET } from "./add_target.ts";
 
 /** Options of {@linkcode remove}. */
 export interface RemoveOptions {
@@ -56,20 +54,71 @@ export function cleanupRefs(namespace: string): ObjectRef[] {
   ];
 }
 
-function managedByPlumber(object: KubeObjectLike): boolean {
-  const labels = (object.metadata as { labels?: Record<string, string> } | undefined)?.labels;
-  return labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+function managedByPlumber(object: { metadata?: ObjectMeta }): boolean {
+  return object.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+}
+
+/** Typed reads and deletes of one of the objects {@linkcode cleanupRefs} names. */
+interface CleanupObject {
+  find(): Promise<{ metadata?: ObjectMeta } | undefined>;
+  /** Deletes it if it still has `uid`; false when it was already gone. */
+  delete(uid: string | undefined): Promise<boolean>;
+}
+
+async function deletedUnlessGone(request: Promise<unknown>): Promise<boolean> {
+  try {
+    await request;
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+function cleanupObject(rest: RestClient, ref: ObjectRef): CleanupObject {
+  const core = new CoreV1Api(rest);
+  const rbac = new RbacV1Api(rest);
+  const { name } = ref;
+  const preconditions = (uid: string | undefined) => (uid ? { preconditions: { uid } } : {});
+  switch (ref.kind) {
+    case "ClusterRoleBinding":
+      return {
+        find: () => findObject(() => rbac.getClusterRoleBinding(name)),
+        delete: (uid) => deletedUnlessGone(rbac.deleteClusterRoleBinding(name, preconditions(uid))),
+      };
+    case "ClusterRole":
+      return {
+        find: () => findObject(() => rbac.getClusterRole(name)),
+        delete: (uid) => deletedUnlessGone(rbac.deleteClusterRole(name, preconditions(uid))),
+      };
+    case "Secret": {
+      const secrets = core.namespace(ref.namespace ?? "");
+      return {
+        find: () => findObject(() => secrets.getSecret(name)),
+        delete: (uid) => deletedUnlessGone(secrets.deleteSecret(name, preconditions(uid))),
+      };
+    }
+    case "ServiceAccount": {
+      const accounts = core.namespace(ref.namespace ?? "");
+      return {
+        find: () => findObject(() => accounts.getServiceAccount(name)),
+        delete: (uid) => deletedUnlessGone(accounts.deleteServiceAccount(name, preconditions(uid))),
+      };
+    }
+  }
+  throw new RangeError(`Cannot clean up ${describeRef(ref)}: plumberctl add creates no ${ref.kind}`);
 }
 
 /** Deletes what `add` created, only objects labelled managed-by plumber; the ClusterRole only when unbound. */
 async function cleanupTarget(
-  client: KubeClient,
+  rest: RestClient,
   namespace: string,
 ): Promise<Pick<RemoveResult, "deleted" | "kept">> {
   const deleted: string[] = [];
   const kept: string[] = [];
   for (const ref of cleanupRefs(namespace)) {
-    const object = await client.find(ref);
+    const target = cleanupObject(rest, ref);
+    const object = await target.find();
     if (!object) continue;
     const label = describeRef(ref);
     if (!managedByPlumber(object)) {
@@ -78,13 +127,11 @@ async function cleanupTarget(
     }
     if (ref.kind === "ClusterRole") {
       // Another plumber installation (other namespace) may still bind it.
-      const bindings = await client.list<KubeObjectLike & { roleRef?: { kind?: string; name?: string } }>(
-        RBAC,
-        "ClusterRoleBinding",
-        { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` },
-      );
+      const bindings = await new RbacV1Api(rest).listClusterRoleBindings({
+        labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`,
+      });
       const users = bindings.items.filter((b) =>
-        b.roleRef?.kind === "ClusterRole" && b.roleRef.name === ref.name
+        b.roleRef.kind === "ClusterRole" && b.roleRef.name === ref.name
       );
       if (users.length > 0) {
         kept.push(
@@ -93,9 +140,7 @@ async function cleanupTarget(
         continue;
       }
     }
-    if (await client.delete(ref, { uid: (object.metadata as { uid?: string } | undefined)?.uid })) {
-      deleted.push(label);
-    }
+    if (await target.delete(object.metadata?.uid)) deleted.push(label);
   }
   return { deleted, kept };
 }
@@ -116,7 +161,7 @@ export async function remove(options: RemoveOptions, ctx: CliContext): Promise<R
     if (!registered) {
       const names = stored.config.contexts.map((c) => c.name);
       throw new CliError(
-        `Context "${options.context}" is not registered in Secret ${namespace}/${KUBECONFIG_SECRET} of the primary; ${
+        `Context "${options.context}" is not registered in Secret ${namespace}/${KUBECONFIG_SECRET_NAME} of the primary; ${
           names.length === 0 ? "no clusters are registered" : `registered contexts: ${names.join(", ")}`
         }`,
       );
@@ -143,12 +188,13 @@ export async function remove(options: RemoveOptions, ctx: CliContext): Promise<R
     ctx.stdout(
       `Removed context ${options.context}${
         name ? ` (cluster ${name})` : ""
-      } from Secret ${namespace}/${KUBECONFIG_SECRET} of the primary; the operator deletes its ClusterDetector\n`,
+      } from Secret ${namespace}/${KUBECONFIG_SECRET_NAME} of the primary; the operator deletes its ClusterDetector\n`,
     );
     const result: RemoveResult = { deleted: [], kept: [] };
     if (name) result.name = name;
     if (target) {
-      const cleaned = await onCluster(target, (client) => cleanupTarget(client, namespace)).catch((error) => {
+      const rest = target.rest;
+      const cleaned = await onCluster(target, () => cleanupTarget(rest, namespace)).catch((error) => {
         throw new CliError(
           `The context was removed, but cleaning up context ${options.context} failed: ${error.message}`,
         );
@@ -208,10 +254,10 @@ reaching it through the same context of your kubeconfig; this revokes the stored
   ],
   async run(flags, ctx) {
     await remove({
-      context: flags.context as string,
-      cleanup: flags.cleanup === true,
-      kubeconfig: flags.kubeconfig as string | undefined,
-      namespace: (flags.namespace as string | undefined) ?? DEFAULT_NAMESPACE,
+      context: requiredFlag(flags, "context"),
+      cleanup: booleanFlag(flags, "cleanup"),
+      kubeconfig: stringFlag(flags, "kubeconfig"),
+      namespace: namespaceFlag(flags),
     }, ctx);
   },
 };

@@ -5,26 +5,15 @@
  * @module
  */
 
-import { stringify } from "yaml";
-import {
-  API_VERSION,
-  CLUSTER_DETECTOR_KIND,
-  type ClusterDetector,
-  DEFAULT_NAMESPACE,
-  LABEL_ROLE,
-} from "../../lib/api.ts";
+import { LABEL_ROLE } from "../../lib/api.ts";
+import { CliError } from "../../lib/errors.ts";
 import { isNotFound } from "../../lib/kube/client.ts";
-import {
-  type CliContext,
-  CliError,
-  type Command,
-  connectPrimary,
-  formatAge,
-  onCluster,
-  type OutputFormat,
-  parseOutputFormat,
-  renderTable,
-} from "../common.ts";
+import { type ClusterDetector, PlumberV1Api } from "../../lib/kube/generated/plumber_v1.ts";
+import { connectPrimary, onCluster } from "../connection.ts";
+import type { CliContext } from "../context.ts";
+import { type Command, namespaceFlag, stringFlag } from "../flags.ts";
+import { formatAge, formatList, type OutputFormat, parseOutputFormat, renderTable } from "../output.ts";
+import { listEvery } from "../reads.ts";
 
 /** One registered cluster, as `-o json` / `-o yaml` print it. */
 export interface ClusterRow {
@@ -46,16 +35,16 @@ export interface ClusterRow {
 /** Rows of the ClusterDetectors: primary first, then by context. */
 export function clusterRows(detectors: readonly ClusterDetector[]): ClusterRow[] {
   const rows = detectors.map((d): ClusterRow => ({
-    name: d.metadata.name,
+    name: d.metadata?.name ?? "",
     context: d.spec?.context ?? "",
     cluster: d.spec?.cluster ?? "",
     user: d.spec?.user ?? "",
-    role: d.metadata.labels?.[LABEL_ROLE] ?? "",
+    role: d.metadata?.labels?.[LABEL_ROLE] ?? "",
     status: d.status?.clusterstatus ?? "",
     reason: d.status?.reason ?? "",
     kubernetesVersion: d.status?.kubernetesVersion ?? "",
     lastProbeTime: d.status?.lastProbeTime ?? "",
-    creationTimestamp: d.metadata.creationTimestamp ?? "",
+    creationTimestamp: d.metadata?.creationTimestamp ?? "",
   }));
   const rank = (row: ClusterRow) => (row.role === "primary" ? 0 : 1);
   return rows.sort((a, b) =>
@@ -70,8 +59,7 @@ function since(timestamp: string, now: Date): string {
 
 /** The rows in a format: a kubectl-style table, or a JSON / YAML list. */
 export function formatRows(rows: readonly ClusterRow[], format: OutputFormat, now: Date): string {
-  if (format === "json") return JSON.stringify(rows, null, 2) + "\n";
-  if (format === "yaml") return rows.length === 0 ? "[]\n" : stringify(rows);
+  if (format === "json" || format === "yaml") return formatList(rows, format);
   const none = (value: string) => value || "<none>";
   const headers = ["CONTEXT", "CLUSTER", "USER", "ROLE", "STATUS", "VERSION", "AGE"];
   if (format === "wide") headers.push("REASON", "LAST PROBE");
@@ -105,11 +93,10 @@ export interface ViewOptions {
 export async function view(options: ViewOptions, ctx: CliContext): Promise<ClusterRow[]> {
   const primary = await connectPrimary(ctx);
   try {
-    const list = await onCluster(primary, async (client) => {
+    const detectors = new PlumberV1Api(primary.rest).namespace(options.namespace);
+    const items = await onCluster(primary, async () => {
       try {
-        return await client.listAll<ClusterDetector>(API_VERSION, CLUSTER_DETECTOR_KIND, {
-          namespace: options.namespace,
-        });
+        return await listEvery((page) => detectors.listClusterDetectors(page));
       } catch (error) {
         if (!isNotFound(error)) throw error;
         throw new CliError(
@@ -117,7 +104,7 @@ export async function view(options: ViewOptions, ctx: CliContext): Promise<Clust
         );
       }
     });
-    const rows = clusterRows(list.items);
+    const rows = clusterRows(items);
     if (rows.length === 0 && (options.output === "table" || options.output === "wide")) {
       ctx.stderr(
         `No clusters registered in namespace ${options.namespace} of the primary (context ${primary.context}); is the plumber operator running?\n`,
@@ -156,8 +143,8 @@ Unknown, as last probed by the operator), Kubernetes version and age.`,
   ],
   async run(flags, ctx) {
     await view({
-      output: parseOutputFormat((flags.output as string | undefined) ?? "table", "view"),
-      namespace: (flags.namespace as string | undefined) ?? DEFAULT_NAMESPACE,
+      output: parseOutputFormat(stringFlag(flags, "output") ?? "table", "view"),
+      namespace: namespaceFlag(flags),
     }, ctx);
   },
 };
