@@ -13,7 +13,7 @@ import { parseDuration as parseDurationText } from "./lib/duration.ts";
 import { UsageError } from "./lib/errors.ts";
 import { ClusterRegistry } from "./controllers/clusters.ts";
 import { ClusterDetectorController, KUBECONFIG_SECRET_NAME } from "./controllers/cluster_detector.ts";
-import { ReplicatorController } from "./controllers/replicator.ts";
+import { ReplicatorController } from "./controllers/replicator/mod.ts";
 import { DEFAULT_NAMESPACE } from "./lib/api.ts";
 import { KubeClient, type RequestRecord } from "./lib/kube/client.ts";
 import { EventRecorder } from "./lib/kube/events.ts";

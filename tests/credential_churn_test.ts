@@ -17,7 +17,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { ClusterDetectorController } from "../controllers/cluster_detector.ts";
 import { ClusterRegistry } from "../controllers/clusters.ts";
-import { ReplicatorController } from "../controllers/replicator.ts";
+import { ReplicatorController } from "../controllers/replicator/mod.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { createLogger } from "../lib/log.ts";
 import { type CertificateAndKey, issueClientCertificate } from "../lib/pki.ts";

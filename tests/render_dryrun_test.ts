@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { renderReplicator, type TlsMaterial } from "../lib/render.ts";
 import type { Replicator } from "../lib/api.ts";
-import { issueTls } from "../controllers/tls_material.ts";
+import { issueTls } from "../controllers/replicator/tls_material.ts";
 import { adminClient, sharedControlPlane, uniqueName } from "./harness.ts";
 
 const SAMPLE = new URL("../lib/testdata/render/replicator-sample.yaml", import.meta.url);

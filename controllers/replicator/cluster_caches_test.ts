@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
-import type { RegisteredCluster } from "./clusters.ts";
-import { KubeClient } from "../lib/kube/client.ts";
-import { createLogger } from "../lib/log.ts";
+import type { RegisteredCluster } from "../clusters.ts";
+import { KubeClient } from "../../lib/kube/client.ts";
+import { createLogger } from "../../lib/log.ts";
 
 // Nothing listens on port 1: lists fail at once, so a set never syncs and every switch waits for the timeout.
 function entry(clients: KubeClient[], hash: string): RegisteredCluster {

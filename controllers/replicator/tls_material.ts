@@ -16,11 +16,13 @@ import {
   needsRenewal,
   readCertificate,
   renewalTime,
-} from "../lib/pki.ts";
-import type { TlsMaterial } from "../lib/render.ts";
-import type { KubeClient } from "../lib/kube/client.ts";
-import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE, type Replicator } from "../lib/api.ts";
-import { decodeBase64Text, encodeBase64Text } from "../lib/base64.ts";
+} from "../../lib/pki.ts";
+import type { TlsMaterial } from "../../lib/render.ts";
+import { isNotFound, type KubeClient } from "../../lib/kube/client.ts";
+import { CoreV1Api, type Secret } from "../../lib/kube/generated/core_v1.ts";
+import { restClientOf } from "../../lib/kube/rest_adapter.ts";
+import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE, type Replicator } from "../../lib/api.ts";
+import { decodeBase64Text, encodeBase64Text } from "../../lib/base64.ts";
 
 /** Label of the Secret that stores a Replicator's TLS material. */
 export const TLS_FOR_LABEL = "plumber.jnytnai0613.github.io/tls-for";
@@ -123,6 +125,15 @@ export async function issueTls(
   };
 }
 
+async function findSecret(client: KubeClient, namespace: string, name: string): Promise<Secret | undefined> {
+  try {
+    return await new CoreV1Api(restClientOf(client)).namespace(namespace).getSecret(name);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /**
  * Returns the Replicator's TLS material, creating or renewing it in the
  * operator namespace when needed. Writes only when something was issued.
@@ -135,13 +146,7 @@ export async function ensureTls(
   now: Date,
 ): Promise<{ material: StoredTls; renewAt: Date; issued: TlsPlan | undefined }> {
   const name = tlsSecretName(replicator.metadata.name);
-  const secret = await client.find<{ data?: Record<string, string> }>({
-    apiVersion: "v1",
-    kind: "Secret",
-    namespace,
-    name,
-  });
-  const stored = readStoredTls(secret);
+  const stored = readStoredTls(await findSecret(client, namespace, name));
   const plan = planTls(stored, hosts, now);
   if (!plan.ca && !plan.server && !plan.client && stored) {
     return { material: stored, renewAt: nextRenewal(stored), issued: undefined };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readCertificate } from "../lib/pki.ts";
+import { readCertificate } from "../../lib/pki.ts";
 import { issueTls, nextRenewal, planTls, readStoredTls, tlsSecretName } from "./tls_material.ts";
 
 const NOW = new Date("2026-01-01T00:00:00Z");

@@ -8,12 +8,13 @@
  * @module
  */
 
-import { LABEL_MANAGED_BY, LABEL_REPLICATOR, MANAGED_BY_VALUE } from "../lib/api.ts";
-import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
-import { Informer } from "../lib/kube/informer.ts";
-import type { Logger } from "../lib/log.ts";
-import { mayChange, type Owner } from "../lib/ownership.ts";
-import type { RegisteredCluster } from "./clusters.ts";
+import { LABEL_MANAGED_BY, LABEL_REPLICATOR, MANAGED_BY_VALUE } from "../../lib/api.ts";
+import type { KubeClient, KubeObjectLike } from "../../lib/kube/client.ts";
+import { Informer } from "../../lib/kube/informer.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { Owner } from "../../lib/ownership.ts";
+import type { RegisteredCluster } from "../clusters.ts";
+import { ownedObjects } from "./plan.ts";
 
 /** The kinds plumber replicates, besides the Namespace. */
 export const REPLICATED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
@@ -81,19 +82,18 @@ export class ClusterCaches {
     await Promise.all(this.all.map((i) => i.stop()));
   }
 
+  /** Every cached object of the replicated kinds (all labelled as plumber's, of any Replicator or primary). */
+  cached(): KubeObjectLike[] {
+    return [...this.objects.values()].flatMap((informer) => informer.list());
+  }
+
   /**
    * Cached objects this Replicator may change in this cluster: its own (primary identity and Replicator
    * UID match) and those of release 0.1 it adopts. Another primary's or an earlier incarnation's objects
    * of the same Replicator name are not in the list.
    */
   ownedBy(owner: Owner): KubeObjectLike[] {
-    const out: KubeObjectLike[] = [];
-    for (const informer of this.objects.values()) {
-      for (const o of informer.list()) {
-        if (mayChange(o.metadata?.labels as Record<string, string> | undefined, owner)) out.push(o);
-      }
-    }
-    return out;
+    return ownedObjects(this.cached(), owner);
   }
 }
 

@@ -1,0 +1,288 @@
+/**
+ * Carries out a Replicator's sync: renders its objects for every target cluster, creates the namespace
+ * when missing, applies what `plan.ts` says (new, changed or drifted objects; conflicts are reported
+ * and left alone), prunes what is no longer wanted, cleans up clusters no longer targeted, and writes
+ * the status. Clusters are worked in parallel with bounded concurrency; a failing cluster is reported
+ * and retried with backoff without holding up the rest.
+ *
+ * @module
+ */
+
+import { type AppliedResource, FIELD_MANAGER, type KubeObject, type Replicator } from "../../lib/api.ts";
+import { mapLimit, settleAll } from "../../lib/async.ts";
+import { intentHash } from "../../lib/diff.ts";
+import { isConflict, refOf } from "../../lib/kube/client.ts";
+import type { ReconcileResult } from "../../lib/kube/controller.ts";
+import { describeFailure } from "../../lib/kube/probe.ts";
+import { objectMeta, statusNumber } from "../../lib/object_meta.ts";
+import { ingressHosts, ingressTlsEnabled, renderReplicator } from "../../lib/render.ts";
+import { cleanupCluster, keptMessages, mayHoldObjects } from "./cleanup.ts";
+import type { ClusterCaches } from "./cluster_caches.ts";
+import { ownerOf, type ReplicatorContext } from "./context.ts";
+import {
+  type ClusterOutcome,
+  emptyOutcome,
+  gateCluster,
+  namespaceToCreate,
+  objectId,
+  planNamespace,
+  planObject,
+  planPrune,
+  requeueAfter,
+  targetClusters,
+  unreachableOutcome,
+  unregisteredHoldings,
+  withIntentHash,
+} from "./plan.ts";
+import { writeStatus } from "./status.ts";
+import { ensureTls, type StoredTls } from "./tls_material.ts";
+
+/** Syncs a Replicator that is not being deleted into every cluster it targets. */
+export async function syncReplicator(
+  ctx: ReplicatorContext,
+  replicator: Replicator,
+): Promise<ReconcileResult> {
+  const name = replicator.metadata.name;
+  let tls: { material: StoredTls; renewAt: Date } | undefined;
+  try {
+    tls = await tlsFor(ctx, replicator);
+  } catch (error) {
+    await writeStatus(ctx, replicator, [], {
+      extraFailure: `Cannot prepare TLS certificates: ${describeFailure(error)}`,
+    });
+    throw error;
+  }
+  const targets = targetClusters(replicator, ctx.registry.primary?.name);
+  const outcomes = await mapLimit(
+    targets,
+    ctx.clusterConcurrency,
+    (cluster) => syncCluster(ctx, replicator, cluster, tls?.material),
+  );
+  const known = (cluster: string) => ctx.caches.has(cluster) || ctx.registry.get(cluster) !== undefined;
+  for (const cluster of unregisteredHoldings(replicator, targets, known)) {
+    outcomes.push(unreachableOutcome(replicator, cluster, "", false));
+  }
+  // Clusters no longer targeted: remove what plumber made there.
+  const pruneElsewhere = [...ctx.caches.keys()].filter((c) =>
+    !targets.includes(c) && mayHoldObjects(ctx, replicator, c)
+  );
+  const pruneResults = await mapLimit(pruneElsewhere, ctx.clusterConcurrency, async (cluster) => {
+    try {
+      await cleanupCluster(ctx, replicator, cluster);
+      return undefined;
+    } catch (error) {
+      return `cannot prune cluster ${cluster}: ${describeFailure(error)}`;
+    }
+  });
+  const pruneFailures = pruneResults.filter((r): r is string => typeof r === "string");
+  await writeStatus(ctx, replicator, outcomes, {
+    extraFailure: pruneFailures.join("; ") || undefined,
+    kept: keptMessages(ctx, replicator, targets),
+  });
+
+  const retry = outcomes.find((c) => c.retry);
+  if (retry || pruneFailures.length > 0) {
+    throw new Error(`Replicator ${name} is not synced: ${retry?.message ?? pruneFailures[0]}`);
+  }
+  const renewIn = tls ? Math.max(tls.renewAt.getTime() - Date.now(), 1000) : undefined;
+  const requeue = requeueAfter(outcomes, renewIn);
+  return requeue === undefined ? undefined : { requeueAfterMs: requeue };
+}
+
+/** The Replicator's TLS material when its Ingress asks for it, issued or renewed when due. */
+async function tlsFor(
+  ctx: ReplicatorContext,
+  replicator: Replicator,
+): Promise<{ material: StoredTls; renewAt: Date } | undefined> {
+  if (!ingressTlsEnabled(replicator.spec)) return undefined;
+  const hosts = ingressHosts(replicator.spec);
+  const key = hosts.join(",");
+  const now = ctx.now();
+  const cached = ctx.tls.get(replicator.metadata.name);
+  if (cached && cached.uid === replicator.metadata.uid && cached.hosts === key && cached.renewAt > now) {
+    return cached;
+  }
+  const result = await ensureTls(ctx.primary, ctx.namespace, replicator, hosts, now);
+  ctx.tls.set(replicator.metadata.name, { uid: replicator.metadata.uid, hosts: key, ...result });
+  if (result.issued) {
+    const what = Object.entries(result.issued).filter(([, v]) => v).map(([k]) => k).join(", ");
+    ctx.logger.info("Issued TLS certificates", { replicator: replicator.metadata.name, issued: what });
+    await ctx.event(replicator, "Normal", "CertificatesIssued", `Issued certificates: ${what}`);
+  }
+  return result;
+}
+
+/** A cluster's caches once synced, or why they cannot be used yet. */
+async function cachesFor(ctx: ReplicatorContext, cluster: string): Promise<ClusterCaches | string> {
+  const caches = ctx.caches.get(cluster);
+  if (!caches) return "no client for this cluster";
+  // A cluster whose first list already failed is down: waiting would hold a worker for the whole timeout.
+  const failing = caches.all.some((i) => !i.synced && i.stats.errors > 0);
+  if (!caches.synced && (failing || !(await caches.waitForSync(ctx.cacheSyncTimeoutMs)))) {
+    return "cannot list objects in this cluster yet";
+  }
+  return caches;
+}
+
+async function syncCluster(
+  ctx: ReplicatorContext,
+  replicator: Replicator,
+  cluster: string,
+  tls: StoredTls | undefined,
+): Promise<ClusterOutcome> {
+  const outcome = emptyOutcome(cluster);
+  const entry = ctx.registry.get(cluster);
+  const gate = gateCluster(cluster, entry, ctx.detectors.get(ctx.namespace, cluster)?.status);
+  if (gate.kind === "unreachable") {
+    return unreachableOutcome(replicator, cluster, gate.message, entry !== undefined);
+  }
+  const caches = await cachesFor(ctx, cluster);
+  if (typeof caches === "string") {
+    return {
+      ...unreachableOutcome(replicator, cluster, `cluster "${cluster}": ${caches}`, true),
+      retry: true,
+    };
+  }
+  let desired: KubeObject[];
+  try {
+    desired = renderReplicator({ replicator, role: gate.role, tls, primaryId: ctx.primaryId });
+  } catch (error) {
+    outcome.message = `cannot render: ${(error as Error).message}`;
+    return outcome;
+  }
+  const [namespace, ...objects] = desired;
+  try {
+    await ensureNamespace(ctx, replicator, caches, namespace!, outcome);
+    // The objects of a namespace do not depend on each other: apply them at once, one round trip instead of six.
+    outcome.applied.push(
+      ...await settleAll(objects.map((object) => applyObject(ctx, replicator, caches, object, outcome))),
+    );
+    const unwanted = planPrune(objects, caches.cached(), ownerOf(ctx, replicator));
+    await settleAll(unwanted.map(async (live) => {
+      if (!await caches.client.delete(refOf(live), { uid: objectMeta(live).uid })) return;
+      outcome.wrote++;
+      ctx.logger.info("Pruned", { replicator: replicator.metadata.name, cluster, object: objectId(live) });
+      await ctx.event(
+        replicator,
+        "Normal",
+        "Pruned",
+        `Deleted ${objectId(live)} in ${cluster}: no longer in the spec`,
+      );
+    }));
+  } catch (error) {
+    await reportWrites(ctx, replicator, cluster, outcome);
+    outcome.message = `cluster "${cluster}": ${describeFailure(error)}`;
+    outcome.retry = true;
+    ctx.logger.warn("Cannot replicate to a cluster", {
+      replicator: replicator.metadata.name,
+      cluster,
+      error: outcome.message,
+    });
+    await ctx.event(replicator, "Warning", "ApplyFailed", outcome.message);
+    return outcome;
+  }
+  await reportWrites(ctx, replicator, cluster, outcome);
+  const deploymentName = replicator.spec.deploymentName;
+  if (deploymentName) {
+    const deployment = caches.objects.get("Deployment")?.get(
+      replicator.spec.replicationNamespace,
+      deploymentName,
+    );
+    // Desired replicas from the Replicator (Kubernetes' default is 1), not from the cached object,
+    // which may still show a hand edit that is being reverted.
+    outcome.replicas = replicator.spec.deploymentSpec?.replicas ?? 1;
+    outcome.readyReplicas = (deployment && statusNumber(deployment, "readyReplicas")) ?? 0;
+  }
+  const conflicts = outcome.applied.filter((a) => a.applyStatus !== "applied");
+  outcome.ok = conflicts.length === 0;
+  if (!outcome.ok) {
+    outcome.message = conflicts.map((c) => `${c.kind} ${c.name}: ${c.applyStatus}`).join("; ");
+  }
+  return outcome;
+}
+
+/** One Event per cluster and reconcile for what was applied, and one for drift reverted. */
+async function reportWrites(
+  ctx: ReplicatorContext,
+  replicator: Replicator,
+  cluster: string,
+  outcome: ClusterOutcome,
+): Promise<void> {
+  if (outcome.written.length > 0) {
+    await ctx.event(replicator, "Normal", "Applied", `Applied ${outcome.written.join(", ")} in ${cluster}`);
+  }
+  if (outcome.corrected.length > 0) {
+    await ctx.event(
+      replicator,
+      "Normal",
+      "DriftCorrected",
+      `Reverted changes made outside plumber to ${outcome.corrected.join(", ")} in ${cluster}`,
+    );
+  }
+}
+
+/** Creates the namespace when missing (marked as plumber's); never relabels a namespace plumber did not create. */
+async function ensureNamespace(
+  ctx: ReplicatorContext,
+  replicator: Replicator,
+  caches: ClusterCaches,
+  namespace: KubeObject,
+  outcome: ClusterOutcome,
+): Promise<void> {
+  const name = namespace.metadata.name;
+  const action = planNamespace(caches.namespaces.get(undefined, name));
+  if (action === "terminating") throw new Error(`namespace ${name} is being deleted; waiting for it to go`);
+  if (action === "exists") return;
+  try {
+    await caches.client.create(namespaceToCreate(name, replicator.metadata.name, ctx.primaryId));
+    outcome.written.push(`Namespace ${name}`);
+  } catch (error) {
+    // Created meanwhile, or not in the cache yet: it exists, and is left as it is.
+    if (!isConflict(error)) throw error;
+  }
+}
+
+async function applyObject(
+  ctx: ReplicatorContext,
+  replicator: Replicator,
+  caches: ClusterCaches,
+  object: KubeObject,
+  outcome: ClusterOutcome,
+): Promise<AppliedResource> {
+  const hash = await intentHash(object);
+  const intent = withIntentHash(object, hash);
+  const { kind, metadata: { namespace, name } } = object;
+  const result: AppliedResource = { cluster: caches.name, kind, name, applyStatus: "applied" };
+  // Not in plumber's cache (which holds only objects labelled as plumber's): an object of the same name
+  // may still be there, and must not be taken over.
+  const live = caches.objects.get(kind)?.get(namespace, name) ??
+    await caches.client.find({ apiVersion: object.apiVersion, kind, namespace, name });
+  const plan = planObject(intent, hash, live, ownerOf(ctx, replicator));
+  if (plan.action === "conflict") {
+    result.applyStatus = `conflict: ${plan.reason}`;
+    await ctx.event(
+      replicator,
+      "Warning",
+      "Conflict",
+      `${kind} ${namespace}/${name} in ${caches.name} ${plan.reason}; left unchanged`,
+    );
+    return result;
+  }
+  if (plan.action === "skip") return result;
+  await caches.client.apply(intent, { fieldManager: FIELD_MANAGER, force: true });
+  outcome.wrote++;
+  const drift = plan.action !== "create" && plan.drift;
+  ctx.logger.info(drift ? "Reverted drift" : "Applied", {
+    replicator: replicator.metadata.name,
+    cluster: caches.name,
+    object: objectId(object),
+    difference: plan.action === "create"
+      ? "new object"
+      : plan.action === "adopt"
+      ? "adopted (written by an earlier release)"
+      : plan.difference,
+  });
+  // One Event per cluster and reconcile, not one per object: a fan-out would otherwise write as many Events as objects.
+  (drift ? outcome.corrected : outcome.written).push(`${kind} ${namespace}/${name}`);
+  return result;
+}

@@ -1,0 +1,253 @@
+/**
+ * The Replicator controller: server-side applies a Replicator's rendered objects to the primary and
+ * every target cluster, reverts drift, prunes what is no longer wanted, and cleans every cluster up
+ * before a Replicator goes.
+ *
+ * This module is the wiring (as cert-manager's `controller.go`): informers, watches, the queue,
+ * start and stop. The steps of a reconcile live beside it: `plan.ts` decides (pure), `act.ts` applies
+ * and prunes, `cleanup.ts` finalizes and deletes namespaces, `status.ts` computes and writes status.
+ *
+ * Watches (all feeding Replicator names into one queue):
+ * - Replicators in the primary;
+ * - ClusterDetectors (a target turning Running is retried at once), shared with the ClusterDetector
+ *   controller when the caller passes its informer;
+ * - in every registered cluster, plumber's own objects (label `app.kubernetes.io/managed-by=plumber`),
+ *   mapped back to their Replicator by the `plumber.jnytnai0613.github.io/replicator` label. These
+ *   caches are also what a reconcile compares against, so a steady state writes nothing.
+ *
+ * @module
+ */
+
+import {
+  API_VERSION,
+  CLUSTER_DETECTOR_KIND,
+  type ClusterDetector,
+  FINALIZER,
+  LABEL_REPLICATOR,
+  type Replicator,
+  REPLICATOR_KIND,
+} from "../../lib/api.ts";
+import type { KubeClient, KubeObjectLike } from "../../lib/kube/client.ts";
+import { Controller, type ReconcileResult } from "../../lib/kube/controller.ts";
+import type { EventRecorder } from "../../lib/kube/events.ts";
+import { CoreV1Api } from "../../lib/kube/generated/core_v1.ts";
+import { PlumberV1Api } from "../../lib/kube/generated/plumber_v1.ts";
+import { Informer } from "../../lib/kube/informer.ts";
+import type { Metrics } from "../../lib/kube/metrics.ts";
+import { restClientOf } from "../../lib/kube/rest_adapter.ts";
+import type { Logger } from "../../lib/log.ts";
+import { objectMeta } from "../../lib/object_meta.ts";
+import { writtenByPrimary } from "../../lib/ownership.ts";
+import type { ClusterRegistry } from "../clusters.ts";
+import { syncReplicator } from "./act.ts";
+import { collectNamespaces, finalizeReplicator, NAMESPACE_JANITOR_KEY } from "./cleanup.ts";
+import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
+import type { CachedTls, ReplicatorContext } from "./context.ts";
+
+export { CREATED_BY_ANNOTATION } from "./plan.ts";
+export { sameReplicatorStatus } from "./status.ts";
+
+/** Options of {@linkcode ReplicatorController}. */
+export interface ReplicatorControllerOptions {
+  primary: KubeClient;
+  registry: ClusterRegistry;
+  /** Operator namespace: ClusterDetectors and TLS material live there. */
+  namespace: string;
+  logger: Logger;
+  events?: EventRecorder;
+  metrics?: Metrics;
+  /** Parallel Replicator reconciles (default 8). */
+  concurrency?: number;
+  /** Parallel clusters within one reconcile (default 8). */
+  clusterConcurrency?: number;
+  /** Serve only Replicators matching this label selector. */
+  replicatorSelector?: string;
+  /** How long a reconcile waits for a new cluster's caches (default 10 s). */
+  cacheSyncTimeoutMs?: number;
+  /**
+   * The primary cluster's identity (UID of its `kube-system` namespace), written on every object; read
+   * from the primary at start when not given.
+   */
+  primaryId?: string;
+  /**
+   * A shared informer of the ClusterDetectors in `namespace` (of the primary). When given it is used
+   * instead of one of this controller's own, started if it is not yet, and left running by stop():
+   * it is its owner's to stop.
+   */
+  detectors?: Informer<ClusterDetector & KubeObjectLike>;
+  now?: () => Date;
+}
+
+/** Runs the Replicator controller. */
+export class ReplicatorController {
+  readonly controller: Controller;
+  readonly replicators: Informer<Replicator & KubeObjectLike>;
+  readonly detectors: Informer<ClusterDetector & KubeObjectLike>;
+  readonly #o: ReplicatorControllerOptions;
+  readonly #ownsDetectors: boolean;
+  readonly #caches = new Map<string, ClusterCaches>();
+  /** Writes `#caches`: one set per cluster, replaced on credential changes (created by start()). */
+  #cacheSets?: ClusterCacheSets;
+  #unsubscribe?: () => void;
+  readonly #ctx: ReplicatorContext;
+
+  constructor(options: ReplicatorControllerOptions) {
+    this.#o = options;
+    this.replicators = new Informer({
+      client: options.primary,
+      apiVersion: API_VERSION,
+      kind: REPLICATOR_KIND,
+      labelSelector: options.replicatorSelector,
+      logger: options.logger,
+    });
+    this.#ownsDetectors = options.detectors === undefined;
+    this.detectors = options.detectors ?? new Informer({
+      client: options.primary,
+      apiVersion: API_VERSION,
+      kind: CLUSTER_DETECTOR_KIND,
+      namespace: options.namespace,
+      logger: options.logger,
+    });
+    this.controller = new Controller({
+      name: "replicator",
+      reconcile: (key) => this.reconcile(key),
+      concurrency: options.concurrency ?? 8,
+      logger: options.logger,
+      metrics: options.metrics?.controller("replicator"),
+    });
+    this.controller.watch(this.replicators, (r) => [r.metadata.name]);
+    this.controller.watch(this.detectors, (cd) => this.#targeting(cd.metadata.name));
+    this.#ctx = this.#context();
+  }
+
+  #context(): ReplicatorContext {
+    const o = this.#o;
+    return {
+      primary: o.primary,
+      api: new PlumberV1Api(restClientOf(o.primary)),
+      registry: o.registry,
+      namespace: o.namespace,
+      logger: o.logger,
+      replicators: this.replicators,
+      detectors: this.detectors,
+      caches: this.#caches,
+      primaryId: o.primaryId ?? "",
+      clusterConcurrency: o.clusterConcurrency ?? 8,
+      cacheSyncTimeoutMs: o.cacheSyncTimeoutMs ?? 10_000,
+      tls: new Map<string, CachedTls>(),
+      kept: new Map(),
+      now: () => o.now?.() ?? new Date(),
+      event: (replicator, type, reason, message) =>
+        o.events?.record(
+          {
+            apiVersion: API_VERSION,
+            kind: REPLICATOR_KIND,
+            name: replicator.metadata.name,
+            uid: replicator.metadata.uid,
+          },
+          type,
+          reason,
+          message,
+        ) ?? Promise.resolve(),
+      enqueue: (key) => this.controller.enqueue(key),
+    };
+  }
+
+  /** Names of the Replicators that target a cluster (the primary is everyone's). */
+  #targeting(cluster: string): string[] {
+    const isPrimary = this.#o.registry.get(cluster)?.role === "primary";
+    return this.replicators.list()
+      .filter((r) => isPrimary || (r.spec?.targetCluster ?? []).includes(cluster))
+      .map((r) => r.metadata.name);
+  }
+
+  /** True once the Replicator and ClusterDetector caches are synced. */
+  get synced(): boolean {
+    return this.replicators.synced && this.detectors.synced;
+  }
+
+  /** Starts informers (one set per registered cluster) and workers. */
+  async start(): Promise<void> {
+    if (!this.#ctx.primaryId) {
+      const kubeSystem = await new CoreV1Api(restClientOf(this.#o.primary)).getNamespace("kube-system");
+      const uid = kubeSystem.metadata?.uid;
+      if (typeof uid !== "string" || !uid) {
+        throw new Error("Cannot identify the primary cluster: namespace kube-system has no uid");
+      }
+      this.#ctx.primaryId = uid;
+    }
+    const registry = this.#o.registry;
+    this.#cacheSets = new ClusterCacheSets(this.#caches, {
+      logger: this.#o.logger,
+      syncTimeoutMs: this.#o.cacheSyncTimeoutMs ?? 10_000,
+      subscribe: (caches) => {
+        const releases = [...caches.objects.values()].map((informer) =>
+          this.controller.watch(informer, (o) => {
+            const labels = objectMeta(o).labels;
+            const replicator = labels?.[LABEL_REPLICATOR];
+            // Another primary's objects (a secondary shared by two operators) are never this operator's concern.
+            return replicator && writtenByPrimary(labels, this.#ctx.primaryId) ? [replicator] : [];
+          })
+        );
+        return () => releases.forEach((release) => release());
+      },
+    });
+    for (const cluster of registry.list()) this.#cacheSets.start(cluster);
+    this.#unsubscribe = registry.onChange((name, cluster) => {
+      for (const r of this.#targeting(name)) this.controller.enqueue(r);
+      // The registry closes the previous client once this has settled: the old caches no longer use it.
+      // Replacements are serialized per cluster (see ClusterCacheSets).
+      return this.#cacheSets?.replace(name, cluster) ?? Promise.resolve();
+    });
+    this.replicators.start();
+    this.detectors.start();
+    await Promise.all([this.replicators.waitForSync(), this.detectors.waitForSync()]);
+    this.controller.start();
+  }
+
+  /** Stops workers and every informer (a shared ClusterDetector informer is left to its owner). */
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    await this.#cacheSets?.close();
+    await this.controller.stop();
+    await Promise.all([
+      this.replicators.stop(),
+      ...(this.#ownsDetectors ? [this.detectors.stop()] : []),
+      ...[...this.#caches.values()].map((c) => c.stop()),
+    ]);
+  }
+
+  /** Cache sets running now and the controller's subscriptions (tests read them to find leaks). */
+  get cacheStats(): { liveSets: number; clusters: number; replacing: number; subscriptions: number } {
+    return {
+      liveSets: this.#cacheSets?.liveSets ?? 0,
+      clusters: this.#caches.size,
+      replacing: this.#cacheSets?.replacing ?? 0,
+      subscriptions: this.controller.subscriptions,
+    };
+  }
+
+  /** One reconcile of the Replicator `name` (or of the namespace janitor's key). */
+  async reconcile(name: string): Promise<ReconcileResult> {
+    const ctx = this.#ctx;
+    if (name === NAMESPACE_JANITOR_KEY) return await collectNamespaces(ctx);
+    const replicator = this.replicators.get(undefined, name);
+    if (!replicator) {
+      ctx.tls.delete(name);
+      return;
+    }
+    if (replicator.metadata.deletionTimestamp) return await finalizeReplicator(ctx, replicator);
+    if (!replicator.metadata.finalizers?.includes(FINALIZER)) {
+      await ctx.api.replaceReplicator({
+        ...replicator,
+        metadata: {
+          ...replicator.metadata,
+          finalizers: [...(replicator.metadata.finalizers ?? []), FINALIZER],
+        },
+      });
+      // The update comes back through the watch and triggers the next reconcile.
+      return;
+    }
+    return await syncReplicator(ctx, replicator);
+  }
+}

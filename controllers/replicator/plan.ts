@@ -1,0 +1,293 @@
+/**
+ * The Replicator controller's decisions, as pure functions of observed and desired state (no I/O):
+ * which clusters to work on, what to do with each rendered object given the live one (create, apply,
+ * adopt, skip or conflict, after the ownership rules of `lib/ownership.ts` and the intent hash of
+ * `lib/diff.ts`), which live objects to prune, which namespaces plumber may delete, and which
+ * unregistered clusters to report or abandon (`lib/holdings.ts`). `act.ts` and `cleanup.ts` carry the
+ * decisions out.
+ *
+ * @module
+ */
+
+import {
+  type AppliedResource,
+  type ClusterDetectorStatus,
+  type KubeObject,
+  LABEL_MANAGED_BY,
+  MANAGED_BY_VALUE,
+  type ReplicationRole,
+  type Replicator,
+} from "../../lib/api.ts";
+import { firstDifference, INTENT_HASH_ANNOTATION } from "../../lib/diff.ts";
+import { heldIn, holdingClusters, isAbandoned, unregisteredMessage } from "../../lib/holdings.ts";
+import { type JsonObjectLike, type ObjectMeta, objectMeta, statusString } from "../../lib/object_meta.ts";
+import { LABEL_PRIMARY, mayChange, type Owner, ownershipOf } from "../../lib/ownership.ts";
+
+/** Annotation on a Namespace that plumber created (and so may delete when it is empty). */
+export const CREATED_BY_ANNOTATION = "plumber.jnytnai0613.github.io/created-by";
+
+/** An object of any kind as JSON, as the caches hold it. */
+export interface LiveObject extends JsonObjectLike {
+  readonly kind?: string;
+}
+
+/** The outcome of one cluster within a reconcile. */
+export interface ClusterOutcome {
+  cluster: string;
+  applied: AppliedResource[];
+  ok: boolean;
+  /** A failure worth a retry with backoff (as opposed to waiting for the cluster to come back). */
+  retry: boolean;
+  message?: string;
+  replicas?: number;
+  readyReplicas?: number;
+  wrote: number;
+  /** Objects applied because they were new or their intent changed, and objects whose drift was reverted. */
+  written: string[];
+  corrected: string[];
+}
+
+/** An outcome with nothing done yet. */
+export function emptyOutcome(cluster: string): ClusterOutcome {
+  return { cluster, applied: [], ok: false, retry: false, wrote: 0, written: [], corrected: [] };
+}
+
+/** `Kind/namespace/name`, how logs and Events name an object. */
+export function objectId(o: LiveObject): string {
+  const meta = objectMeta(o);
+  return `${o.kind}/${meta.namespace ?? ""}/${meta.name}`;
+}
+
+/** The clusters a Replicator targets: the primary first, then `targetCluster` without duplicates. */
+export function targetClusters(replicator: Replicator, primary: string | undefined): string[] {
+  return [...new Set([...(primary ? [primary] : []), ...(replicator.spec.targetCluster ?? [])])];
+}
+
+/** What the registry knows of a cluster. */
+export interface ClusterEntry {
+  role: ReplicationRole;
+  /** Why its credentials cannot be used, if so. */
+  problem?: string;
+}
+
+/** Whether a targeted cluster can be worked on now, from its registration and its ClusterDetector. */
+export type ClusterGate = { kind: "sync"; role: ReplicationRole } | { kind: "unreachable"; message: string };
+
+/** Decides whether a targeted cluster can be worked on (a secondary only once its ClusterDetector says Running). */
+export function gateCluster(
+  cluster: string,
+  entry: ClusterEntry | undefined,
+  detector: ClusterDetectorStatus | undefined,
+): ClusterGate {
+  if (!entry) {
+    return {
+      kind: "unreachable",
+      message: `cluster "${cluster}" is not registered (no ClusterDetector of that name)`,
+    };
+  }
+  if (entry.problem) {
+    return {
+      kind: "unreachable",
+      message: `cluster "${cluster}" has an invalid kubeconfig context: ${entry.problem}`,
+    };
+  }
+  if (entry.role === "secondary" && detector?.clusterstatus !== "Running") {
+    return {
+      kind: "unreachable",
+      message: `cluster "${cluster}" is ${detector?.clusterstatus ?? "not probed yet"}${
+        detector?.reason ? `: ${detector.reason}` : ""
+      }`,
+    };
+  }
+  return { kind: "sync", role: entry.role };
+}
+
+/**
+ * The outcome of a cluster plumber could not work on: what the last status says it applied there is
+ * kept (it is still there as far as plumber knows), unless the user abandoned the cluster.
+ */
+export function unreachableOutcome(
+  replicator: Replicator,
+  cluster: string,
+  message: string,
+  registered: boolean,
+): ClusterOutcome {
+  const held = isAbandoned(replicator.metadata.annotations, cluster)
+    ? []
+    : heldIn(replicator.status, cluster);
+  return {
+    ...emptyOutcome(cluster),
+    applied: held,
+    message: !registered && held.length > 0 ? unregisteredMessage(cluster, held.length) : message,
+  };
+}
+
+/**
+ * Clusters no longer targeted, no longer cached and no longer registered that the status says still
+ * hold this Replicator's objects: reported (never silently forgotten) until registered again or abandoned.
+ */
+export function unregisteredHoldings(
+  replicator: Replicator,
+  targets: readonly string[],
+  known: (cluster: string) => boolean,
+): string[] {
+  return holdingClusters(replicator.status).filter((cluster) =>
+    !targets.includes(cluster) && !known(cluster) && !isAbandoned(replicator.metadata.annotations, cluster)
+  );
+}
+
+/** `object` with the hash of its intent in an annotation (what the next reconcile compares with). */
+export function withIntentHash(object: KubeObject, hash: string): KubeObject {
+  return {
+    ...object,
+    metadata: {
+      ...object.metadata,
+      annotations: { ...object.metadata.annotations, [INTENT_HASH_ANNOTATION]: hash },
+    },
+  };
+}
+
+/** What to do with one rendered object in one cluster. */
+export type ObjectAction =
+  /** Nothing of that name there: apply it. */
+  | { action: "create" }
+  /** Written by release 0.1 for this Replicator: apply, which adds the identity labels. */
+  | { action: "adopt"; drift: boolean }
+  /** Plumber's, but the intent changed (`drift: false`) or someone changed `difference` (`drift: true`). */
+  | { action: "apply"; difference: string; drift: boolean }
+  /** In sync: no request. */
+  | { action: "skip" }
+  /** Someone else's: left unchanged, reported. */
+  | { action: "conflict"; reason: string };
+
+/**
+ * Decides what to do with `intent` (a rendered object carrying its intent hash `hash`) given the live
+ * object of the same name (from the cache, or read), if any.
+ */
+export function planObject(
+  intent: KubeObject,
+  hash: string,
+  live: LiveObject | undefined,
+  owner: Owner,
+): ObjectAction {
+  if (!live) return { action: "create" };
+  const meta = objectMeta(live);
+  const ownership = ownershipOf(meta.labels, owner);
+  if (ownership.kind === "foreign") return { action: "conflict", reason: ownership.reason };
+  const sameIntent = meta.annotations?.[INTENT_HASH_ANNOTATION] === hash;
+  if (ownership.kind === "adoptable") return { action: "adopt", drift: sameIntent };
+  if (!sameIntent) return { action: "apply", difference: "intent changed", drift: false };
+  const difference = firstDifference(intent, live);
+  return difference === undefined ? { action: "skip" } : { action: "apply", difference, drift: true };
+}
+
+/** The live objects `owner` may change: its own, and those of release 0.1 it adopts. */
+export function ownedObjects<T extends LiveObject>(live: Iterable<T>, owner: Owner): T[] {
+  const out: T[] = [];
+  for (const o of live) if (mayChange(objectMeta(o).labels, owner)) out.push(o);
+  return out;
+}
+
+/** The live objects to delete: `owner`'s (never anyone else's) that are not among the desired objects. */
+export function planPrune<T extends LiveObject>(
+  desired: readonly KubeObject[],
+  live: Iterable<T>,
+  owner: Owner,
+): T[] {
+  const wanted = new Set(desired.map(objectId));
+  return ownedObjects(live, owner).filter((o) => !wanted.has(objectId(o)));
+}
+
+/** What to do about the namespace objects go into. */
+export type NamespaceAction = "create" | "exists" | "terminating";
+
+/** Creates a missing namespace; waits for one being deleted; leaves any other as it is (never relabels it). */
+export function planNamespace(live: LiveObject | undefined): NamespaceAction {
+  if (!live) return "create";
+  return isTerminating(live) ? "terminating" : "exists";
+}
+
+/** True when a namespace is being deleted. */
+export function isTerminating(namespace: LiveObject): boolean {
+  return statusString(namespace, "phase") === "Terminating";
+}
+
+/** The Namespace plumber creates, marked as created by `replicator` of the primary `primaryId`. */
+export function namespaceToCreate(name: string, replicator: string, primaryId: string): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: {
+      name,
+      // The primary's identity: another primary's operator sharing this cluster never deletes it.
+      labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_PRIMARY]: primaryId },
+      annotations: { [CREATED_BY_ANNOTATION]: replicator },
+    },
+  };
+}
+
+/**
+ * The Replicator that created a namespace, when the plumber of the primary `primaryId` created it (its
+ * `created-by` annotation and managed-by label, and no other primary's identity); otherwise undefined:
+ * not ours to delete.
+ */
+export function createdBy(meta: ObjectMeta, primaryId: string): string | undefined {
+  const creator = meta.annotations?.[CREATED_BY_ANNOTATION];
+  if (creator === undefined || meta.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE) return undefined;
+  const primary = meta.labels?.[LABEL_PRIMARY];
+  if (primary !== undefined && primary !== primaryId) return undefined;
+  return creator;
+}
+
+/**
+ * The clusters to clean up before a Replicator goes: its targets, clusters without caches (to report
+ * them) and those the status names, and of the other clusters with caches those that may hold its objects.
+ */
+export function cleanupClusters(
+  replicator: Replicator,
+  targets: readonly string[],
+  cached: readonly string[],
+  mayHold: (cluster: string) => boolean,
+): string[] {
+  return [...new Set([...targets, ...cached, ...holdingClusters(replicator.status)])]
+    .filter((c) => targets.includes(c) || !cached.includes(c) || mayHold(c));
+}
+
+/**
+ * Why a cluster without caches cannot be cleaned up, or undefined when it cannot hold anything of
+ * this Replicator (a target that was never registered).
+ */
+export function uncachedFailure(
+  replicator: Replicator,
+  cluster: string,
+  entry: ClusterEntry | undefined,
+): string | undefined {
+  if (entry) return `cluster ${cluster}: no client (${entry.problem ?? "credentials missing"})`;
+  const held = heldIn(replicator.status, cluster).length;
+  return held > 0 ? unregisteredMessage(cluster, held) : undefined;
+}
+
+/** Splits clean-up failures into those that keep the finalizer and clusters the user abandoned. */
+export function judgeCleanup(
+  replicator: Replicator,
+  failures: ReadonlyArray<{ cluster: string; message: string }>,
+): { failures: string[]; abandoned: string[] } {
+  const annotations = replicator.metadata.annotations;
+  return {
+    failures: failures.filter((f) => !isAbandoned(annotations, f.cluster)).map((f) => f.message),
+    abandoned: failures.filter((f) => isAbandoned(annotations, f.cluster)).map((f) => f.cluster),
+  };
+}
+
+/**
+ * When to reconcile again after a sync: soon while a cluster is waiting (a safety net: a
+ * ClusterDetector change retries it at once), and before the TLS material is due.
+ */
+export function requeueAfter(
+  outcomes: readonly ClusterOutcome[],
+  renewInMs: number | undefined,
+): number | undefined {
+  const waiting = outcomes.some((c) => !c.ok);
+  const requeue = Math.min(waiting ? 30_000 : Infinity, renewInMs ?? Infinity);
+  return Number.isFinite(requeue) ? requeue : undefined;
+}

@@ -1,0 +1,141 @@
+/**
+ * A Replicator's status: computed from the clusters' outcomes by a pure function (conditions
+ * `Ready`, `Degraded`, `NamespaceKept`; `applied[]`; `clusters[]`), compared with what is stored,
+ * and written (server-side apply of the status subresource) only when it differs.
+ *
+ * @module
+ */
+
+import {
+  API_VERSION,
+  type ClusterReplicationStatus,
+  type Condition,
+  FIELD_MANAGER,
+  type Replicator,
+  REPLICATOR_KIND,
+  type ReplicatorStatus,
+  setCondition,
+} from "../../lib/api.ts";
+import { canonicalJson } from "../../lib/json.ts";
+import type { ReplicatorContext } from "./context.ts";
+import type { ClusterOutcome } from "./plan.ts";
+
+/** What a status is computed from, besides the clusters' outcomes. */
+export interface StatusOptions {
+  /** A failure that is no cluster's (TLS material, pruning a cluster no longer targeted, clean-up). */
+  extraFailure?: string;
+  /** Keep `applied[]` as it is (while clean-up waits: it is the record of what is left, and where). */
+  keepApplied?: boolean;
+  /** Namespaces kept because something in them could not be counted. */
+  kept?: string[];
+}
+
+/** A computed status and what the Event about it says. */
+export interface ComputedStatus {
+  status: ReplicatorStatus;
+  synced: boolean;
+  /** Why it is not synced ("" when it is). */
+  degradedMessage: string;
+}
+
+/** Status equality ignoring condition transition times. */
+export function sameReplicatorStatus(a: ReplicatorStatus | undefined, b: ReplicatorStatus): boolean {
+  // Canonical JSON: the API server returns keys in its own order.
+  const strip = (s: ReplicatorStatus | undefined) =>
+    canonicalJson({
+      ...s,
+      conditions: (s?.conditions ?? []).map((
+        c: Condition,
+      ) => [c.type, c.status, c.reason, c.message, c.observedGeneration]),
+    });
+  return strip(a) === strip(b);
+}
+
+/** The status a Replicator should have after a reconcile with these outcomes (pure). */
+export function computeStatus(
+  replicator: Replicator,
+  outcomes: readonly ClusterOutcome[],
+  options: StatusOptions,
+  now: Date,
+): ComputedStatus {
+  const extraFailure = options.extraFailure;
+  const failed = outcomes.filter((c) => !c.ok);
+  const synced = failed.length === 0 && !extraFailure && outcomes.length > 0;
+  const generation = replicator.metadata.generation;
+  const degradedMessage = [
+    ...failed.map((c) => c.message ?? `cluster ${c.cluster} failed`),
+    ...(extraFailure ? [extraFailure] : []),
+  ].join("; ");
+  let conditions = setCondition(replicator.status?.conditions, {
+    type: "Ready",
+    status: synced ? "True" : "False",
+    reason: synced ? "Synced" : "NotSynced",
+    message: synced
+      ? `Replicated to ${outcomes.length} cluster${outcomes.length === 1 ? "" : "s"}`
+      : `${failed.length} of ${outcomes.length} clusters not synced`,
+    observedGeneration: generation,
+  }, now);
+  conditions = setCondition(conditions, {
+    type: "Degraded",
+    status: synced ? "False" : "True",
+    reason: synced ? "AsExpected" : "ClusterFailed",
+    message: synced ? "" : degradedMessage.slice(0, 1000),
+    observedGeneration: generation,
+  }, now);
+  // A namespace kept because something in it could not be counted: informational, it does not make the
+  // Replicator unsynced (keeping is the safe outcome), and it stays until a census can count it.
+  const kept = options.kept ?? [];
+  const hadKept = replicator.status?.conditions?.some((c) => c.type === "NamespaceKept");
+  if (kept.length > 0 || hadKept) {
+    conditions = setCondition(conditions, {
+      type: "NamespaceKept",
+      status: kept.length > 0 ? "True" : "False",
+      reason: kept.length > 0 ? "CannotCount" : "AsExpected",
+      message: kept.join("; ").slice(0, 1000),
+      observedGeneration: generation,
+    }, now);
+  }
+  const clusters: ClusterReplicationStatus[] = outcomes.map((c) => {
+    const s: ClusterReplicationStatus = { name: c.cluster, ready: c.ok };
+    if (c.replicas !== undefined) s.replicas = c.replicas;
+    if (c.readyReplicas !== undefined) s.readyReplicas = c.readyReplicas;
+    if (c.message) s.message = c.message.slice(0, 500);
+    return s;
+  });
+  const status: ReplicatorStatus = {
+    applied: options.keepApplied ? replicator.status?.applied ?? [] : outcomes.flatMap((c) => c.applied),
+    synced: synced ? "synced" : "not synced",
+    observedGeneration: generation,
+    conditions,
+    clusters,
+  };
+  return { status, synced, degradedMessage };
+}
+
+/**
+ * Writes the status computed from `outcomes` when it differs from the stored one (a steady state
+ * writes nothing), with an Event when the Replicator turns synced or not synced.
+ */
+export async function writeStatus(
+  ctx: ReplicatorContext,
+  replicator: Replicator,
+  outcomes: readonly ClusterOutcome[],
+  options: StatusOptions = {},
+): Promise<void> {
+  const { status, synced, degradedMessage } = computeStatus(replicator, outcomes, options, ctx.now());
+  if (sameReplicatorStatus(replicator.status, status)) return;
+  await ctx.api.applyReplicatorStatus({
+    apiVersion: API_VERSION,
+    kind: REPLICATOR_KIND,
+    metadata: { name: replicator.metadata.name },
+    status,
+  }, { fieldManager: FIELD_MANAGER, force: true });
+  if (replicator.status?.synced !== status.synced) {
+    await ctx.event(
+      replicator,
+      synced ? "Normal" : "Warning",
+      synced ? "Synced" : "NotSynced",
+      synced ? `Replicated to ${outcomes.map((c) => c.cluster).join(", ")}` : degradedMessage,
+    );
+  }
+}

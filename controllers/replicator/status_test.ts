@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { API_VERSION, findCondition, type Replicator, REPLICATOR_KIND } from "../../lib/api.ts";
+import { type ClusterOutcome, emptyOutcome } from "./plan.ts";
+import { computeStatus, sameReplicatorStatus } from "./status.ts";
+
+const T0 = new Date("2026-01-01T00:00:00Z");
+const T1 = new Date("2026-01-01T01:00:00Z");
+
+function replicator(status?: Replicator["status"]): Replicator {
+  return {
+    apiVersion: API_VERSION,
+    kind: REPLICATOR_KIND,
+    metadata: { name: "web", uid: "u-1", generation: 3 },
+    spec: { replicationNamespace: "ns" },
+    status,
+  };
+}
+
+function synced(cluster: string): ClusterOutcome {
+  return {
+    ...emptyOutcome(cluster),
+    ok: true,
+    applied: [{ cluster, kind: "ConfigMap", name: "cm", applyStatus: "applied" }],
+    replicas: 2,
+    readyReplicas: 2,
+  };
+}
+
+Deno.test("computeStatus() is Ready when every cluster synced", () => {
+  const { status, synced: ok, degradedMessage } = computeStatus(
+    replicator(),
+    [synced("p"), synced("s1")],
+    {},
+    T0,
+  );
+  assert.equal(ok, true);
+  assert.equal(degradedMessage, "");
+  assert.equal(status.synced, "synced");
+  assert.equal(status.observedGeneration, 3);
+  assert.equal(status.applied?.length, 2);
+  assert.deepEqual(status.clusters, [
+    { name: "p", ready: true, replicas: 2, readyReplicas: 2 },
+    { name: "s1", ready: true, replicas: 2, readyReplicas: 2 },
+  ]);
+  const ready = findCondition(status.conditions, "Ready")!;
+  assert.deepEqual([ready.status, ready.reason, ready.message], [
+    "True",
+    "Synced",
+    "Replicated to 2 clusters",
+  ]);
+  assert.equal(findCondition(status.conditions, "Degraded")?.status, "False");
+  assert.equal(findCondition(status.conditions, "NamespaceKept"), undefined);
+});
+
+Deno.test("computeStatus() is Degraded with each cluster's and the extra failure's message", () => {
+  const down = { ...emptyOutcome("s1"), message: `cluster "s1" is Unknown` };
+  const { status, synced: ok, degradedMessage } = computeStatus(
+    replicator(),
+    [synced("p"), down],
+    { extraFailure: "cannot prune cluster s2: timeout" },
+    T0,
+  );
+  assert.equal(ok, false);
+  assert.equal(status.synced, "not synced");
+  assert.equal(degradedMessage, `cluster "s1" is Unknown; cannot prune cluster s2: timeout`);
+  assert.equal(findCondition(status.conditions, "Ready")?.message, "1 of 2 clusters not synced");
+  assert.equal(findCondition(status.conditions, "Degraded")?.message, degradedMessage);
+  assert.deepEqual(status.clusters?.[1], { name: "s1", ready: false, message: `cluster "s1" is Unknown` });
+});
+
+Deno.test("computeStatus() keeps applied[] while clean-up waits", () => {
+  const before = computeStatus(replicator(), [synced("s1")], {}, T0).status;
+  const { status } = computeStatus(replicator(before), [], {
+    extraFailure: "cannot clean up",
+    keepApplied: true,
+  }, T1);
+  assert.deepEqual(status.applied, before.applied);
+  assert.equal(status.synced, "not synced");
+});
+
+Deno.test("computeStatus() reports a kept namespace, then clears the condition once it is counted", () => {
+  const kept =
+    computeStatus(replicator(), [synced("p")], { kept: ["Kept namespace ns in s2: 403"] }, T0).status;
+  assert.equal(kept.synced, "synced", "keeping a namespace is the safe outcome, not a failure");
+  assert.equal(findCondition(kept.conditions, "NamespaceKept")?.status, "True");
+  const cleared = computeStatus(replicator(kept), [synced("p")], {}, T1).status;
+  assert.equal(findCondition(cleared.conditions, "NamespaceKept")?.status, "False");
+});
+
+Deno.test("sameReplicatorStatus() ignores transition times and key order, nothing else", () => {
+  const first = computeStatus(replicator(), [synced("p")], {}, T0).status;
+  // The same outcome an hour later, conditions flipped and back: only lastTransitionTime differs.
+  const flipped = computeStatus(replicator(first), [emptyOutcome("p")], {}, T1).status;
+  const back = computeStatus(replicator(flipped), [synced("p")], {}, T1).status;
+  assert.notEqual(
+    findCondition(back.conditions, "Ready")?.lastTransitionTime,
+    findCondition(first.conditions, "Ready")?.lastTransitionTime,
+  );
+  assert.equal(sameReplicatorStatus(first, back), true);
+  // As the API server returns it: keys in another order.
+  const reordered = JSON.parse(
+    JSON.stringify({ clusters: first.clusters, conditions: first.conditions, ...first }),
+  );
+  assert.equal(sameReplicatorStatus(reordered, first), true);
+  assert.equal(sameReplicatorStatus(first, flipped), false);
+  assert.equal(sameReplicatorStatus(undefined, first), false);
+  const otherReplicas =
+    computeStatus(replicator(first), [{ ...synced("p"), readyReplicas: 1 }], {}, T0).status;
+  assert.equal(sameReplicatorStatus(first, otherReplicas), false);
+});
+
+Deno.test("computeStatus() of a steady state equals the stored status (no write)", () => {
+  const stored = computeStatus(replicator(), [synced("p"), synced("s1")], {}, T0).status;
+  const next = computeStatus(replicator(stored), [synced("p"), synced("s1")], {}, T1).status;
+  assert.equal(sameReplicatorStatus(stored, next), true);
+  assert.deepEqual(next, stored, "a status unchanged keeps its transition times");
+});
