@@ -25,7 +25,7 @@ import {
 } from "./lib/kube/leader.ts";
 import { Metrics } from "./lib/kube/metrics.ts";
 import { describeFailure } from "./lib/kube/probe.ts";
-import { startHealthServer } from "./lib/http_server.ts";
+import { startHealthServer } from "./lib/kube/http_server.ts";
 import {
   type ClusterConnection,
   inClusterConnection,

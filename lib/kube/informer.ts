@@ -17,7 +17,7 @@
 
 import type { KubeClient, KubeObjectLike, WatchEvent } from "./client.ts";
 import { KubeApiError } from "./client.ts";
-import type { EventHandler, EventSource } from "./controller.ts";
+import type { EventHandler, EventSource } from "./events_source.ts";
 import type { Logger } from "../log.ts";
 import { sleep } from "./sleep.ts";
 
