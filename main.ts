@@ -20,18 +20,11 @@ import { EventRecorder } from "./lib/kube/events.ts";
 import { type LeaderElectionTimes, leaderElectionTimesProblem } from "./lib/kube/leader.ts";
 import { Manager, parseBindAddress } from "./lib/kube/manager.ts";
 import { Metrics } from "./lib/kube/metrics.ts";
-import { describeFailure } from "./lib/kube/probe.ts";
-import {
-  type ClusterConnection,
-  inClusterConnection,
-  isRfc1123Subdomain,
-  listContexts,
-  parseKubeconfig,
-  resolveConnection,
-} from "./lib/kubeconfig.ts";
+import { connectPrimary, type PrimarySource, primarySource } from "./lib/kube/primary.ts";
+import { isRfc1123Subdomain } from "./lib/kubeconfig.ts";
 import { createLogger, type Logger, parseLogFormat, parseLogLevel } from "./lib/log.ts";
 
-export { parseBindAddress, UsageError };
+export { parseBindAddress, type PrimarySource, primarySource, UsageError };
 
 /** The operator's settings, from flags. */
 export interface OperatorFlags {
@@ -193,62 +186,6 @@ export function parseFlags(args: string[], isTerminal = false): OperatorFlags | 
   };
 }
 
-/** Where the primary is and what its ClusterDetector is called. */
-export interface PrimarySource {
-  connection: ClusterConnection;
-  identity: { context: string; cluster: string; user: string };
-}
-
-/** Finds the primary cluster: --kubeconfig, else in-cluster, else $KUBECONFIG / ~/.kube/config. */
-export function primarySource(
-  flags: OperatorFlags,
-  env: (name: string) => string | undefined,
-): PrimarySource {
-  const path = flags.kubeconfig ??
-    (env("KUBERNETES_SERVICE_HOST")
-      ? undefined
-      : env("KUBECONFIG")?.split(":")[0] ?? `${env("HOME")}/.kube/config`);
-  if (!path) {
-    const connection = inClusterConnection();
-    return {
-      connection,
-      identity: {
-        context: "in-cluster",
-        cluster: flags.clusterName ?? "kubernetes",
-        user: flags.userName ?? "plumber",
-      },
-    };
-  }
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (error) {
-    throw new Error(`Cannot read kubeconfig "${path}": ${(error as Error).message}`);
-  }
-  const config = parseKubeconfig(text, path);
-  const contextName = flags.context ?? config["current-context"];
-  if (!contextName) {
-    throw new UsageError(`--context: the kubeconfig "${path}" has no current-context; name one`);
-  }
-  const ctx = listContexts(config).find((c) => c.name === contextName);
-  if (!ctx) {
-    throw new UsageError(
-      `--context: "${contextName}" is not in ${path} (contexts: ${
-        listContexts(config).map((c) => c.name).join(", ")
-      })`,
-    );
-  }
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
-  return {
-    connection: resolveConnection(config, contextName, { baseDir: dir }),
-    identity: {
-      context: ctx.name,
-      cluster: flags.clusterName ?? ctx.cluster,
-      user: flags.userName ?? ctx.user,
-    },
-  };
-}
-
 /** Runs the operator until SIGTERM/SIGINT; returns the exit code (1 when the leader lease is lost). */
 export async function runOperator(flags: OperatorFlags, log: Logger): Promise<number> {
   const source = primarySource(flags, (n) => Deno.env.get(n));
@@ -270,21 +207,7 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
   });
   // One writer: every client the controllers use (the primary's here, each secondary's in the registry)
   // shares the manager's fence, aborted the moment the lease is lost.
-  const primary = new KubeClient(source.connection, { name, ...manager.clientOptions });
-  try {
-    const version = JSON.parse(await primary.getText("/version", { timeoutMs: 10_000 })) as {
-      gitVersion?: string;
-    };
-    log.info("Connected to the primary cluster", {
-      server: primary.server,
-      context: source.identity.context,
-      version: version.gitVersion,
-    });
-  } catch (error) {
-    primary.close();
-    throw new Error(`Cannot reach the primary cluster at ${primary.server}: ${describeFailure(error)}`);
-  }
-
+  const primary = await connectPrimary(source, manager.clientOptions, log);
   const registry = new ClusterRegistry(manager.clientOptions);
   const events = new EventRecorder({ client: primary, component: "plumber", logger: log });
   manager.add(
