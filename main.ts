@@ -12,31 +12,23 @@ import { parseArgs } from "node:util";
 import { parseDuration as parseDurationText } from "./lib/duration.ts";
 import { UsageError } from "./lib/errors.ts";
 import { ClusterRegistry } from "./controllers/clusters.ts";
-import { ClusterDetectorController, KUBECONFIG_SECRET_NAME } from "./controllers/cluster_detector.ts";
+import {
+  ClusterDetectorController,
+  clusterDetectorInformer,
+  KUBECONFIG_SECRET_NAME,
+} from "./controllers/cluster_detector.ts";
 import { ReplicatorController } from "./controllers/replicator/mod.ts";
 import { DEFAULT_NAMESPACE } from "./lib/api.ts";
-import { KubeClient, type RequestRecord } from "./lib/kube/client.ts";
+import { KubeClient } from "./lib/kube/client.ts";
 import { EventRecorder } from "./lib/kube/events.ts";
-import {
-  LeaderElectionLostError,
-  type LeaderElectionTimes,
-  leaderElectionTimesProblem,
-  LeaderElector,
-} from "./lib/kube/leader.ts";
+import { type LeaderElectionTimes, leaderElectionTimesProblem } from "./lib/kube/leader.ts";
+import { Manager, parseBindAddress } from "./lib/kube/manager.ts";
 import { Metrics } from "./lib/kube/metrics.ts";
-import { describeFailure } from "./lib/kube/probe.ts";
-import { startHealthServer } from "./lib/http_server.ts";
-import {
-  type ClusterConnection,
-  inClusterConnection,
-  isRfc1123Subdomain,
-  listContexts,
-  parseKubeconfig,
-  resolveConnection,
-} from "./lib/kubeconfig/mod.ts";
+import { connectPrimary, type PrimarySource, primarySource } from "./lib/kube/primary.ts";
+import { isRfc1123Subdomain } from "./lib/kubeconfig/mod.ts";
 import { createLogger, type Logger, parseLogFormat, parseLogLevel } from "./lib/log.ts";
 
-export { UsageError };
+export { parseBindAddress, type PrimarySource, primarySource, UsageError };
 
 /** The operator's settings, from flags. */
 export interface OperatorFlags {
@@ -198,167 +190,48 @@ export function parseFlags(args: string[], isTerminal = false): OperatorFlags | 
   };
 }
 
-/** `:8080` / `127.0.0.1:0` / `0` (off) -> listen options. */
-export function parseBindAddress(
-  flag: string,
-  value: string,
-): { hostname: string; port: number } | undefined {
-  if (value === "0") return undefined;
-  const match = /^(.*):(\d+)$/.exec(value);
-  if (!match) throw new UsageError(`--${flag}: "${value}" is not host:port, :port or 0`);
-  const port = Number(match[2]);
-  if (port > 65535) throw new UsageError(`--${flag}: port ${port} is out of range`);
-  return { hostname: match[1] || "0.0.0.0", port };
-}
-
-/** Where the primary is and what its ClusterDetector is called. */
-export interface PrimarySource {
-  connection: ClusterConnection;
-  identity: { context: string; cluster: string; user: string };
-}
-
-/** Finds the primary cluster: --kubeconfig, else in-cluster, else $KUBECONFIG / ~/.kube/config. */
-export function primarySource(
-  flags: OperatorFlags,
-  env: (name: string) => string | undefined,
-): PrimarySource {
-  const path = flags.kubeconfig ??
-    (env("KUBERNETES_SERVICE_HOST")
-      ? undefined
-      : env("KUBECONFIG")?.split(":")[0] ?? `${env("HOME")}/.kube/config`);
-  if (!path) {
-    const connection = inClusterConnection();
-    return {
-      connection,
-      identity: {
-        context: "in-cluster",
-        cluster: flags.clusterName ?? "kubernetes",
-        user: flags.userName ?? "plumber",
-      },
-    };
-  }
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (error) {
-    throw new Error(`Cannot read kubeconfig "${path}": ${(error as Error).message}`);
-  }
-  const config = parseKubeconfig(text, path);
-  const contextName = flags.context ?? config["current-context"];
-  if (!contextName) {
-    throw new UsageError(`--context: the kubeconfig "${path}" has no current-context; name one`);
-  }
-  const ctx = listContexts(config).find((c) => c.name === contextName);
-  if (!ctx) {
-    throw new UsageError(
-      `--context: "${contextName}" is not in ${path} (contexts: ${
-        listContexts(config).map((c) => c.name).join(", ")
-      })`,
-    );
-  }
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
-  return {
-    connection: resolveConnection(config, contextName, { baseDir: dir }),
-    identity: {
-      context: ctx.name,
-      cluster: flags.clusterName ?? ctx.cluster,
-      user: flags.userName ?? ctx.user,
-    },
-  };
-}
-
-/** Resolves when the signal aborts (at once if it already has). */
-function aborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-}
-
-/** Runs the operator until SIGTERM/SIGINT; returns the exit code. */
+/** Runs the operator until SIGTERM/SIGINT; returns the exit code (1 when the leader lease is lost). */
 export async function runOperator(flags: OperatorFlags, log: Logger): Promise<number> {
   const source = primarySource(flags, (n) => Deno.env.get(n));
   const metrics = new Metrics({ processMetrics: true });
-  const observer = (r: RequestRecord) => {
-    metrics.recordRequest({ method: r.method, code: r.code, host: r.host });
-    // The request log: every request with its target (paths name objects, never their content) and
-    // when it was sent; the line itself is written when the answer (or failure) came.
-    log.debug(r.method === "GET" ? "Read request" : "Write request", {
-      method: r.method,
-      path: r.path,
-      code: r.code,
-      host: r.host,
-      startedAt: new Date(r.startedAt).toISOString(),
-      durationMs: Math.round(r.durationMs),
-    });
-  };
-  // One writer: with leader election, every client the controllers use (the primary's here, each
-  // secondary's in the registry) shares this fence, aborted the moment the lease is lost; the lease
-  // itself is renewed by a client of its own, outside the fence.
-  const fence = new AbortController();
-  const clientOptions = { observer, signal: flags.leaderElect ? fence.signal : undefined };
-  const primary = new KubeClient(source.connection, { name: source.identity.context, ...clientOptions });
-  try {
-    const version = JSON.parse(await primary.getText("/version", { timeoutMs: 10_000 })) as {
-      gitVersion?: string;
-    };
-    log.info("Connected to the primary cluster", {
-      server: primary.server,
-      context: source.identity.context,
-      version: version.gitVersion,
-    });
-  } catch (error) {
-    primary.close();
-    throw new Error(`Cannot reach the primary cluster at ${primary.server}: ${describeFailure(error)}`);
-  }
-
-  const registry = new ClusterRegistry(clientOptions);
-  const events = new EventRecorder({
-    client: primary,
-    component: "plumber",
+  const name = source.identity.context;
+  const manager = new Manager({
     logger: log,
+    metrics,
+    healthProbeAddress: parseBindAddress("health-probe-bind-address", flags.healthProbeBindAddress),
+    metricsAddress: parseBindAddress("metrics-bind-address", flags.metricsBindAddress),
+    leaderElection: flags.leaderElect
+      ? {
+        connect: (options) => new KubeClient(source.connection, { name, ...options }),
+        namespace: flags.namespace,
+        name: flags.leaderElectionId,
+        ...flags.leaderElection,
+      }
+      : undefined,
   });
-  let detector: ClusterDetectorController | undefined;
-  let replicator: ReplicatorController | undefined;
-  let leading = !flags.leaderElect;
-
-  const probes = parseBindAddress("health-probe-bind-address", flags.healthProbeBindAddress);
-  const metricsAddress = parseBindAddress("metrics-bind-address", flags.metricsBindAddress);
-  const servers = [];
-  if (probes) {
-    const server = startHealthServer({
-      ...probes,
-      serveMetrics: false,
-      logger: log,
-      readyChecks: {
-        // A standby replica is ready (it serves probes); the leader once its caches are in.
-        informers: () => !leading || (detector?.synced === true && replicator?.synced === true),
-      },
-    });
-    servers.push(server);
-    log.info("Serving health probes", { address: `${server.hostname}:${server.port}` });
-  }
-  if (metricsAddress) {
-    const server = startHealthServer({ ...metricsAddress, metrics, serveProbes: false, logger: log });
-    servers.push(server);
-    log.info("Serving metrics", { address: `${server.hostname}:${server.port}` });
-  }
-
-  // Starting can take long (caches that cannot sync, e.g. while access is denied): it stops at the next
-  // step once `signal` aborts, so a shutdown or a lost lease never waits for it.
-  const startControllers = async (signal: AbortSignal) => {
-    detector = new ClusterDetectorController({
+  // One writer: every client the controllers use (the primary's here, each secondary's in the registry)
+  // shares the manager's fence, aborted the moment the lease is lost.
+  const primary = await connectPrimary(source, manager.clientOptions, log);
+  const registry = new ClusterRegistry(manager.clientOptions);
+  const events = new EventRecorder({ client: primary, component: "plumber", logger: log });
+  manager.add(
+    new ClusterDetectorController({
       primary,
       primaryIdentity: source.identity,
       registry,
       namespace: flags.namespace,
       secretName: flags.secretName,
+      informers: manager.informers,
       logger: log.child({ controller: "clusterdetector" }),
       events,
       metrics,
       probeIntervalMs: flags.probeIntervalMs,
       probeTimeoutMs: flags.probeTimeoutMs,
       failureThreshold: flags.failureThreshold,
-    });
-    replicator = new ReplicatorController({
+    }),
+  );
+  manager.add(
+    new ReplicatorController({
       primary,
       registry,
       namespace: flags.namespace,
@@ -367,92 +240,13 @@ export async function runOperator(flags: OperatorFlags, log: Logger): Promise<nu
       metrics,
       concurrency: flags.concurrency,
       replicatorSelector: flags.replicatorSelector,
-    });
-    await Promise.race([detector.start(), aborted(signal)]);
-    if (signal.aborted) return;
-    await Promise.race([replicator.start(), aborted(signal)]);
-    if (signal.aborted) return;
-    log.info("Controllers started", { primary: registry.primary?.name });
-  };
-  const stopControllers = async () => {
-    await Promise.all([replicator?.stop(), detector?.stop()]);
-  };
-
-  let stopping = false;
-  const running = new AbortController();
-  let elector: LeaderElector | undefined;
-  let finished!: (code: number) => void;
-  const done = new Promise<number>((resolve) => finished = resolve);
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info("Shutting down", { signal });
-    if (elector) elector.stop();
-    else {
-      running.abort();
-      await stopControllers();
-      finished(0);
-    }
-  };
-  const onTerm = () => void shutdown("SIGTERM");
-  const onInt = () => void shutdown("SIGINT");
-  Deno.addSignalListener("SIGTERM", onTerm);
-  Deno.addSignalListener("SIGINT", onInt);
-
-  let leaseClient: KubeClient | undefined;
-  if (flags.leaderElect) {
-    leaseClient = new KubeClient(source.connection, { name: source.identity.context, observer });
-    elector = new LeaderElector({
-      client: leaseClient,
-      ...flags.leaderElection,
-      namespace: flags.namespace,
-      name: flags.leaderElectionId,
-      logger: log,
-      onChange: (isLeader) => {
-        leading = isLeader;
-        metrics.setLeader(flags.leaderElectionId, isLeader);
-      },
-    });
-    metrics.setLeader(flags.leaderElectionId, false);
-    log.info("Waiting to become the leader", { lease: `${flags.namespace}/${flags.leaderElectionId}` });
-    elector.run(async (signal) => {
-      // As controller-runtime: a lost lease ends the process; reconciles are not waited for, the fence
-      // stops their requests. This listener runs inside the elector's abort, before it logs the loss.
-      const onLost = () => {
-        if (!(signal.reason instanceof LeaderElectionLostError)) return;
-        fence.abort(new Error("leadership lost: no further requests"));
-        log.error("Leadership lost: every request stopped, exiting", { reason: signal.reason.message });
-        finished(1);
-      };
-      if (signal.aborted) onLost();
-      else signal.addEventListener("abort", onLost, { once: true });
-      await startControllers(signal);
-      await aborted(signal);
-      if (fence.signal.aborted) return;
-      await stopControllers();
-    }).then(({ lost }) => finished(lost ? 1 : 0));
-  } else {
-    startControllers(running.signal).catch((error) => {
-      log.error("Cannot start the controllers", { error: (error as Error).message });
-      finished(1);
-    });
-  }
-
-  const code = await done;
-  Deno.removeSignalListener("SIGTERM", onTerm);
-  Deno.removeSignalListener("SIGINT", onInt);
-  const closing = Promise.all(servers.map((server) => server.close()));
-  if (fence.signal.aborted) {
-    // Leadership lost: a bounded, best-effort close; the process exits whatever is still running.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([closing, new Promise((resolve) => timer = setTimeout(resolve, 1000))]);
-    clearTimeout(timer);
-  } else {
-    await closing;
-  }
+      // The ClusterDetector controller's informer: one watch of ClusterDetectors for both controllers.
+      detectors: clusterDetectorInformer(manager.informers, primary, flags.namespace),
+    }),
+  );
+  const code = await manager.run({ startedFields: () => ({ primary: registry.primary?.name }) });
   registry.close();
   primary.close();
-  leaseClient?.close();
   log.info("Stopped", { exitCode: code });
   return code;
 }

@@ -10,7 +10,7 @@
 
 import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
 import { Informer } from "../lib/kube/informer.ts";
-import type { EventHandler } from "../lib/kube/controller.ts";
+import type { EventHandler } from "../lib/kube/events_source.ts";
 import type { Replicator } from "../lib/api.ts";
 import { SET_LABEL } from "./env.ts";
 

@@ -16,31 +16,38 @@ import {
   CLUSTER_DETECTOR_KIND,
   type ClusterDetector,
   type ClusterDetectorStatus,
-  type Condition,
   FIELD_MANAGER,
   kubeTime,
   LABEL_MANAGED_BY,
   LABEL_ROLE,
   MANAGED_BY_VALUE,
-  setCondition,
 } from "../lib/api.ts";
-import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
-import { canonicalJson } from "../lib/diff.ts";
+import { isNotFound, type KubeClient } from "../lib/kube/client.ts";
 import { Controller, type ReconcileResult } from "../lib/kube/controller.ts";
 import type { EventRecorder } from "../lib/kube/events.ts";
-import { Informer } from "../lib/kube/informer.ts";
+import type { Secret } from "../lib/kube/generated/core_v1.ts";
+import {
+  type ClusterDetector as ClusterDetectorObject,
+  PlumberV1Api,
+} from "../lib/kube/generated/plumber_v1.ts";
+import type { Informer } from "../lib/kube/informer.ts";
+import { InformerFactory } from "../lib/kube/informer_factory.ts";
 import type { Metrics } from "../lib/kube/metrics.ts";
-import { probeCluster, type ProbeResult } from "../lib/kube/probe.ts";
+import { probeCluster } from "../lib/kube/probe.ts";
+import { restClientOf } from "../lib/kube/rest_adapter.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
 import {
-  credentialsCondition,
-  KUBECONFIG_SECRET_NAME,
-  readKubeconfigSecret,
-  type SecretProblem,
-} from "./kubeconfig_secret.ts";
+  detectorStatus,
+  initialProbeState,
+  type ProbeState,
+  recordProbe,
+  sameStatus,
+} from "./cluster_detector_status.ts";
+import { KUBECONFIG_SECRET_NAME, readKubeconfigSecret, type SecretProblem } from "./kubeconfig_secret.ts";
 
 export { KUBECONFIG_SECRET_KEY, KUBECONFIG_SECRET_NAME } from "./kubeconfig_secret.ts";
+export { nextClusterStatus, sameStatus } from "./cluster_detector_status.ts";
 
 const SECRET_KEY = "secret";
 const CLUSTER_PREFIX = "cluster/";
@@ -55,6 +62,8 @@ export interface ClusterDetectorOptions {
   /** Operator namespace (ClusterDetectors and the Secret live there). */
   namespace: string;
   secretName?: string;
+  /** Where the ClusterDetector and Secret informers come from (shared with other controllers); default: its own. */
+  informers?: InformerFactory;
   logger: Logger;
   events?: EventRecorder;
   metrics?: Metrics;
@@ -67,48 +76,27 @@ export interface ClusterDetectorOptions {
   now?: () => Date;
 }
 
-interface ProbeState {
-  lastProbeAt: number;
-  lastProbeTime: string;
-  failures: number;
-  result?: ProbeResult;
-  /** The status last computed from probes (Running stays until the threshold). */
-  clusterstatus?: "Running" | "Unknown";
-  reason?: string;
-  version?: string;
-}
-
-/** Decides the user-visible status from the probe history (pure). */
-export function nextClusterStatus(
-  previous: "Running" | "Unknown" | undefined,
-  result: ProbeResult,
-  failures: number,
-  threshold: number,
-): { clusterstatus: "Running" | "Unknown"; flipped: boolean } {
-  if (result.healthy) return { clusterstatus: "Running", flipped: previous !== "Running" };
-  if (previous === "Running" && failures < threshold) return { clusterstatus: "Running", flipped: false };
-  return { clusterstatus: "Unknown", flipped: previous !== "Unknown" };
-}
-
-/** Status equality ignoring timestamps that change without the user-visible state changing. */
-export function sameStatus(a: ClusterDetectorStatus | undefined, b: ClusterDetectorStatus): boolean {
-  const strip = (s: ClusterDetectorStatus | undefined) =>
-    canonicalJson({
-      clusterstatus: s?.clusterstatus,
-      reason: s?.reason ?? "",
-      kubernetesVersion: s?.kubernetesVersion ?? "",
-      observedGeneration: s?.observedGeneration,
-      conditions: (s?.conditions ?? []).map((c: Condition) => [c.type, c.status, c.reason, c.message]),
-    });
-  return strip(a) === strip(b);
+/** The ClusterDetector informer of `namespace` in `primary`, as every controller shares it. */
+export function clusterDetectorInformer(
+  informers: InformerFactory,
+  primary: KubeClient,
+  namespace: string,
+): Informer<ClusterDetector> {
+  return informers.informer<ClusterDetector>({
+    client: primary,
+    apiVersion: API_VERSION,
+    kind: CLUSTER_DETECTOR_KIND,
+    namespace,
+  });
 }
 
 /** Runs the ClusterDetector controller: informers, watches and reconcile. */
 export class ClusterDetectorController {
   readonly controller: Controller;
-  readonly detectors: Informer<ClusterDetector & KubeObjectLike>;
-  readonly secrets: Informer<KubeObjectLike>;
+  readonly detectors: Informer<ClusterDetector>;
+  readonly secrets: Informer<Secret>;
   #o: ClusterDetectorOptions;
+  #api: PlumberV1Api;
   #probes = new Map<string, ProbeState>();
   #interval: number;
   #unsubscribe?: () => void;
@@ -117,22 +105,16 @@ export class ClusterDetectorController {
 
   constructor(options: ClusterDetectorOptions) {
     this.#o = options;
+    this.#api = new PlumberV1Api(restClientOf(options.primary));
     this.#interval = options.probeIntervalMs ?? 10_000;
-    const secretName = options.secretName ?? KUBECONFIG_SECRET_NAME;
-    this.detectors = new Informer({
-      client: options.primary,
-      apiVersion: API_VERSION,
-      kind: CLUSTER_DETECTOR_KIND,
-      namespace: options.namespace,
-      logger: options.logger,
-    });
-    this.secrets = new Informer({
+    const informers = options.informers ?? new InformerFactory({ logger: options.logger });
+    this.detectors = clusterDetectorInformer(informers, options.primary, options.namespace);
+    this.secrets = informers.informer<Secret>({
       client: options.primary,
       apiVersion: "v1",
       kind: "Secret",
       namespace: options.namespace,
-      fieldSelector: `metadata.name=${secretName}`,
-      logger: options.logger,
+      fieldSelector: `metadata.name=${options.secretName ?? KUBECONFIG_SECRET_NAME}`,
     });
     this.controller = new Controller({
       name: "clusterdetector",
@@ -142,7 +124,7 @@ export class ClusterDetectorController {
       metrics: options.metrics?.controller("clusterdetector"),
     });
     this.controller.watch(this.secrets, () => [SECRET_KEY]);
-    this.controller.watch(this.detectors, (cd) => [CLUSTER_PREFIX + (cd.metadata?.name ?? "")]);
+    this.controller.watch(this.detectors, (cd) => [CLUSTER_PREFIX + cd.metadata.name]);
   }
 
   /** Registers the primary, starts informers and workers; resolves once caches are synced. */
@@ -165,7 +147,7 @@ export class ClusterDetectorController {
     return this.detectors.synced && this.secrets.synced;
   }
 
-  /** Stops workers and informers. */
+  /** Stops workers and releases the informers (a shared one keeps watching for its other users). */
   async stop(): Promise<void> {
     this.#unsubscribe?.();
     await this.controller.stop();
@@ -182,10 +164,8 @@ export class ClusterDetectorController {
   async #reconcileSecret(): Promise<ReconcileResult> {
     const o = this.#o;
     const where = { namespace: o.namespace, name: o.secretName ?? KUBECONFIG_SECRET_NAME };
-    const secret = this.secrets.get(where.namespace, where.name) as
-      | (KubeObjectLike & { data?: Record<string, string>; metadata: { uid?: string } })
-      | undefined;
-    const subject = secretSubject(where.namespace, where.name, secret?.metadata.uid);
+    const secret = this.secrets.get(where.namespace, where.name);
+    const subject = { apiVersion: "v1", kind: "Secret", ...where, uid: secret?.metadata?.uid };
     const reading = readKubeconfigSecret(secret, where);
     if (reading.problem) {
       // No change, not "no clusters": everything registered stays, with the credentials read before.
@@ -230,15 +210,17 @@ export class ClusterDetectorController {
     const o = this.#o;
     const entry = o.registry.get(name);
     const existing = this.detectors.get(o.namespace, name);
+    const detectors = this.#api.namespace(o.namespace);
     if (!entry) {
       this.#probes.delete(name);
       // Only a readable Secret that no longer names the cluster unregisters it.
       if (this.#secretProblem) return;
       if (existing && existing.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE) {
-        await o.primary.delete(
-          { apiVersion: API_VERSION, kind: CLUSTER_DETECTOR_KIND, namespace: o.namespace, name },
-          { uid: existing.metadata.uid },
-        );
+        try {
+          await detectors.deleteClusterDetector(name, { preconditions: { uid: existing.metadata.uid } });
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
         o.logger.info("Removed ClusterDetector of a context gone from the Secret", { cluster: name });
       }
       return;
@@ -246,7 +228,7 @@ export class ClusterDetectorController {
     const current = await this.#ensureObject(entry, existing);
     const status = await this.#status(entry, current);
     if (!sameStatus(current.status, status)) {
-      await o.primary.applyStatus({
+      await detectors.applyClusterDetectorStatus({
         apiVersion: API_VERSION,
         kind: CLUSTER_DETECTOR_KIND,
         metadata: { name, namespace: o.namespace },
@@ -264,7 +246,7 @@ export class ClusterDetectorController {
             kind: CLUSTER_DETECTOR_KIND,
             name,
             namespace: o.namespace,
-            uid: current.metadata.uid,
+            uid: current.metadata?.uid,
           },
           status.clusterstatus === "Running" ? "Normal" : "Warning",
           status.clusterstatus === "Running" ? "ClusterRunning" : "ClusterUnknown",
@@ -282,8 +264,8 @@ export class ClusterDetectorController {
   /** Creates or corrects the ClusterDetector object (spec and labels); writes only on a difference. */
   async #ensureObject(
     entry: RegisteredCluster,
-    existing: (ClusterDetector & KubeObjectLike) | undefined,
-  ): Promise<ClusterDetector & KubeObjectLike> {
+    existing: ClusterDetector | undefined,
+  ): Promise<ClusterDetectorObject> {
     const o = this.#o;
     const spec = { context: entry.context, cluster: entry.cluster, user: entry.user };
     const labels = { [LABEL_ROLE]: entry.role, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
@@ -294,7 +276,7 @@ export class ClusterDetectorController {
       existing.metadata.labels?.[LABEL_ROLE] === entry.role &&
       existing.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
     if (upToDate) return existing;
-    return await o.primary.apply<ClusterDetector & KubeObjectLike>({
+    return await this.#api.namespace(o.namespace).applyClusterDetector({
       apiVersion: API_VERSION,
       kind: CLUSTER_DETECTOR_KIND,
       metadata: { name: entry.name, namespace: o.namespace, labels },
@@ -302,20 +284,13 @@ export class ClusterDetectorController {
     }, { fieldManager: FIELD_MANAGER, force: true });
   }
 
-  async #status(entry: RegisteredCluster, current: ClusterDetector): Promise<ClusterDetectorStatus> {
+  /** Probes the cluster when its interval is up and computes the status to store. */
+  async #status(entry: RegisteredCluster, current: ClusterDetectorObject): Promise<ClusterDetectorStatus> {
     const o = this.#o;
     const now = o.now?.() ?? new Date();
     let state = this.#probes.get(entry.name);
     if (!state) {
-      state = {
-        lastProbeAt: 0,
-        lastProbeTime: kubeTime(now),
-        failures: 0,
-        // Continue from what the object says, so an operator restart does not flip a Running cluster.
-        clusterstatus: current.status?.clusterstatus,
-        reason: current.status?.reason,
-        version: current.status?.kubernetesVersion,
-      };
+      state = initialProbeState(current.status, now);
       this.#probes.set(entry.name, state);
     }
     if (entry.problem || !entry.client) {
@@ -327,61 +302,19 @@ export class ClusterDetectorController {
       state.lastProbeTime = kubeTime(now);
     } else if (Date.now() - state.lastProbeAt >= this.#interval - 50) {
       const result = await probeCluster(entry.client, o.probeTimeoutMs ?? 3000);
-      state.lastProbeAt = Date.now();
-      state.failures = result.healthy ? 0 : state.failures + 1;
-      const next = nextClusterStatus(state.clusterstatus, result, state.failures, o.failureThreshold ?? 3);
-      if (result.healthy) {
-        state.version = result.version;
-        state.reason = "";
-      } else if (next.clusterstatus === "Unknown") {
-        state.reason = result.reason;
-      }
-      if (
-        next.flipped ||
-        (result.healthy ? false : next.clusterstatus === "Unknown" && state.reason !== current.status?.reason)
-      ) {
-        state.lastProbeTime = kubeTime(now);
-      }
-      state.clusterstatus = next.clusterstatus;
-      state.result = result;
+      recordProbe(state, result, { now, nowMs: Date.now() }, o.failureThreshold ?? 3, current.status?.reason);
     }
-    const running = state.clusterstatus === "Running";
-    const unusable = entry.problem || !entry.client;
-    let conditions = setCondition(current.status?.conditions, {
-      type: "Ready",
-      status: running ? "True" : "False",
-      reason: running
-        ? "Reachable"
-        : unusable && this.#secretProblem
-        ? this.#secretProblem.reason
-        : entry.problem
-        ? "InvalidKubeconfig"
-        : "Unreachable",
-      message: running ? `readyz ok, ${state.version ?? ""}`.trim() : state.reason ?? "not probed yet",
-      observedGeneration: current.metadata.generation,
-    }, now);
-    if (entry.role === "secondary") {
-      conditions = setCondition(conditions, {
-        ...credentialsCondition(
-          this.#secretProblem,
-          { context: entry.context, problem: entry.problem, hasClient: entry.client !== undefined },
-          { namespace: o.namespace, name: o.secretName ?? KUBECONFIG_SECRET_NAME },
-        ),
-        observedGeneration: current.metadata.generation,
-      }, now);
-    }
-    const status: ClusterDetectorStatus = {
-      clusterstatus: state.clusterstatus ?? "Unknown",
-      reason: running ? "" : state.reason ?? "",
-      conditions,
-      lastProbeTime: state.lastProbeTime,
-      observedGeneration: current.metadata.generation,
-    };
-    if (state.version) status.kubernetesVersion = state.version;
-    return status;
+    return detectorStatus({
+      state,
+      role: entry.role,
+      context: entry.context,
+      problem: entry.problem,
+      hasClient: entry.client !== undefined,
+      secretProblem: this.#secretProblem,
+      secret: { namespace: o.namespace, name: o.secretName ?? KUBECONFIG_SECRET_NAME },
+      storedConditions: current.status?.conditions,
+      generation: current.metadata?.generation,
+      now,
+    });
   }
-}
-
-function secretSubject(namespace: string, name: string, uid?: string) {
-  return { apiVersion: "v1", kind: "Secret", namespace, name, uid };
 }

@@ -6,6 +6,11 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import type { ClusterDetector } from "../lib/api.ts";
+import { ClusterDetectorController, clusterDetectorInformer } from "../controllers/cluster_detector.ts";
+import { ClusterRegistry } from "../controllers/clusters.ts";
+import type { RequestRecord } from "../lib/kube/client.ts";
+import { InformerFactory } from "../lib/kube/informer_factory.ts";
+import { createLogger } from "../lib/log.ts";
 import type { ControlPlaneState } from "./control_plane.ts";
 import { adminClient, eventually, privateControlPlane, sharedControlPlane, uniqueName } from "./harness.ts";
 import { kubeconfigFor, prepareOperatorNamespace, startOperator, writeKubeconfigSecret } from "./operator.ts";
@@ -342,5 +347,61 @@ Deno.test("A missing or unreadable kubeconfig Secret changes nothing: ClusterDet
   } finally {
     primary.close();
     assert.equal((await operator.stop()).code, 0);
+  }
+});
+
+Deno.test("The ClusterDetector controller and the Replicator's ClusterDetector cache share one watch through the informer factory", async () => {
+  const state = await sharedControlPlane();
+  const namespace = uniqueName("cd-shared");
+  await prepareOperatorNamespace(state, namespace, ["secondary1"]);
+  const watches: RequestRecord[] = [];
+  const primary = adminClient(state, "primary", (r) => {
+    if (r.path.endsWith("/clusterdetectors") && /(^|&)watch=(true|1)/.test(r.query ?? "")) watches.push(r);
+  });
+  const registry = new ClusterRegistry();
+  const informers = new InformerFactory();
+  const detector = new ClusterDetectorController({
+    primary,
+    primaryIdentity: { context: "primary", cluster: "kubernetes", user: "kubernetes-admin" },
+    registry,
+    namespace,
+    informers,
+    logger: createLogger({ level: "error" }),
+  });
+  // What main.ts hands the Replicator controller (its `detectors` option).
+  const replicatorDetectors = clusterDetectorInformer(informers, primary, namespace);
+  try {
+    assert.equal(replicatorDetectors, detector.detectors, "one informer for both controllers");
+    await detector.start();
+    replicatorDetectors.start();
+    await replicatorDetectors.waitForSync();
+    await eventually(
+      "both ClusterDetectors in the shared cache",
+      () => replicatorDetectors.list().filter((cd) => cd.status?.clusterstatus === "Running").length === 2,
+    );
+    assert.equal(watches.length, 1, `ClusterDetector watches opened: ${JSON.stringify(watches)}`);
+    assert.equal(informers.watches("ClusterDetector"), 1);
+
+    // One user stopping leaves the other's cache watching.
+    await detector.stop();
+    assert.equal(replicatorDetectors.stopped, false);
+    await primary.mergePatch(
+      { apiVersion: CD.apiVersion, kind: CD.kind, namespace, name: "kubernetes.kubernetes-admin" },
+      { metadata: { annotations: { "plumber-test/touched": "yes" } } },
+    );
+    await eventually(
+      "the remaining user to see a change",
+      () =>
+        replicatorDetectors.get(namespace, "kubernetes.kubernetes-admin")?.metadata.annotations?.[
+          "plumber-test/touched"
+        ] === "yes",
+    );
+    await replicatorDetectors.stop();
+    assert.equal(replicatorDetectors.stopped, true, "the last user's stop ends the watch");
+  } finally {
+    await detector.stop();
+    await informers.close();
+    registry.close();
+    primary.close();
   }
 });

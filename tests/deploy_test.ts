@@ -97,6 +97,72 @@ function measuredMiB(benchmarks: string, metric: string): number {
   return max;
 }
 
+/** Test-only npm packages that must never reach the operator's image. */
+const TEST_ONLY_PACKAGES = ["@kubernetes/client-node", "@sinonjs/fake-timers"];
+
+async function denoJson(args: string[], cwd: string): Promise<string> {
+  const output = await new Deno.Command("deno", { args, cwd, stderr: "piped", stdout: "piped" }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.ok(output.success, `deno ${args.join(" ")} failed: ${stderr}`);
+  return new TextDecoder().decode(output.stdout);
+}
+
+Deno.test("The Dockerfile installs by entrypoint only, from deno.json and deno.lock narrowed to main.ts's graph", async () => {
+  const dockerfile = await Deno.readTextFile(new URL("Dockerfile", ROOT));
+  const commands = dockerfile.replaceAll("\\\n", " ").split("\n").filter((l) => /^RUN /.test(l));
+  const installs = commands.flatMap((c) => c.split("&&")).filter((c) => /\bdeno install\b/.test(c));
+  assert.ok(installs.length > 0, "the Dockerfile installs the dependencies");
+  for (const install of installs) {
+    assert.match(install, /--entrypoint main\.ts\b/, `"${install.trim()}" installs by entrypoint`);
+    assert.match(install, /--frozen\b/, `"${install.trim()}" keeps the lockfile's versions`);
+  }
+  const narrowing = commands.findIndex((c) => c.includes("image_lock.ts main.ts"));
+  const installing = commands.findIndex((c) => /\bdeno install\b/.test(c));
+  assert.ok(
+    narrowing >= 0 && narrowing < installing,
+    "deno.json and deno.lock are narrowed before the install",
+  );
+  for (const pkg of TEST_ONLY_PACKAGES) {
+    assert.ok(!commands.some((c) => c.includes(pkg)), `no RUN line names ${pkg}`);
+  }
+});
+
+Deno.test("main.ts's module graph holds no client-node module, and the image's narrowed lockfile no test-only package", async () => {
+  const root = ROOT.pathname;
+  const info: { modules: Array<{ specifier: string }> } = JSON.parse(
+    await denoJson(["info", "--json", "main.ts"], root),
+  );
+  assert.ok(info.modules.some((m) => m.specifier.endsWith("/main.ts")), "deno info read main.ts's graph");
+  for (const pkg of TEST_ONLY_PACKAGES) {
+    const found = info.modules.filter((m) => m.specifier.includes(pkg));
+    assert.deepEqual(found, [], `main.ts imports ${pkg}`);
+  }
+
+  // What the image's build stage does, in a copy: narrow, then load main.ts with the narrowed files only.
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const entry of ["deno.json", "deno.lock", "main.ts"]) {
+      await Deno.copyFile(`${root}${entry}`, `${dir}/${entry}`);
+    }
+    for (const folder of ["lib", "controllers"]) {
+      await new Deno.Command("cp", { args: ["-r", `${root}${folder}`, `${dir}/${folder}`] }).output();
+    }
+    await denoJson(["run", "--frozen", "-A", `${root}tools/image_lock.ts`, "main.ts"], dir);
+    const lock = await Deno.readTextFile(`${dir}/deno.lock`);
+    const config = await Deno.readTextFile(`${dir}/deno.json`);
+    for (const pkg of TEST_ONLY_PACKAGES) {
+      assert.ok(!lock.includes(pkg), `the image's deno.lock has no ${pkg}`);
+      assert.ok(!config.includes(pkg), `the image's deno.json has no ${pkg}`);
+    }
+    assert.match(lock, /"yaml@2\./, "the operator's own packages stay");
+    // --frozen: the narrowed lockfile is complete and consistent for main.ts.
+    const help = await denoJson(["run", "--cached-only", "--frozen", "main.ts", "--help"], dir);
+    assert.match(help, /^plumber: replicates a workload/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** A Kubernetes memory quantity in MiB; only the binary suffixes this manifest uses. */
 function quantityMiB(quantity: string): number {
   const match = /^(\d+)(Mi|Gi)$/.exec(quantity);

@@ -504,14 +504,11 @@ class RacedClient extends KubeClient {
     await rival?.();
   }
 
-  override async create<T>(...args: Parameters<KubeClient["create"]>): Promise<T> {
-    await this.#race();
-    return await super.create<T>(...args);
-  }
-
-  override async update<T>(...args: Parameters<KubeClient["update"]>): Promise<T> {
-    await this.#race();
-    return await super.update<T>(...args);
+  // The elector's typed client writes through `raw` (see lib/kube/rest_adapter.ts): the rival goes
+  // just before each write (create or update), after the elector's read.
+  override async raw<T>(...args: Parameters<KubeClient["raw"]>): Promise<T> {
+    if (args[0] !== "GET") await this.#race();
+    return await super.raw<T>(...args);
   }
 }
 

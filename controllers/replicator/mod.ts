@@ -84,7 +84,7 @@ export class ReplicatorController {
   readonly replicators: Informer<Replicator & KubeObjectLike>;
   readonly detectors: Informer<ClusterDetector & KubeObjectLike>;
   readonly #o: ReplicatorControllerOptions;
-  readonly #ownsDetectors: boolean;
+  #detectorsStarted = false;
   readonly #caches = new Map<string, ClusterCaches>();
   /** Writes `#caches`: one set per cluster, replaced on credential changes (created by start()). */
   #cacheSets?: ClusterCacheSets;
@@ -100,7 +100,6 @@ export class ReplicatorController {
       labelSelector: options.replicatorSelector,
       logger: options.logger,
     });
-    this.#ownsDetectors = options.detectors === undefined;
     this.detectors = options.detectors ?? new Informer({
       client: options.primary,
       apiVersion: API_VERSION,
@@ -200,19 +199,24 @@ export class ReplicatorController {
       return this.#cacheSets?.replace(name, cluster) ?? Promise.resolve();
     });
     this.replicators.start();
+    // A shared informer counts its users: this start is matched by the stop in stop().
     this.detectors.start();
+    this.#detectorsStarted = true;
     await Promise.all([this.replicators.waitForSync(), this.detectors.waitForSync()]);
     this.controller.start();
   }
 
-  /** Stops workers and every informer (a shared ClusterDetector informer is left to its owner). */
+  /**
+   * Stops workers and every informer. A shared ClusterDetector informer counts its users, so stopping it
+   * here only ends this controller's use (the watch ends with its last user).
+   */
   async stop(): Promise<void> {
     this.#unsubscribe?.();
     await this.#cacheSets?.close();
     await this.controller.stop();
     await Promise.all([
       this.replicators.stop(),
-      ...(this.#ownsDetectors ? [this.detectors.stop()] : []),
+      ...(this.#detectorsStarted ? [this.detectors.stop()] : []),
       ...[...this.#caches.values()].map((c) => c.stop()),
     ]);
   }

@@ -29,6 +29,7 @@
  */
 
 import type { Logger } from "../log.ts";
+import type { EventHandler, EventSource } from "./events_source.ts";
 import type { ControllerMetrics, ReconcileOutcome } from "./metrics.ts";
 import { type Clock, systemClock, WorkQueue, type WorkQueueOptions } from "./workqueue.ts";
 
@@ -63,19 +64,9 @@ export interface ReconcileContext {
   signal: AbortSignal;
 }
 
+export type { EventHandler, EventSource };
+
 export type Reconcile = (key: string, ctx: ReconcileContext) => Promise<ReconcileResult>;
-
-export interface EventHandler<T> {
-  add?(obj: T): void;
-  update?(oldObj: T, newObj: T): void;
-  delete?(obj: T): void;
-}
-
-/** Anything that delivers object events, e.g. an informer of any cluster. */
-export interface EventSource<T> {
-  /** Registers a handler; returns a function that unregisters it. */
-  addEventHandler(handler: EventHandler<T>): () => void;
-}
 
 export interface ControllerOptions {
   /** Names the controller in logs and metrics; also the queue's default name. */

@@ -8,6 +8,8 @@
  */
 
 import type { KubeClient } from "./client.ts";
+import { CoreV1Api } from "./generated/core_v1.ts";
+import { restClientOf } from "./rest_adapter.ts";
 import { redactText } from "../redact.ts";
 import type { Logger } from "../log.ts";
 
@@ -34,10 +36,12 @@ export interface EventRecorderOptions {
 /** Writes Events; failures are logged, never thrown (an Event is never worth failing a reconcile). */
 export class EventRecorder {
   #options: EventRecorderOptions;
+  #core: CoreV1Api;
   #recent = new Map<string, number>();
 
   constructor(options: EventRecorderOptions) {
     this.#options = options;
+    this.#core = new CoreV1Api(restClientOf(options.client));
   }
 
   /** Records a `Normal` or `Warning` event with a CamelCase reason. */
@@ -59,7 +63,7 @@ export class EventRecorder {
     const namespace = subject.namespace ?? "default";
     const timestamp = now.toISOString().replace(/\.\d{3}Z$/, "Z");
     try {
-      await o.client.create({
+      await this.#core.namespace(namespace).createEvent({
         apiVersion: "v1",
         kind: "Event",
         metadata: { generateName: `${subject.name}.`, namespace },
@@ -79,7 +83,7 @@ export class EventRecorder {
         firstTimestamp: timestamp,
         lastTimestamp: timestamp,
         count: 1,
-      }, {});
+      });
     } catch (error) {
       o.logger?.warn("Cannot record event", {
         reason,

@@ -17,7 +17,7 @@
 
 import type { KubeClient, KubeObjectLike, WatchEvent } from "./client.ts";
 import { KubeApiError } from "./client.ts";
-import type { EventHandler, EventSource } from "./controller.ts";
+import type { EventHandler, EventSource } from "./events_source.ts";
 import type { Logger } from "../log.ts";
 import { sleep } from "./sleep.ts";
 
@@ -74,6 +74,8 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> implements Even
   #synced = false;
   #syncWaiters: Array<() => void> = [];
   #resourceVersion?: string;
+  /** `start()` calls not yet released by `stop()`. */
+  #users = 0;
 
   constructor(options: InformerOptions) {
     this.#options = options;
@@ -101,16 +103,36 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> implements Even
     return new Promise((resolve) => this.#syncWaiters.push(resolve));
   }
 
-  /** Starts listing and watching in the background. */
+  /**
+   * Starts listing and watching in the background. An informer may be shared (see
+   * `InformerFactory`): each user calls `start()` once and `stop()` once, and the
+   * watch ends with the last `stop()`.
+   */
   start(): void {
+    this.#users++;
     this.#running ??= this.#run();
   }
 
-  /** Stops watching; resolves when the loop has ended. */
+  /** Releases one `start()`; the last one stops watching and resolves when the loop has ended. */
   async stop(): Promise<void> {
+    if (this.#users > 1) {
+      this.#users--;
+      return;
+    }
+    await this.close();
+  }
+
+  /** Stops watching whoever still uses the informer; resolves when the loop has ended. */
+  async close(): Promise<void> {
+    this.#users = 0;
     this.#abort.abort();
     for (const resolve of this.#syncWaiters.splice(0)) resolve();
     await this.#running;
+  }
+
+  /** Whether the watch has been stopped for good. */
+  get stopped(): boolean {
+    return this.#abort.signal.aborted;
   }
 
   /** One cached object by namespace and name (namespace `""` for cluster-scoped). */

@@ -21,6 +21,13 @@
 
 import type { KubeClient } from "./client.ts";
 import { isConflict, isNotFound } from "./client.ts";
+import {
+  CoordinationV1Api,
+  type CoordinationV1NamespacedApi,
+  type Lease,
+  type LeaseSpec,
+} from "./generated/coordination_v1.ts";
+import { restClientOf } from "./rest_adapter.ts";
 import type { Logger } from "../log.ts";
 import { sleep } from "./sleep.ts";
 
@@ -96,21 +103,6 @@ export interface LeaderElectorOptions extends Partial<LeaderElectionTimes> {
   onChange?: (leading: boolean) => void;
 }
 
-interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
-
-interface Lease {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace: string; resourceVersion?: string };
-  spec: LeaseSpec;
-}
-
 function microTime(date: Date): string {
   // MicroTime: RFC 3339 with microseconds.
   return date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
@@ -131,6 +123,7 @@ export class LeaderElector {
   #observedHolder?: string;
   #lease?: Lease;
   #stop = new AbortController();
+  #leases: CoordinationV1NamespacedApi;
 
   constructor(options: LeaderElectorOptions) {
     this.#options = options;
@@ -138,6 +131,7 @@ export class LeaderElector {
     const problem = leaderElectionTimesProblem(this.#times);
     if (problem) throw new RangeError(`Invalid leader election times: ${problem}`);
     this.identity = options.identity ?? `${Deno.hostname()}_${crypto.randomUUID().slice(0, 8)}`;
+    this.#leases = new CoordinationV1Api(restClientOf(options.client)).namespace(options.namespace);
   }
 
   /** True while this candidate holds the lease. */
@@ -145,13 +139,14 @@ export class LeaderElector {
     return this.#leading;
   }
 
-  #ref() {
-    return {
-      apiVersion: "coordination.k8s.io/v1",
-      kind: "Lease",
-      namespace: this.#options.namespace,
-      name: this.#options.name,
-    };
+  /** The lease, or `undefined` when it does not exist. */
+  async #find(signal?: AbortSignal): Promise<Lease | undefined> {
+    try {
+      return await this.#leases.getLease(this.#options.name, { signal });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   #setLeading(leading: boolean): void {
@@ -167,15 +162,15 @@ export class LeaderElector {
    * attempt.
    */
   async tryAcquireOrRenew(options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    const client = this.#options.client;
     const signal = options.signal;
     const now = new Date();
-    const existing = await client.find<Lease>(this.#ref(), { signal });
+    const existing = await this.#find(signal);
     const durationSeconds = Math.ceil(this.#times.leaseDurationMs / 1000);
     if (!existing) {
       try {
-        this.#lease = await client.create<Lease>({
-          ...this.#ref(),
+        this.#lease = await this.#leases.createLease({
+          apiVersion: "coordination.k8s.io/v1",
+          kind: "Lease",
           metadata: { name: this.#options.name, namespace: this.#options.namespace },
           spec: {
             holderIdentity: this.identity,
@@ -185,7 +180,7 @@ export class LeaderElector {
             leaseTransitions: 0,
           },
         }, { signal });
-        this.#observed = { key: observedKey(this.#lease.spec), at: Date.now() };
+        this.#observed = { key: observedKey(this.#lease.spec ?? {}), at: Date.now() };
         this.#observedHolder = this.identity;
         return true;
       } catch (error) {
@@ -211,7 +206,7 @@ export class LeaderElector {
         : (spec.leaseTransitions ?? 0) + 1,
     };
     try {
-      this.#lease = await client.update<Lease>({ ...existing, spec: next }, { signal });
+      this.#lease = await this.#leases.replaceLease({ ...existing, spec: next }, { signal });
       this.#observed = { key: observedKey(next), at: Date.now() };
       this.#observedHolder = this.identity;
       return true;
@@ -320,14 +315,14 @@ export class LeaderElector {
 
   async #release(): Promise<void> {
     const lease = this.#lease;
-    if (!lease || lease.spec.holderIdentity !== this.identity) return;
+    if (!lease || lease.spec?.holderIdentity !== this.identity) return;
     // Bounded, so a shutdown never waits on an API server that does not answer.
     const signal = AbortSignal.timeout(this.#times.renewDeadlineMs);
     try {
-      const current = await this.#options.client.find<Lease>(this.#ref(), { signal });
+      const current = await this.#find(signal);
       if (!current || current.spec?.holderIdentity !== this.identity) return;
       // As client-go: an empty holder and a 1 s duration let the next candidate take over at once.
-      await this.#options.client.update({
+      await this.#leases.replaceLease({
         ...current,
         spec: {
           ...current.spec,

@@ -16,8 +16,8 @@
  * @module
  */
 
-import type { Logger } from "./log.ts";
-import type { Metrics } from "./kube/metrics.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "./metrics.ts";
 
 export type Check = () => boolean | Promise<boolean>;
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startHealthServer } from "./http_server.ts";
-import { Metrics } from "./kube/metrics.ts";
-import { createLogger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
+import { createLogger } from "../log.ts";
 
 async function get(
   port: number,
