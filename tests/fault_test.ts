@@ -17,11 +17,15 @@ import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
 import { type ControlPlane, type ControlPlaneState, DEFAULT_CLUSTERS } from "./control_plane.ts";
 import { adminClient, eventually, privateControlPlane } from "./harness.ts";
 import { operatorArgs, OperatorProcess, prepareOperatorNamespace, startOperator } from "./operator.ts";
+import {
+  PRIMARY,
+  type ReplicatorManifest,
+  replicatorManifest,
+  SECONDARY1,
+  SECONDARY2,
+} from "./replicators.ts";
 
 const NAMESPACE = "plumber-system";
-const PRIMARY = "kubernetes.kubernetes-admin";
-const SECONDARY1 = "v1262-cluster.kubernetes-admin2";
-const SECONDARY2 = "v1252-cluster.kubernetes-admin3";
 type Context = "primary" | "secondary1" | "secondary2";
 const CONTEXTS: Context[] = ["primary", "secondary1", "secondary2"];
 
@@ -41,13 +45,6 @@ const KINDS = [
   { apiVersion: "v1", kind: "Service" },
   { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
 ];
-
-type ReplicatorBody = KubeObjectLike & {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string };
-  spec: Replicator["spec"];
-};
 
 type Obj = KubeObjectLike & {
   data?: Record<string, string>;
@@ -144,47 +141,16 @@ class World {
 }
 
 /** A small Replicator in a namespace of its own: ConfigMap, Deployment and Service; with `tls` also an mTLS Ingress. */
-function replicatorBody(name: string, options: { tls?: boolean; data?: string } = {}): ReplicatorBody {
-  return {
-    apiVersion: API_VERSION,
-    kind: "Replicator",
-    metadata: { name },
-    spec: {
-      targetCluster: [SECONDARY1, SECONDARY2],
-      replicationNamespace: name,
-      deploymentName: "web",
-      deploymentSpec: {
-        replicas: 1,
-        template: { spec: { containers: [{ name: "web", image: "nginx:1.27" }] } },
-      },
-      configMapName: "web",
-      configMapData: { "index.html": options.data ?? "v1" },
-      serviceName: "web",
-      serviceSpec: { ports: [{ port: 80, targetPort: 80 }] },
-      ...(options.tls
-        ? {
-          ingressName: "web",
-          ingressSpec: {
-            rules: [{
-              host: `${name}.example.com`,
-              http: {
-                paths: [{
-                  path: "/",
-                  pathType: "Prefix",
-                  backend: { service: { name: "web", port: { number: 80 } } },
-                }],
-              },
-            }],
-          },
-          ingressSecureEnabled: true,
-        }
-        : {}),
-    },
-  } as ReplicatorBody;
+function replicatorBody(name: string, options: { tls?: boolean; data?: string } = {}): ReplicatorManifest {
+  return replicatorManifest(name, name, {
+    targets: [SECONDARY1, SECONDARY2],
+    configMapData: { "index.html": options.data ?? "v1" },
+    ...(options.tls ? { tlsHosts: [`${name}.example.com`] } : {}),
+  });
 }
 
 /** `n` Replicators named `<prefix>-00` ..; every `tlsEvery`-th one with mTLS. */
-function fanOut(prefix: string, n: number, tlsEvery = 0): ReplicatorBody[] {
+function fanOut(prefix: string, n: number, tlsEvery = 0): ReplicatorManifest[] {
   return Array.from(
     { length: n },
     (_, i) =>
@@ -192,12 +158,12 @@ function fanOut(prefix: string, n: number, tlsEvery = 0): ReplicatorBody[] {
   );
 }
 
-async function createAll(client: KubeClient, bodies: ReplicatorBody[]): Promise<void> {
+async function createAll(client: KubeClient, bodies: ReplicatorManifest[]): Promise<void> {
   for (const body of bodies) await client.create(body);
 }
 
 /** What the specs say each cluster must hold: `<replicator> <kind>/<namespace>/<name>`, sorted. */
-function expectedObjects(bodies: ReplicatorBody[]): string[] {
+function expectedObjects(bodies: ReplicatorManifest[]): string[] {
   return bodies.flatMap((r) => {
     const ns = r.spec.replicationNamespace;
     const objects = ["ConfigMap/web", "Deployment/web", "Service/web"];
@@ -223,7 +189,7 @@ async function liveObjects(client: KubeClient): Promise<string[]> {
   return out.sort();
 }
 
-async function assertObjects(world: World, contexts: Context[], bodies: ReplicatorBody[]): Promise<void> {
+async function assertObjects(world: World, contexts: Context[], bodies: ReplicatorManifest[]): Promise<void> {
   const expected = expectedObjects(bodies);
   for (const context of contexts) {
     assert.deepEqual(await liveObjects(world.clients[context]), expected, `objects in ${context}`);
@@ -245,7 +211,7 @@ async function countSynced(client: KubeClient, names: string[]): Promise<number>
 
 async function waitSynced(
   client: KubeClient,
-  bodies: ReplicatorBody[],
+  bodies: ReplicatorManifest[],
   timeoutMs: number,
   what = "synced",
 ): Promise<Replicator[]> {

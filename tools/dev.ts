@@ -17,7 +17,7 @@ import { parseKubeconfig } from "../lib/kubeconfig.ts";
 import type { ClusterDetector, Replicator } from "../lib/api.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const SAMPLE = `${ROOT}lib/testdata/render/replicator-sample.yaml`;
+const SAMPLE = `${ROOT}examples/replicator-sample.yaml`;
 const CRDS = [
   "plumber.jnytnai0613.github.io_replicators.yaml",
   "plumber.jnytnai0613.github.io_clusterdetectors.yaml",
