@@ -27,7 +27,7 @@ import { parse, stringify } from "yaml";
 import { readCertificate } from "../lib/pki.ts";
 import type { ClusterDetector } from "../lib/api.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
-import type { ControlPlaneState } from "./control_plane.ts";
+import { type ControlPlaneState, DEFAULT_CLUSTERS } from "./control_plane.ts";
 import { eventually, privateControlPlane, uniqueName } from "./harness.ts";
 import { kubeconfigFor, type OperatorProcess, withOperator, writeKubeconfigSecret } from "./operator.ts";
 import {
@@ -556,12 +556,8 @@ Deno.test("An Ingress host change reissues only the server certificate and leave
 });
 
 Deno.test("A Replicator deleted while a target is down keeps its finalizer, names the blocking cluster, and is released after it returns", async () => {
-  const cp = await privateControlPlane([
-    { context: "primary", cluster: "kubernetes", user: "kubernetes-admin" },
-    { context: "secondary1", cluster: "v1262-cluster", user: "kubernetes-admin2" },
-    { context: "secondary2", cluster: "v1252-cluster", user: "kubernetes-admin3" },
-  ], { controllerManager: false });
-  const state: ControlPlaneState = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+  const cp = await privateControlPlane(DEFAULT_CLUSTERS, { controllerManager: false });
+  const state = cp.state;
   const name = "blocked";
   const ns = "blocked-ns";
   try {

@@ -20,20 +20,8 @@ import {
   serverVersionOf,
 } from "../tools/gen_crds.ts";
 import { installCrds } from "./crds.ts";
-import { adminClient, sharedControlPlane, uniqueName } from "./harness.ts";
+import { uniqueName, withPrimary } from "./harness.ts";
 import { type ReplicatorManifest, replicatorManifest, SAMPLE, SECONDARY1 } from "./replicators.ts";
-
-const state = await sharedControlPlane();
-
-/** Runs `body` with an admin client of the primary cluster, closing it afterwards. */
-async function withPrimary<T>(body: (client: KubeClient) => Promise<T>): Promise<T> {
-  const client = adminClient(state, "primary");
-  try {
-    return await body(client);
-  } finally {
-    client.close();
-  }
-}
 
 /** The first lines where two texts differ, for a readable failure. */
 function firstDifference(expected: string, actual: string, context = 3): string | undefined {

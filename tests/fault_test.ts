@@ -67,7 +67,7 @@ class World {
 
   private constructor(cp: ControlPlane) {
     this.cp = cp;
-    this.state = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+    this.state = cp.state;
     this.clients = {
       primary: adminClient(this.state, "primary"),
       secondary1: adminClient(this.state, "secondary1"),
@@ -78,7 +78,7 @@ class World {
   /** Starts the clusters and prepares the operator namespace (CRDs, kubeconfig Secret of both secondaries). */
   static async start(): Promise<World> {
     const started = Date.now();
-    const cp = await privateControlPlane([...DEFAULT_CLUSTERS], { controllerManager: false });
+    const cp = await privateControlPlane(DEFAULT_CLUSTERS, { controllerManager: false });
     const world = new World(cp);
     console.log(`control plane: 3 clusters up in ${seconds(Date.now() - started)}`);
     try {

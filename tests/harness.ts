@@ -31,14 +31,14 @@ export function sharedControlPlane(): Promise<ControlPlaneState> {
         // best effort
       }
     });
-    return { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+    return cp.state;
   })();
   return shared;
 }
 
 /** A control plane of its own for a test that stops or breaks clusters. Stop it in `finally`. */
 export async function privateControlPlane(
-  clusters: ClusterSpec[],
+  clusters: readonly ClusterSpec[],
   options: { controllerManager?: boolean } = {},
 ): Promise<ControlPlane> {
   return await ControlPlane.start({ binary: await ensureControlPlaneBinary(), clusters, ...options });
@@ -66,6 +66,16 @@ export function adminClient(
   const cluster = state.clusters.find((c) => c.context === context);
   if (!cluster) throw new RangeError(`No cluster with context "${context}" in the test control plane`);
   return new KubeClient(adminConnection(cluster), { observer });
+}
+
+/** Runs `body` with an admin client of the shared control plane's primary, closing it afterwards. */
+export async function withPrimary<T>(body: (client: KubeClient) => Promise<T>): Promise<T> {
+  const client = adminClient(await sharedControlPlane(), "primary");
+  try {
+    return await body(client);
+  } finally {
+    client.close();
+  }
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */

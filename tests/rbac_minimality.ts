@@ -245,7 +245,7 @@ export async function setUpDeployEnv(): Promise<
   DeployEnv & { install: Awaited<ReturnType<typeof applyDeploy>> }
 > {
   const cp = await startDeployControlPlane();
-  const state: ControlPlaneState = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+  const state = cp.state;
   const primary = adminClient(state, "primary");
   const secondary = adminClient(state, "secondary1");
   const env: DeployEnv = {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { readCertificate } from "../lib/pki.ts";
-import type { ControlPlaneState } from "./control_plane.ts";
+import { DEFAULT_CLUSTERS } from "./control_plane.ts";
 import { eventually, privateControlPlane, uniqueName } from "./harness.ts";
 import { type OperatorProcess, withOperator } from "./operator.ts";
 import {
@@ -318,12 +318,8 @@ Deno.test("An object plumber does not own is reported as a conflict and left unc
 });
 
 Deno.test("A stopped secondary is reported while the other converges, and everything converges after it returns", async () => {
-  const cp = await privateControlPlane([
-    { context: "primary", cluster: "kubernetes", user: "kubernetes-admin" },
-    { context: "secondary1", cluster: "v1262-cluster", user: "kubernetes-admin2" },
-    { context: "secondary2", cluster: "v1252-cluster", user: "kubernetes-admin3" },
-  ], { controllerManager: false });
-  const state: ControlPlaneState = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+  const cp = await privateControlPlane(DEFAULT_CLUSTERS, { controllerManager: false });
+  const state = cp.state;
   try {
     await withOperator({ prefix: "plumber-outage", state }, async ({ clients: c, test, namespace }) => {
       await eventually("both secondaries Running", async () => {

@@ -26,7 +26,6 @@
 import assert from "node:assert/strict";
 import type { Replicator } from "../lib/api.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
-import type { ControlPlaneState } from "./control_plane.ts";
 import { adminClient, eventually, privateControlPlane } from "./harness.ts";
 import { operatorArgs, OperatorProcess, prepareOperatorNamespace } from "./operator.ts";
 import { type Obj, REP, replicatorManifest, SECONDARY1 } from "./replicators.ts";
@@ -141,7 +140,7 @@ Deno.test("Replicators created and deleted in a loop leave no objects behind and
     { context: "primary", cluster: "kubernetes", user: "kubernetes-admin" },
     { context: "secondary1", cluster: "v1262-cluster", user: "kubernetes-admin2" },
   ], { controllerManager: false });
-  const state: ControlPlaneState = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+  const state = cp.state;
   const primary = adminClient(state, "primary");
   const secondary1 = adminClient(state, "secondary1");
   let operator: OperatorProcess | undefined;
