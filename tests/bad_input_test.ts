@@ -70,12 +70,7 @@ async function assertServing(operator: OperatorProcess): Promise<void> {
 Deno.test("A targetCluster that is not registered is named in status and an Event; the other targets are synced", async () => {
   await withOperator({ prefix: "bad-target", secondaries: ["secondary1"] }, async (fx) => {
     const { clients: c, test, namespace } = fx;
-    const bystander = new Bystander({
-      primary: c.primary,
-      target: c.secondary1,
-      targetName: SECONDARY1,
-      test,
-    });
+    const bystander = new Bystander(c, "secondary1", test);
     const name = uniqueName("ghost-target");
     const ns = uniqueName("ghost-ns");
     const ghost = "ghost-cluster.nobody";
@@ -133,12 +128,7 @@ Deno.test("A targetCluster that is not registered is named in status and an Even
 Deno.test("Objects of the user's under plumber's names (Deployment, Service, Secret ca-secret) are conflicts, never taken over, modified or deleted", async () => {
   await withOperator({ prefix: "bad-conflict" }, async (fx) => {
     const { clients: c, test } = fx;
-    const bystander = new Bystander({
-      primary: c.primary,
-      target: c.secondary2,
-      targetName: SECONDARY2,
-      test,
-    });
+    const bystander = new Bystander(c, "secondary2", test);
     const name = uniqueName("conflict");
     const ns = uniqueName("users-ns");
     fx.cleanup(() => c.secondary1.delete({ apiVersion: "v1", kind: "Namespace", name: ns }));
@@ -273,12 +263,7 @@ Deno.test("Objects of the user's under plumber's names (Deployment, Service, Sec
 Deno.test("A kubeconfig Secret of garbage is a KubeconfigSecretInvalid Event; registered clusters stay and every other Replicator is served", async () => {
   await withOperator({ prefix: "bad-kubeconfig" }, async (fx) => {
     const { clients: c, test, namespace, operator, state } = fx;
-    const bystander = new Bystander({
-      primary: c.primary,
-      target: c.secondary1,
-      targetName: SECONDARY1,
-      test,
-    });
+    const bystander = new Bystander(c, "secondary1", test);
     const victim = uniqueName("victim");
     const victimNs = uniqueName("victim-ns");
     const writeSecretBytes = (bytes: Uint8Array) =>
@@ -422,12 +407,7 @@ Deno.test("A kubeconfig Secret of garbage is a KubeconfigSecretInvalid Event; re
 Deno.test("An Ingress host change reissues only the server certificate and leaves the user's own Secrets alone", async () => {
   await withOperator({ prefix: "bad-host" }, async (fx) => {
     const { clients: c, test } = fx;
-    const bystander = new Bystander({
-      primary: c.primary,
-      target: c.secondary1,
-      targetName: SECONDARY1,
-      test,
-    });
+    const bystander = new Bystander(c, "secondary1", test);
     const name = uniqueName("hosts");
     const ns = uniqueName("hosts-ns");
     type Certs = { ca: string; server: string; client: string; serverKey: string; clientKey: string };
@@ -563,12 +543,7 @@ Deno.test("A Replicator deleted while a target is down keeps its finalizer, name
   try {
     await withOperator({ prefix: "plumber-down", state }, async (fx) => {
       const { clients: c, test, namespace } = fx;
-      const bystander = new Bystander({
-        primary: c.primary,
-        target: c.secondary1,
-        targetName: SECONDARY1,
-        test,
-      });
+      const bystander = new Bystander(c, "secondary1", test);
       await bystander.create();
       await c.primary.create(replicatorManifest(name, ns, { test, targets: [SECONDARY1, SECONDARY2] }));
       await waitSynced(c.primary, name);

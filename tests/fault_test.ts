@@ -19,6 +19,7 @@ import { adminClient, eventually, privateControlPlane } from "./harness.ts";
 import { operatorArgs, OperatorProcess, prepareOperatorNamespace, startOperator } from "./operator.ts";
 import {
   PRIMARY,
+  REPLICATED_KINDS,
   type ReplicatorManifest,
   replicatorManifest,
   SECONDARY1,
@@ -36,15 +37,6 @@ const FAILURE_THRESHOLD = 3;
 /** controller-runtime's leader election defaults, which the operator uses. */
 const LEASE_DURATION_MS = 15_000;
 const RETRY_PERIOD_MS = 2_000;
-
-/** The kinds plumber replicates (and labels with its Replicator's name). */
-const KINDS = [
-  { apiVersion: "v1", kind: "ConfigMap" },
-  { apiVersion: "v1", kind: "Secret" },
-  { apiVersion: "apps/v1", kind: "Deployment" },
-  { apiVersion: "v1", kind: "Service" },
-  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
-];
 
 type Obj = KubeObjectLike & {
   data?: Record<string, string>;
@@ -178,7 +170,7 @@ function expectedObjects(bodies: ReplicatorManifest[]): string[] {
 /** What a cluster holds: every object carrying the Replicator label, in the same form. */
 async function liveObjects(client: KubeClient): Promise<string[]> {
   const out: string[] = [];
-  for (const k of KINDS) {
+  for (const k of REPLICATED_KINDS) {
     const list = await client.list<Obj>(k.apiVersion, k.kind, { labelSelector: LABEL_REPLICATOR });
     for (const o of list.items) {
       out.push(

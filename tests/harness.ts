@@ -13,7 +13,7 @@
 import { ensureControlPlaneBinary } from "./build.ts";
 import { type ClusterInfo, type ClusterSpec, ControlPlane, type ControlPlaneState } from "./control_plane.ts";
 import { KubeClient, type RequestRecord } from "../lib/kube/client.ts";
-import type { ClusterConnection } from "../lib/kubeconfig.ts";
+import { adminConnection } from "./admin_connection.ts";
 
 let shared: Promise<ControlPlaneState> | undefined;
 
@@ -44,18 +44,7 @@ export async function privateControlPlane(
   return await ControlPlane.start({ binary: await ensureControlPlaneBinary(), clusters, ...options });
 }
 
-/** The connection of a cluster's admin user. */
-export function adminConnection(cluster: ClusterInfo): ClusterConnection {
-  return {
-    contextName: cluster.context,
-    cluster: cluster.cluster,
-    user: cluster.user,
-    server: cluster.server,
-    caPem: cluster.ca.certPem,
-    certPem: cluster.admin.certPem,
-    keyPem: cluster.admin.keyPem,
-  };
-}
+export { adminConnection } from "./admin_connection.ts";
 
 /** An admin client for one cluster of a state; close it when done. */
 export function adminClient(

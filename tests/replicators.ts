@@ -198,12 +198,12 @@ export class Bystander {
   #targetName: string;
   #test: string;
 
-  /** `target`: the admin client of the cluster named `targetName` (a secondary). */
-  constructor(options: { primary: KubeClient; target: KubeClient; targetName: string; test: string }) {
-    this.#primary = options.primary;
-    this.#target = options.target;
-    this.#targetName = options.targetName;
-    this.#test = options.test;
+  /** Served by the operator of label `plumber-test=<test>`, replicated to one secondary. */
+  constructor(clients: Clients, target: "secondary1" | "secondary2", test: string) {
+    this.#primary = clients.primary;
+    this.#target = clients[target];
+    this.#targetName = target === "secondary1" ? SECONDARY1 : SECONDARY2;
+    this.#test = test;
   }
 
   /** Creates it and waits until it is synced. */
@@ -259,8 +259,8 @@ export class Bystander {
   }
 }
 
-/** Kinds compared by {@linkcode snapshotForeign}. */
-const FOREIGN_KINDS = [
+/** The kinds plumber replicates (labelled with its Replicator's name); {@linkcode snapshotForeign} compares them. */
+export const REPLICATED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
   { apiVersion: "v1", kind: "ConfigMap" },
   { apiVersion: "v1", kind: "Secret" },
   { apiVersion: "apps/v1", kind: "Deployment" },
@@ -294,7 +294,7 @@ export async function snapshotForeign(
           resourceVersion: ns.metadata.resourceVersion,
         });
       }
-      for (const kind of FOREIGN_KINDS) {
+      for (const kind of REPLICATED_KINDS) {
         const list = await client.list<Obj>(kind.apiVersion, kind.kind, { namespace });
         for (const o of list.items) {
           if (ownedByPlumber(o) || except.includes(o.metadata.name)) continue;

@@ -28,7 +28,7 @@ import type { Replicator } from "../lib/api.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { adminClient, eventually, privateControlPlane } from "./harness.ts";
 import { operatorArgs, OperatorProcess, prepareOperatorNamespace } from "./operator.ts";
-import { type Obj, REP, replicatorManifest, SECONDARY1 } from "./replicators.ts";
+import { type Obj, REP, REPLICATED_KINDS, replicatorManifest, SECONDARY1 } from "./replicators.ts";
 
 const ROUNDS = 3;
 /** How long the operator's RSS is watched after each round for its settled level. */
@@ -44,13 +44,6 @@ const V8_FLAGS = Deno.env.get("PLUMBER_STRESS_V8_FLAGS") ?? "--max-semi-space-si
 const PER_NAMESPACE = Number(Deno.env.get("PLUMBER_STRESS_PER_NAMESPACE") || 10);
 const TEST_LABEL = "stress";
 const MANAGED = "app.kubernetes.io/managed-by=plumber";
-const REPLICATED_KINDS = [
-  { apiVersion: "v1", kind: "ConfigMap" },
-  { apiVersion: "v1", kind: "Secret" },
-  { apiVersion: "apps/v1", kind: "Deployment" },
-  { apiVersion: "v1", kind: "Service" },
-  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
-];
 
 /** Replicators per round: `PLUMBER_STRESS_COUNT`, default 100. */
 export function stressCount(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): number {
