@@ -23,13 +23,19 @@
  */
 
 import assert from "node:assert/strict";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import { readCertificate } from "../lib/pki.ts";
 import type { ClusterDetector } from "../lib/api.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { type ControlPlaneState, DEFAULT_CLUSTERS } from "./control_plane.ts";
 import { eventually, privateControlPlane, uniqueName } from "./harness.ts";
-import { kubeconfigFor, type OperatorProcess, withOperator, writeKubeconfigSecret } from "./operator.ts";
+import {
+  kubeconfigFor,
+  kubeconfigWithUnusableContexts,
+  type OperatorProcess,
+  withOperator,
+  writeKubeconfigSecret,
+} from "./operator.ts";
 import {
   assertForeignUnchanged,
   Bystander,
@@ -326,19 +332,7 @@ Deno.test("A kubeconfig Secret of garbage is a KubeconfigSecretInvalid Event; re
       });
 
       // Contexts that parse but cannot be used: secondary2 with a CA that is not its own, and an exec plugin.
-      const config = parse(kubeconfigFor([cluster(state, "secondary1"), cluster(state, "secondary2")]));
-      const good = cluster(state, "secondary1");
-      config.clusters[1].cluster["certificate-authority-data"] = btoa(good.ca.certPem);
-      config.clusters.push({
-        name: "exec-cluster",
-        cluster: { server: good.server, "certificate-authority-data": btoa(good.ca.certPem) },
-      });
-      config.users.push({
-        name: "exec-user",
-        user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "aws" } },
-      });
-      config.contexts.push({ name: "exec", context: { cluster: "exec-cluster", user: "exec-user" } });
-      await writeKubeconfigSecret(c.primary, namespace, stringify(config));
+      await writeKubeconfigSecret(c.primary, namespace, stringify(kubeconfigWithUnusableContexts(state)));
       await c.primary.mergePatch({ ...REP, name: victim }, {
         spec: { targetCluster: [SECONDARY2, "exec-cluster.exec-user"] },
       });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import {
   type ClusterInfo,
   type ControlPlaneState,
@@ -243,6 +243,35 @@ export function kubeconfigFor(clusters: ClusterInfo[]): string {
   // A stored kubeconfig names no current context.
   delete config["current-context"];
   return stringify(config);
+}
+
+/** A kubeconfig as tests edit it. */
+export interface EditableKubeconfig {
+  clusters: Array<{ name: string; cluster: Record<string, unknown> }>;
+  users: Array<{ name: string; user: Record<string, unknown> }>;
+  contexts: Array<{ name: string; context: { cluster: string; user: string } }>;
+}
+
+/**
+ * A kubeconfig of secondary1 and secondary2 whose contexts parse but cannot all be used: secondary2 with
+ * secondary1's CA (its serving certificate does not verify), and a context `exec` (ClusterDetector
+ * `exec-cluster.exec-user`) whose user runs an exec plugin.
+ */
+export function kubeconfigWithUnusableContexts(state: ControlPlaneState): EditableKubeconfig {
+  const cluster = (context: string) => state.clusters.find((c) => c.context === context)!;
+  const good = cluster("secondary1");
+  const config = parse(kubeconfigFor([good, cluster("secondary2")])) as EditableKubeconfig;
+  config.clusters[1]!.cluster["certificate-authority-data"] = btoa(good.ca.certPem);
+  config.clusters.push({
+    name: "exec-cluster",
+    cluster: { server: good.server, "certificate-authority-data": btoa(good.ca.certPem) },
+  });
+  config.users.push({
+    name: "exec-user",
+    user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "aws" } },
+  });
+  config.contexts.push({ name: "exec", context: { cluster: "exec-cluster", user: "exec-user" } });
+  return config;
 }
 
 /** Writes the kubeconfig Secret of an operator namespace. */
