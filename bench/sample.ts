@@ -1,5 +1,5 @@
 /**
- * The seed's sample Replicator (`lib/testdata/render/replicator-sample.yaml`:
+ * The seed's sample Replicator (`examples/replicator-sample.yaml`:
  * ConfigMap, Deployment, Service, Ingress with mTLS, to both secondaries),
  * cloned under new names: the sample has a fixed name and namespace, and a
  * benchmark needs many of them at once.
@@ -12,7 +12,7 @@ import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
 import { SET_LABEL } from "./env.ts";
 import { mapLimit } from "../lib/async.ts";
 
-const SAMPLE = new URL("../lib/testdata/render/replicator-sample.yaml", import.meta.url);
+const SAMPLE = new URL("../examples/replicator-sample.yaml", import.meta.url);
 
 /** Objects the sample makes in each cluster: ConfigMap, Deployment, Service, Ingress, ca-secret, cli-secret. */
 export const SAMPLE_OBJECTS_PER_CLUSTER = 6;

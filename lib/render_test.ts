@@ -32,9 +32,11 @@ const FAKE_TLS: TlsMaterial = {
 const SAMPLE_UID = "6b1f3c2a-0000-4000-8000-000000000001";
 const TESTDATA = new URL("./testdata/render/", import.meta.url);
 
-/** The seed's sample Replicator (a copy kept in testdata, so tests do not depend on ../shared). */
+const SAMPLE = new URL("../examples/replicator-sample.yaml", import.meta.url);
+
+/** The seed's sample Replicator, as users copy it from examples/. */
 async function loadSample(): Promise<Replicator> {
-  return parse(await Deno.readTextFile(new URL("replicator-sample.yaml", TESTDATA))) as Replicator;
+  return parse(await Deno.readTextFile(SAMPLE)) as Replicator;
 }
 
 /**

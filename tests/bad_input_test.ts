@@ -23,23 +23,22 @@
  */
 
 import assert from "node:assert/strict";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import { readCertificate } from "../lib/pki.ts";
 import type { ClusterDetector } from "../lib/api.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
-import type { ControlPlaneState } from "./control_plane.ts";
-import { eventually, privateControlPlane, sharedControlPlane, uniqueName } from "./harness.ts";
+import { type ControlPlaneState, DEFAULT_CLUSTERS } from "./control_plane.ts";
+import { eventually, privateControlPlane, uniqueName } from "./harness.ts";
 import {
   kubeconfigFor,
+  kubeconfigWithUnusableContexts,
   type OperatorProcess,
-  prepareOperatorNamespace,
-  startOperator,
+  withOperator,
   writeKubeconfigSecret,
 } from "./operator.ts";
 import {
   assertForeignUnchanged,
   Bystander,
-  clients,
   deleteAndWaitGone,
   eventsAbout,
   getRep,
@@ -75,22 +74,12 @@ async function assertServing(operator: OperatorProcess): Promise<void> {
 }
 
 Deno.test("A targetCluster that is not registered is named in status and an Event; the other targets are synced", async () => {
-  const state = await sharedControlPlane();
-  const namespace = uniqueName("bad-target");
-  const test = uniqueName("t");
-  await prepareOperatorNamespace(state, namespace, ["secondary1"]);
-  const operator = await startOperator(state, { namespace, replicatorSelector: `plumber-test=${test}` });
-  const c = clients(state);
-  const bystander = new Bystander({
-    primary: c.primary,
-    target: c.secondary1,
-    targetName: SECONDARY1,
-    test,
-  });
-  const name = uniqueName("ghost-target");
-  const ns = uniqueName("ghost-ns");
-  const ghost = "ghost-cluster.nobody";
-  try {
+  await withOperator({ prefix: "bad-target", secondaries: ["secondary1"] }, async (fx) => {
+    const { clients: c, test, namespace } = fx;
+    const bystander = new Bystander(c, "secondary1", test);
+    const name = uniqueName("ghost-target");
+    const ns = uniqueName("ghost-ns");
+    const ghost = "ghost-cluster.nobody";
     await bystander.create();
     const foreignBefore = await snapshotForeign([
       ["primary", c.primary, ["default", namespace]],
@@ -139,30 +128,16 @@ Deno.test("A targetCluster that is not registered is named in status and an Even
         ["secondary1", c.secondary1, ["default"]],
       ]),
     );
-  } finally {
-    await c.primary.delete({ ...REP, name }).catch(() => false);
-    await bystander.delete().catch(() => {});
-    await operator.stop();
-    c.close();
-  }
+  });
 });
 
 Deno.test("Objects of the user's under plumber's names (Deployment, Service, Secret ca-secret) are conflicts, never taken over, modified or deleted", async () => {
-  const state = await sharedControlPlane();
-  const namespace = uniqueName("bad-conflict");
-  const test = uniqueName("t");
-  await prepareOperatorNamespace(state, namespace);
-  const operator = await startOperator(state, { namespace, replicatorSelector: `plumber-test=${test}` });
-  const c = clients(state);
-  const bystander = new Bystander({
-    primary: c.primary,
-    target: c.secondary2,
-    targetName: SECONDARY2,
-    test,
-  });
-  const name = uniqueName("conflict");
-  const ns = uniqueName("users-ns");
-  try {
+  await withOperator({ prefix: "bad-conflict" }, async (fx) => {
+    const { clients: c, test } = fx;
+    const bystander = new Bystander(c, "secondary2", test);
+    const name = uniqueName("conflict");
+    const ns = uniqueName("users-ns");
+    fx.cleanup(() => c.secondary1.delete({ apiVersion: "v1", kind: "Namespace", name: ns }));
     await bystander.create();
     // The user's namespace in secondary1 with objects named as plumber's, and unrelated ones.
     const s1 = c.secondary1;
@@ -244,7 +219,10 @@ Deno.test("Objects of the user's under plumber's names (Deployment, Service, Sec
     // What is not in conflict is replicated, in secondary1 too.
     for (const kind of ["ConfigMap", "Ingress"]) assert.ok(await s1.find(ref(kind, ns, "web")), kind);
     assert.ok(await s1.find(ref("Secret", ns, "cli-secret")), "cli-secret");
-    assert.ok(await c.secondary2.find(ref("Secret", ns, "ca-secret")), "secondary2 has plumber's ca-secret");
+    assert.ok(
+      await c.secondary2.find(ref("Secret", ns, "ca-secret")),
+      "secondary2 has plumber's ca-secret",
+    );
     const events = await eventually("a Conflict Event per object", async () => {
       const list = (await eventsAbout(c.primary, "default", name)).filter((e) => e.reason === "Conflict");
       return list.length >= 3 && list;
@@ -272,7 +250,11 @@ Deno.test("Objects of the user's under plumber's names (Deployment, Service, Sec
     await deleteAndWaitGone(c.primary, name);
     assertForeignUnchanged(foreignBefore, await snapshotForeign(where()));
     for (const [kind, object] of [["ConfigMap", "web"], ["Ingress", "web"], ["Secret", "cli-secret"]]) {
-      assert.equal(await s1.find(ref(kind!, ns, object!)), undefined, `plumber's ${kind} ${object} deleted`);
+      assert.equal(
+        await s1.find(ref(kind!, ns, object!)),
+        undefined,
+        `plumber's ${kind} ${object} deleted`,
+      );
     }
     const nsAfter = await s1.get<{ status?: { phase?: string } }>({
       apiVersion: "v1",
@@ -281,196 +263,162 @@ Deno.test("Objects of the user's under plumber's names (Deployment, Service, Sec
     });
     assert.equal(nsAfter.status?.phase, "Active", "the user's namespace stays");
     await bystander.assertSynced();
-  } finally {
-    await c.primary.delete({ ...REP, name }).catch(() => false);
-    await bystander.delete().catch(() => {});
-    await c.secondary1.delete({ apiVersion: "v1", kind: "Namespace", name: ns }).catch(() => false);
-    await operator.stop();
-    c.close();
-  }
+  });
 });
 
 Deno.test("A kubeconfig Secret of garbage is a KubeconfigSecretInvalid Event; registered clusters stay and every other Replicator is served", async () => {
-  const state = await sharedControlPlane();
-  const namespace = uniqueName("bad-kubeconfig");
-  const test = uniqueName("t");
-  await prepareOperatorNamespace(state, namespace);
-  const operator = await startOperator(state, { namespace, replicatorSelector: `plumber-test=${test}` });
-  const c = clients(state);
-  const bystander = new Bystander({
-    primary: c.primary,
-    target: c.secondary1,
-    targetName: SECONDARY1,
-    test,
-  });
-  const victim = uniqueName("victim");
-  const victimNs = uniqueName("victim-ns");
-  const writeSecretBytes = (bytes: Uint8Array) =>
-    c.primary.apply({
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "plumber-kubeconfig", namespace },
-      type: "Opaque",
-      data: { kubeconfig: btoa(String.fromCharCode(...bytes)) },
-    }, { fieldManager: "plumber-tests", force: true });
-  try {
-    await bystander.create();
-    await c.primary.create(
-      replicatorManifest(victim, victimNs, { test, targets: [SECONDARY2], configMapOnly: true }),
-    );
-    await waitSynced(c.primary, victim);
-    const running = await eventually("both secondaries Running", async () => {
-      const cds = await detectors(c.primary, namespace);
-      return [SECONDARY1, SECONDARY2].every((n) => cds.get(n)?.status?.clusterstatus === "Running") && cds;
-    });
-    const uids = [SECONDARY1, SECONDARY2].map((n) => running.get(n)!.metadata.uid);
-    const foreignBefore = await snapshotForeign(
-      [["primary", c.primary, [namespace, "default"]], ["secondary1", c.secondary1, ["default"]]],
-      ["plumber-kubeconfig"],
-    );
-
-    const garbage: Array<[string, Uint8Array, RegExp]> = [
-      ["not YAML", new TextEncoder().encode("clusters: [unclosed\n\t: : {{\n"), /invalid YAML at line/],
-      [
-        "YAML that is not a kubeconfig",
-        new TextEncoder().encode("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n"),
-        /kind is "Deployment", expected "Config"/,
-      ],
-      ["random bytes", crypto.getRandomValues(new Uint8Array(256)), /Cannot parse kubeconfig/],
-    ];
-    for (const [what, bytes, message] of garbage) {
-      await writeSecretBytes(bytes);
-      const event = await eventually(`a KubeconfigSecretInvalid Event for ${what}`, async () => {
-        const events = await eventsAbout(c.primary, namespace, "plumber-kubeconfig");
-        return events.find((e) => e.reason === "KubeconfigSecretInvalid" && message.test(e.message ?? ""));
-      });
-      assert.equal(event.type, "Warning");
-      assert.equal(event.involvedObject?.kind, "Secret");
-      assert.match(event.message ?? "", /keeping the 2 clusters registered before/);
-      // Served during the bad period: a change to another Replicator is applied.
-      console.log(`kubeconfig ${what}: bystander change applied in ${await bystander.changeAndWait()} ms`);
-      const cds = await detectors(c.primary, namespace);
-      assert.deepEqual(
-        [SECONDARY1, SECONDARY2].map((n) => [cds.get(n)?.metadata.uid, cds.get(n)?.status?.clusterstatus]),
-        uids.map((uid) => [uid, "Running"]),
-        "the clusters registered before stay registered and Running",
+  await withOperator({ prefix: "bad-kubeconfig" }, async (fx) => {
+    const { clients: c, test, namespace, operator, state } = fx;
+    const bystander = new Bystander(c, "secondary1", test);
+    const victim = uniqueName("victim");
+    const victimNs = uniqueName("victim-ns");
+    const writeSecretBytes = (bytes: Uint8Array) =>
+      c.primary.apply({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "plumber-kubeconfig", namespace },
+        type: "Opaque",
+        data: { kubeconfig: btoa(String.fromCharCode(...bytes)) },
+      }, { fieldManager: "plumber-tests", force: true });
+    try {
+      await bystander.create();
+      await c.primary.create(
+        replicatorManifest(victim, victimNs, { test, targets: [SECONDARY2], configMapOnly: true }),
       );
-      await assertServing(operator);
-    }
-    // The victim (secondary2 only) is still served with the clusters registered before.
-    await c.primary.mergePatch({ ...REP, name: victim }, { spec: { configMapData: { still: "served" } } });
-    await eventually("the victim's change in secondary2", async () => {
-      const cm = await c.secondary2.find<Obj>(ref("ConfigMap", victimNs, "web"));
-      return cm?.data?.still === "served";
-    });
-
-    // Contexts that parse but cannot be used: secondary2 with a CA that is not its own, and an exec plugin.
-    const config = parse(kubeconfigFor([cluster(state, "secondary1"), cluster(state, "secondary2")]));
-    const good = cluster(state, "secondary1");
-    config.clusters[1].cluster["certificate-authority-data"] = btoa(good.ca.certPem);
-    config.clusters.push({
-      name: "exec-cluster",
-      cluster: { server: good.server, "certificate-authority-data": btoa(good.ca.certPem) },
-    });
-    config.users.push({
-      name: "exec-user",
-      user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "aws" } },
-    });
-    config.contexts.push({ name: "exec", context: { cluster: "exec-cluster", user: "exec-user" } });
-    await writeKubeconfigSecret(c.primary, namespace, stringify(config));
-    await c.primary.mergePatch({ ...REP, name: victim }, {
-      spec: { targetCluster: [SECONDARY2, "exec-cluster.exec-user"] },
-    });
-    const bad = await eventually("secondary2 and the exec context Unknown", async () => {
-      const cds = await detectors(c.primary, namespace);
-      const s2 = cds.get(SECONDARY2)?.status;
-      const exec = cds.get("exec-cluster.exec-user")?.status;
-      return s2?.clusterstatus === "Unknown" && exec?.clusterstatus === "Unknown" && cds;
-    }, { timeoutMs: 30_000 });
-    assert.match(bad.get(SECONDARY2)!.status!.reason ?? "", /x509: certificate signed by unknown authority/);
-    assert.match(bad.get("exec-cluster.exec-user")!.status!.reason ?? "", /exec/);
-    assert.equal(bad.get(SECONDARY1)?.status?.clusterstatus, "Running");
-    const victimStatus = await eventually("the victim names both bad clusters", async () => {
-      const r = await getRep(c.primary, victim);
-      const s2 = r?.status?.clusters?.find((x) => x.name === SECONDARY2);
-      const exec = r?.status?.clusters?.find((x) => x.name === "exec-cluster.exec-user");
-      return r?.status?.observedGeneration === r?.metadata.generation && s2 && !s2.ready && exec &&
-        !exec.ready &&
-        /x509/.test(s2.message ?? "") && r;
-    }, { timeoutMs: 30_000 });
-    assert.equal(victimStatus.status?.synced, "not synced");
-    assert.match(
-      victimStatus.status!.clusters!.find((x) => x.name === "exec-cluster.exec-user")!.message ?? "",
-      /invalid kubeconfig context.*exec/,
-    );
-    console.log(
-      `wrong CA and exec contexts: bystander change applied in ${await bystander.changeAndWait()} ms`,
-    );
-    await assertServing(operator);
-
-    // Good credentials again: everything recovers.
-    await writeKubeconfigSecret(
-      c.primary,
-      namespace,
-      kubeconfigFor([cluster(state, "secondary1"), cluster(state, "secondary2")]),
-    );
-    await c.primary.mergePatch({ ...REP, name: victim }, { spec: { targetCluster: [SECONDARY2] } });
-    await eventually("secondary2 Running again, the exec context gone", async () => {
-      const cds = await detectors(c.primary, namespace);
-      return cds.get(SECONDARY2)?.status?.clusterstatus === "Running" && !cds.has("exec-cluster.exec-user");
-    }, { timeoutMs: 30_000 });
-    await waitSynced(c.primary, victim);
-    await bystander.assertSynced();
-    assertForeignUnchanged(
-      foreignBefore,
-      await snapshotForeign(
+      await waitSynced(c.primary, victim);
+      const running = await eventually("both secondaries Running", async () => {
+        const cds = await detectors(c.primary, namespace);
+        return [SECONDARY1, SECONDARY2].every((n) => cds.get(n)?.status?.clusterstatus === "Running") && cds;
+      });
+      const uids = [SECONDARY1, SECONDARY2].map((n) => running.get(n)!.metadata.uid);
+      const foreignBefore = await snapshotForeign(
         [["primary", c.primary, [namespace, "default"]], ["secondary1", c.secondary1, ["default"]]],
         ["plumber-kubeconfig"],
-      ),
-    );
-    await deleteAndWaitGone(c.primary, victim);
-  } finally {
-    // Good credentials first: a Replicator's deletion waits for every registered cluster.
-    await writeKubeconfigSecret(
-      c.primary,
-      namespace,
-      kubeconfigFor([cluster(state, "secondary1"), cluster(state, "secondary2")]),
-    ).catch(() => {});
-    await c.primary.delete({ ...REP, name: victim }).catch(() => false);
-    await bystander.delete().catch(() => {});
-    await operator.stop();
-    c.close();
-  }
+      );
+
+      const garbage: Array<[string, Uint8Array, RegExp]> = [
+        ["not YAML", new TextEncoder().encode("clusters: [unclosed\n\t: : {{\n"), /invalid YAML at line/],
+        [
+          "YAML that is not a kubeconfig",
+          new TextEncoder().encode("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n"),
+          /kind is "Deployment", expected "Config"/,
+        ],
+        ["random bytes", crypto.getRandomValues(new Uint8Array(256)), /Cannot parse kubeconfig/],
+      ];
+      for (const [what, bytes, message] of garbage) {
+        await writeSecretBytes(bytes);
+        const event = await eventually(`a KubeconfigSecretInvalid Event for ${what}`, async () => {
+          const events = await eventsAbout(c.primary, namespace, "plumber-kubeconfig");
+          return events.find((e) => e.reason === "KubeconfigSecretInvalid" && message.test(e.message ?? ""));
+        });
+        assert.equal(event.type, "Warning");
+        assert.equal(event.involvedObject?.kind, "Secret");
+        assert.match(event.message ?? "", /keeping the 2 clusters registered before/);
+        // Served during the bad period: a change to another Replicator is applied.
+        console.log(`kubeconfig ${what}: bystander change applied in ${await bystander.changeAndWait()} ms`);
+        const cds = await detectors(c.primary, namespace);
+        assert.deepEqual(
+          [SECONDARY1, SECONDARY2].map((n) => [cds.get(n)?.metadata.uid, cds.get(n)?.status?.clusterstatus]),
+          uids.map((uid) => [uid, "Running"]),
+          "the clusters registered before stay registered and Running",
+        );
+        await assertServing(operator);
+      }
+      // The victim (secondary2 only) is still served with the clusters registered before.
+      await c.primary.mergePatch({ ...REP, name: victim }, { spec: { configMapData: { still: "served" } } });
+      await eventually("the victim's change in secondary2", async () => {
+        const cm = await c.secondary2.find<Obj>(ref("ConfigMap", victimNs, "web"));
+        return cm?.data?.still === "served";
+      });
+
+      // Contexts that parse but cannot be used: secondary2 with a CA that is not its own, and an exec plugin.
+      await writeKubeconfigSecret(c.primary, namespace, stringify(kubeconfigWithUnusableContexts(state)));
+      await c.primary.mergePatch({ ...REP, name: victim }, {
+        spec: { targetCluster: [SECONDARY2, "exec-cluster.exec-user"] },
+      });
+      const bad = await eventually("secondary2 and the exec context Unknown", async () => {
+        const cds = await detectors(c.primary, namespace);
+        const s2 = cds.get(SECONDARY2)?.status;
+        const exec = cds.get("exec-cluster.exec-user")?.status;
+        return s2?.clusterstatus === "Unknown" && exec?.clusterstatus === "Unknown" && cds;
+      }, { timeoutMs: 30_000 });
+      assert.match(
+        bad.get(SECONDARY2)!.status!.reason ?? "",
+        /x509: certificate signed by unknown authority/,
+      );
+      assert.match(bad.get("exec-cluster.exec-user")!.status!.reason ?? "", /exec/);
+      assert.equal(bad.get(SECONDARY1)?.status?.clusterstatus, "Running");
+      const victimStatus = await eventually("the victim names both bad clusters", async () => {
+        const r = await getRep(c.primary, victim);
+        const s2 = r?.status?.clusters?.find((x) => x.name === SECONDARY2);
+        const exec = r?.status?.clusters?.find((x) => x.name === "exec-cluster.exec-user");
+        return r?.status?.observedGeneration === r?.metadata.generation && s2 && !s2.ready && exec &&
+          !exec.ready &&
+          /x509/.test(s2.message ?? "") && r;
+      }, { timeoutMs: 30_000 });
+      assert.equal(victimStatus.status?.synced, "not synced");
+      assert.match(
+        victimStatus.status!.clusters!.find((x) => x.name === "exec-cluster.exec-user")!.message ?? "",
+        /invalid kubeconfig context.*exec/,
+      );
+      console.log(
+        `wrong CA and exec contexts: bystander change applied in ${await bystander.changeAndWait()} ms`,
+      );
+      await assertServing(operator);
+
+      // Good credentials again: everything recovers.
+      await writeKubeconfigSecret(
+        c.primary,
+        namespace,
+        kubeconfigFor([cluster(state, "secondary1"), cluster(state, "secondary2")]),
+      );
+      await c.primary.mergePatch({ ...REP, name: victim }, { spec: { targetCluster: [SECONDARY2] } });
+      await eventually("secondary2 Running again, the exec context gone", async () => {
+        const cds = await detectors(c.primary, namespace);
+        return cds.get(SECONDARY2)?.status?.clusterstatus === "Running" && !cds.has("exec-cluster.exec-user");
+      }, { timeoutMs: 30_000 });
+      await waitSynced(c.primary, victim);
+      await bystander.assertSynced();
+      assertForeignUnchanged(
+        foreignBefore,
+        await snapshotForeign(
+          [["primary", c.primary, [namespace, "default"]], ["secondary1", c.secondary1, ["default"]]],
+          ["plumber-kubeconfig"],
+        ),
+      );
+      await deleteAndWaitGone(c.primary, victim);
+    } finally {
+      // Good credentials first: a Replicator's deletion waits for every registered cluster.
+      await writeKubeconfigSecret(
+        c.primary,
+        namespace,
+        kubeconfigFor([cluster(state, "secondary1"), cluster(state, "secondary2")]),
+      ).catch(() => {});
+    }
+  });
 });
 
 Deno.test("An Ingress host change reissues only the server certificate and leaves the user's own Secrets alone", async () => {
-  const state = await sharedControlPlane();
-  const namespace = uniqueName("bad-host");
-  const test = uniqueName("t");
-  await prepareOperatorNamespace(state, namespace);
-  const operator = await startOperator(state, { namespace, replicatorSelector: `plumber-test=${test}` });
-  const c = clients(state);
-  const bystander = new Bystander({
-    primary: c.primary,
-    target: c.secondary1,
-    targetName: SECONDARY1,
-    test,
-  });
-  const name = uniqueName("hosts");
-  const ns = uniqueName("hosts-ns");
-  type Certs = { ca: string; server: string; client: string; serverKey: string; clientKey: string };
-  const certs = async (client: KubeClient): Promise<Certs> => {
-    const ca = await client.get<Obj>(ref("Secret", ns, "ca-secret"));
-    const cli = await client.get<Obj>(ref("Secret", ns, "cli-secret"));
-    return {
-      ca: atob(ca.data!["ca.crt"]!),
-      server: atob(ca.data!["tls.crt"]!),
-      serverKey: ca.data!["tls.key"]!,
-      client: atob(cli.data!["client.crt"]!),
-      clientKey: cli.data!["client.key"]!,
+  await withOperator({ prefix: "bad-host" }, async (fx) => {
+    const { clients: c, test } = fx;
+    const bystander = new Bystander(c, "secondary1", test);
+    const name = uniqueName("hosts");
+    const ns = uniqueName("hosts-ns");
+    type Certs = { ca: string; server: string; client: string; serverKey: string; clientKey: string };
+    const certs = async (client: KubeClient): Promise<Certs> => {
+      const ca = await client.get<Obj>(ref("Secret", ns, "ca-secret"));
+      const cli = await client.get<Obj>(ref("Secret", ns, "cli-secret"));
+      return {
+        ca: atob(ca.data!["ca.crt"]!),
+        server: atob(ca.data!["tls.crt"]!),
+        serverKey: ca.data!["tls.key"]!,
+        client: atob(cli.data!["client.crt"]!),
+        clientKey: cli.data!["client.key"]!,
+      };
     };
-  };
-  try {
+    for (const [, client] of c.all) {
+      fx.cleanup(() => client.delete({ apiVersion: "v1", kind: "Namespace", name: ns }));
+    }
     await bystander.create();
     await c.primary.create(
       replicatorManifest(name, ns, {
@@ -578,126 +526,104 @@ Deno.test("An Ingress host change reissues only the server certificate and leave
       );
     }
     await bystander.assertSynced();
-  } finally {
-    await c.primary.delete({ ...REP, name }).catch(() => false);
-    await bystander.delete().catch(() => {});
-    for (const [, client] of c.all) {
-      await client.delete({ apiVersion: "v1", kind: "Namespace", name: ns }).catch(() => false);
-    }
-    await operator.stop();
-    c.close();
-  }
+  });
 });
 
 Deno.test("A Replicator deleted while a target is down keeps its finalizer, names the blocking cluster, and is released after it returns", async () => {
-  const cp = await privateControlPlane([
-    { context: "primary", cluster: "kubernetes", user: "kubernetes-admin" },
-    { context: "secondary1", cluster: "v1262-cluster", user: "kubernetes-admin2" },
-    { context: "secondary2", cluster: "v1252-cluster", user: "kubernetes-admin3" },
-  ], { controllerManager: false });
-  const state: ControlPlaneState = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
-  const namespace = "plumber-system";
-  const test = "down";
-  let operator: OperatorProcess | undefined;
-  const c = clients(state);
+  const cp = await privateControlPlane(DEFAULT_CLUSTERS, { controllerManager: false });
+  const state = cp.state;
   const name = "blocked";
   const ns = "blocked-ns";
   try {
-    await prepareOperatorNamespace(state, namespace);
-    operator = await startOperator(state, { namespace, replicatorSelector: `plumber-test=${test}` });
-    const bystander = new Bystander({
-      primary: c.primary,
-      target: c.secondary1,
-      targetName: SECONDARY1,
-      test,
-    });
-    await bystander.create();
-    await c.primary.create(replicatorManifest(name, ns, { test, targets: [SECONDARY1, SECONDARY2] }));
-    await waitSynced(c.primary, name);
-    // Objects of the user's: in the replication namespace of the primary and secondary1, and elsewhere.
-    for (const client of [c.primary, c.secondary1]) {
-      await client.create({
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: { name: "users-config", namespace: ns },
-        data: { mine: "yes" },
-      });
-      await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "users-ns" } });
-      for (const secret of ["ca-secret", "web"]) {
+    await withOperator({ prefix: "plumber-down", state }, async (fx) => {
+      const { clients: c, test, namespace } = fx;
+      const bystander = new Bystander(c, "secondary1", test);
+      await bystander.create();
+      await c.primary.create(replicatorManifest(name, ns, { test, targets: [SECONDARY1, SECONDARY2] }));
+      await waitSynced(c.primary, name);
+      // Objects of the user's: in the replication namespace of the primary and secondary1, and elsewhere.
+      for (const client of [c.primary, c.secondary1]) {
         await client.create({
           apiVersion: "v1",
-          kind: "Secret",
-          metadata: { name: secret, namespace: "users-ns" },
-          data: { mine: btoa("yes") },
+          kind: "ConfigMap",
+          metadata: { name: "users-config", namespace: ns },
+          data: { mine: "yes" },
+        });
+        await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "users-ns" } });
+        for (const secret of ["ca-secret", "web"]) {
+          await client.create({
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: secret, namespace: "users-ns" },
+            data: { mine: btoa("yes") },
+          });
+        }
+      }
+      const where = (): Array<[string, KubeClient, string[]]> => [
+        ["primary", c.primary, [ns, "users-ns", namespace]],
+        ["secondary1", c.secondary1, [ns, "users-ns"]],
+      ];
+      const foreignBefore = await snapshotForeign(where(), ["plumber-kubeconfig"]);
+
+      await cp.stopApiServer("secondary2");
+      const stopped = performance.now();
+      await c.primary.delete({ ...REP, name });
+      const blocked = await eventually("status naming the cluster that blocks cleanup", async () => {
+        const r = await getRep(c.primary, name);
+        const degraded = r?.status?.conditions?.find((x) => x.type === "Degraded");
+        return /Cannot clean up before deletion/.test(degraded?.message ?? "") && r;
+      }, { timeoutMs: 60_000 });
+      const degraded = blocked.status!.conditions!.find((x) => x.type === "Degraded")!;
+      assert.match(degraded.message ?? "", new RegExp(`cluster ${SECONDARY2.replaceAll(".", "\\.")}`));
+      assert.doesNotMatch(degraded.message ?? "", new RegExp(SECONDARY1.replaceAll(".", "\\.")));
+      assert.ok(blocked.metadata.finalizers?.includes("plumber.jnytnai0613.github.io/finalizer"));
+      assert.ok(blocked.metadata.deletionTimestamp, "being deleted");
+      const event = await eventually("a CleanupFailed Event naming the cluster", async () => {
+        const events = await eventsAbout(c.primary, "default", name);
+        return events.find((e) => e.reason === "CleanupFailed");
+      });
+      assert.equal(event.type, "Warning");
+      assert.match(event.message ?? "", new RegExp(SECONDARY2.replaceAll(".", "\\.")));
+      console.log(
+        `target down: cleanup blocked and reported ${
+          Math.round(performance.now() - stopped)
+        } ms after the stop`,
+      );
+      // The reachable clusters are cleaned up already.
+      for (const client of [c.primary, c.secondary1]) {
+        await eventually("the reachable clusters cleaned up", async () => {
+          const left = await client.list("v1", "ConfigMap", {
+            namespace: ns,
+            labelSelector: `plumber.jnytnai0613.github.io/replicator=${name}`,
+          });
+          return left.items.length === 0 && !(await client.find(ref("Deployment", ns, "web")));
         });
       }
-    }
-    const where = (): Array<[string, KubeClient, string[]]> => [
-      ["primary", c.primary, [ns, "users-ns", namespace]],
-      ["secondary1", c.secondary1, [ns, "users-ns"]],
-    ];
-    const foreignBefore = await snapshotForeign(where(), ["plumber-kubeconfig"]);
+      console.log(`target down: bystander change applied in ${await bystander.changeAndWait()} ms`);
+      // Still held after all that time: the cluster is not forgotten.
+      const held = await getRep(c.primary, name);
+      assert.ok(held?.metadata.finalizers?.includes("plumber.jnytnai0613.github.io/finalizer"), "still held");
 
-    await cp.stopApiServer("secondary2");
-    const stopped = performance.now();
-    await c.primary.delete({ ...REP, name });
-    const blocked = await eventually("status naming the cluster that blocks cleanup", async () => {
-      const r = await getRep(c.primary, name);
-      const degraded = r?.status?.conditions?.find((x) => x.type === "Degraded");
-      return /Cannot clean up before deletion/.test(degraded?.message ?? "") && r;
-    }, { timeoutMs: 60_000 });
-    const degraded = blocked.status!.conditions!.find((x) => x.type === "Degraded")!;
-    assert.match(degraded.message ?? "", new RegExp(`cluster ${SECONDARY2.replaceAll(".", "\\.")}`));
-    assert.doesNotMatch(degraded.message ?? "", new RegExp(SECONDARY1.replaceAll(".", "\\.")));
-    assert.ok(blocked.metadata.finalizers?.includes("plumber.jnytnai0613.github.io/finalizer"));
-    assert.ok(blocked.metadata.deletionTimestamp, "being deleted");
-    const event = await eventually("a CleanupFailed Event naming the cluster", async () => {
-      const events = await eventsAbout(c.primary, "default", name);
-      return events.find((e) => e.reason === "CleanupFailed");
-    });
-    assert.equal(event.type, "Warning");
-    assert.match(event.message ?? "", new RegExp(SECONDARY2.replaceAll(".", "\\.")));
-    console.log(
-      `target down: cleanup blocked and reported ${
-        Math.round(performance.now() - stopped)
-      } ms after the stop`,
-    );
-    // The reachable clusters are cleaned up already.
-    for (const client of [c.primary, c.secondary1]) {
-      await eventually("the reachable clusters cleaned up", async () => {
-        const left = await client.list("v1", "ConfigMap", {
-          namespace: ns,
-          labelSelector: `plumber.jnytnai0613.github.io/replicator=${name}`,
-        });
-        return left.items.length === 0 && !(await client.find(ref("Deployment", ns, "web")));
+      const restarting = performance.now();
+      await cp.startApiServer("secondary2");
+      const back = performance.now();
+      await eventually("the Replicator released", async () => !(await getRep(c.primary, name)), {
+        timeoutMs: 90_000,
       });
-    }
-    console.log(`target down: bystander change applied in ${await bystander.changeAndWait()} ms`);
-    // Still held after all that time: the cluster is not forgotten.
-    const held = await getRep(c.primary, name);
-    assert.ok(held?.metadata.finalizers?.includes("plumber.jnytnai0613.github.io/finalizer"), "still held");
-
-    const restarting = performance.now();
-    await cp.startApiServer("secondary2");
-    const back = performance.now();
-    await eventually("the Replicator released", async () => !(await getRep(c.primary, name)), {
-      timeoutMs: 90_000,
+      console.log(
+        `target down: API server ready again in ${Math.round(back - restarting)} ms, Replicator released ` +
+          `${Math.round(performance.now() - back)} ms after that`,
+      );
+      const left = await c.secondary2.list("v1", "ConfigMap", {
+        namespace: ns,
+        labelSelector: `plumber.jnytnai0613.github.io/replicator=${name}`,
+      });
+      assert.equal(left.items.length, 0, "secondary2 cleaned up");
+      assert.equal(await c.secondary2.find(ref("Deployment", ns, "web")), undefined);
+      assertForeignUnchanged(foreignBefore, await snapshotForeign(where(), ["plumber-kubeconfig"]));
+      await bystander.assertSynced();
     });
-    console.log(
-      `target down: API server ready again in ${Math.round(back - restarting)} ms, Replicator released ` +
-        `${Math.round(performance.now() - back)} ms after that`,
-    );
-    const left = await c.secondary2.list("v1", "ConfigMap", {
-      namespace: ns,
-      labelSelector: `plumber.jnytnai0613.github.io/replicator=${name}`,
-    });
-    assert.equal(left.items.length, 0, "secondary2 cleaned up");
-    assert.equal(await c.secondary2.find(ref("Deployment", ns, "web")), undefined);
-    assertForeignUnchanged(foreignBefore, await snapshotForeign(where(), ["plumber-kubeconfig"]));
-    await bystander.assertSynced();
   } finally {
-    await operator?.stop();
-    c.close();
     await cp.stop();
   }
 });

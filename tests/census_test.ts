@@ -15,7 +15,7 @@ import { type ApiResource, discoverResources } from "../lib/kube/discovery.ts";
 import type { CensusObject } from "../lib/namespace_census.ts";
 import { issueClientCertificate } from "../lib/pki.ts";
 import { adminClient, adminConnection, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
-import { inBatches, installWidgetCrd, pod, rulesWithout } from "./foreign_objects.ts";
+import { installWidgetCrd, plantForeignObjects, rulesWithout } from "./foreign_objects.ts";
 
 const CLUSTER = "secondary2";
 const REPLICATOR_LABEL = "plumber.jnytnai0613.github.io/replicator";
@@ -52,25 +52,8 @@ Deno.test("namespaceCensus() names a PVC, a Role, a custom resource and 60 forei
   try {
     await withNamespace(client, async (namespace) => {
       const base = `/api/v1/namespaces/${namespace}`;
-      await client.raw("POST", `${base}/persistentvolumeclaims`, {
-        body: {
-          apiVersion: "v1",
-          kind: "PersistentVolumeClaim",
-          metadata: { name: "data" },
-          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
-        },
-      });
-      await client.create({
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "Role",
-        metadata: { name: "reader", namespace },
-        rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }],
-      });
-      await client.raw("POST", `/apis/${crd.group}/v1/namespaces/${namespace}/widgets`, {
-        body: { apiVersion: `${crd.group}/v1`, kind: "Widget", metadata: { name: "w1" }, spec: { size: 3 } },
-      });
+      await plantForeignObjects(client, namespace, crd.group, 60);
       const pods = Array.from({ length: 60 }, (_, i) => `foreign-${String(i).padStart(2, "0")}`);
-      await inBatches(pods, 10, (name) => client.create(pod(namespace, name)));
       // plumber's own objects alongside are not named.
       await client.create({
         apiVersion: "v1",

@@ -4,16 +4,23 @@
  */
 
 import assert from "node:assert/strict";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import type { ClusterDetector } from "../lib/api.ts";
 import { ClusterDetectorController, clusterDetectorInformer } from "../controllers/cluster_detector.ts";
 import { ClusterRegistry } from "../controllers/clusters.ts";
+import { ReplicatorController } from "../controllers/replicator/mod.ts";
 import type { RequestRecord } from "../lib/kube/client.ts";
 import { InformerFactory } from "../lib/kube/informer_factory.ts";
 import { createLogger } from "../lib/log.ts";
 import type { ControlPlaneState } from "./control_plane.ts";
 import { adminClient, eventually, privateControlPlane, sharedControlPlane, uniqueName } from "./harness.ts";
-import { kubeconfigFor, prepareOperatorNamespace, startOperator, writeKubeconfigSecret } from "./operator.ts";
+import {
+  kubeconfigFor,
+  kubeconfigWithUnusableContexts,
+  prepareOperatorNamespace,
+  startOperator,
+  writeKubeconfigSecret,
+} from "./operator.ts";
 
 const CD = { apiVersion: "plumber.jnytnai0613.github.io/v1", kind: "ClusterDetector" };
 
@@ -99,19 +106,7 @@ Deno.test("A bad context becomes an Unknown ClusterDetector or an Event and does
   const namespace = uniqueName("cd-bad");
   await prepareOperatorNamespace(state, namespace, []);
   const good = cluster(state, "secondary1");
-  const wrongCa = cluster(state, "secondary2");
-  const config = parse(kubeconfigFor([good, wrongCa]));
-  // secondary2 with secondary1's CA: its serving certificate does not verify.
-  config.clusters[1].cluster["certificate-authority-data"] = btoa(good.ca.certPem);
-  config.clusters.push({
-    name: "exec-cluster",
-    cluster: { server: good.server, "certificate-authority-data": btoa(good.ca.certPem) },
-  });
-  config.users.push({
-    name: "exec-user",
-    user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "aws" } },
-  });
-  config.contexts.push({ name: "exec", context: { cluster: "exec-cluster", user: "exec-user" } });
+  const config = kubeconfigWithUnusableContexts(state);
   config.clusters.push({
     name: "Bad_Name",
     cluster: { server: good.server, "certificate-authority-data": btoa(good.ca.certPem) },
@@ -370,11 +365,18 @@ Deno.test("The ClusterDetector controller and the Replicator's ClusterDetector c
   });
   // What main.ts hands the Replicator controller (its `detectors` option).
   const replicatorDetectors = clusterDetectorInformer(informers, primary, namespace);
+  const replicator = new ReplicatorController({
+    primary,
+    registry,
+    namespace,
+    logger: createLogger({ level: "error" }),
+    replicatorSelector: "plumber-test=none",
+    detectors: replicatorDetectors,
+  });
   try {
     assert.equal(replicatorDetectors, detector.detectors, "one informer for both controllers");
     await detector.start();
-    replicatorDetectors.start();
-    await replicatorDetectors.waitForSync();
+    await replicator.start();
     await eventually(
       "both ClusterDetectors in the shared cache",
       () => replicatorDetectors.list().filter((cd) => cd.status?.clusterstatus === "Running").length === 2,
@@ -396,9 +398,10 @@ Deno.test("The ClusterDetector controller and the Replicator's ClusterDetector c
           "plumber-test/touched"
         ] === "yes",
     );
-    await replicatorDetectors.stop();
+    await replicator.stop();
     assert.equal(replicatorDetectors.stopped, true, "the last user's stop ends the watch");
   } finally {
+    await replicator.stop();
     await detector.stop();
     await informers.close();
     registry.close();

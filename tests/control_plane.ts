@@ -428,17 +428,17 @@ export class ControlPlane {
       cert: c.info.admin,
     }));
     await Deno.writeTextFile(this.kubeconfigPath, stringify(kubeconfigFor(entries)), { mode: 0o600 });
-    const state: ControlPlaneState = {
-      dir: this.dir,
-      kubeconfigPath: this.kubeconfigPath,
-      clusters: this.clusters,
-    };
-    await Deno.writeTextFile(`${this.dir}/state.json`, JSON.stringify(state), { mode: 0o600 });
+    await Deno.writeTextFile(`${this.dir}/state.json`, JSON.stringify(this.state), { mode: 0o600 });
   }
 
   /** Path of the JSON {@linkcode ControlPlaneState} for other processes. */
   get statePath(): string {
     return `${this.dir}/state.json`;
+  }
+
+  /** What tests pass around: the folder, the kubeconfig and the clusters. */
+  get state(): ControlPlaneState {
+    return { dir: this.dir, kubeconfigPath: this.kubeconfigPath, clusters: this.clusters };
   }
 
   /** Every cluster, in start order. */

@@ -20,19 +20,8 @@ import {
   serverVersionOf,
 } from "../tools/gen_crds.ts";
 import { installCrds } from "./crds.ts";
-import { adminClient, sharedControlPlane, uniqueName } from "./harness.ts";
-
-const state = await sharedControlPlane();
-
-/** Runs `body` with an admin client of the primary cluster, closing it afterwards. */
-async function withPrimary<T>(body: (client: KubeClient) => Promise<T>): Promise<T> {
-  const client = adminClient(state, "primary");
-  try {
-    return await body(client);
-  } finally {
-    client.close();
-  }
-}
+import { uniqueName, withPrimary } from "./harness.ts";
+import { type ReplicatorManifest, replicatorManifest, SAMPLE, SECONDARY1 } from "./replicators.ts";
 
 /** The first lines where two texts differ, for a readable failure. */
 function firstDifference(expected: string, actual: string, context = 3): string | undefined {
@@ -166,9 +155,7 @@ Deno.test("installCrds() applies both CRDs, they become Established, and install
 });
 
 Deno.test("the seed's sample Replicator is accepted verbatim", async () => {
-  const sample = parse(
-    await Deno.readTextFile(new URL("../lib/testdata/render/replicator-sample.yaml", import.meta.url)),
-  ) as KubeObjectLike & { spec: Record<string, unknown> };
+  const sample = parse(await Deno.readTextFile(SAMPLE)) as KubeObjectLike & { spec: Record<string, unknown> };
   await withPrimary(async (client) => {
     await installCrds(client);
     const created = await client.create<typeof sample>(sample, { dryRun: true });
@@ -201,48 +188,32 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 }
 
 /** A Replicator that uses every spec field and is valid; each case breaks one thing. */
-const VALID_REPLICATOR = {
-  apiVersion: API_VERSION,
-  kind: "Replicator",
-  metadata: { name: "crd-test-valid" },
-  spec: {
-    targetCluster: ["v1262-cluster.kubernetes-admin2"],
-    replicationNamespace: "crd-test",
-    deploymentName: "web",
-    deploymentSpec: {
-      replicas: 2,
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 1 } },
-      template: {
-        spec: {
-          containers: [{
-            name: "web",
-            image: "nginx:1.27",
-            ports: [{ containerPort: 80 }],
-            resources: { limits: { cpu: "500m", memory: "128Mi" } },
-          }],
+const VALID_REPLICATOR = mergePatch(
+  replicatorManifest("crd-test-valid", "crd-test", {
+    targets: [SECONDARY1],
+    replicas: 2,
+    configMapData: { "index.html": "<h1>hello</h1>" },
+    tlsHosts: ["web.example.com"],
+  }),
+  {
+    spec: {
+      deploymentSpec: {
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 1 } },
+        template: {
+          spec: {
+            containers: [{
+              name: "web",
+              image: "nginx:1.27",
+              ports: [{ containerPort: 80 }],
+              resources: { limits: { cpu: "500m", memory: "128Mi" } },
+            }],
+          },
         },
       },
+      serviceSpec: { type: "ClusterIP" },
     },
-    configMapName: "web",
-    configMapData: { "index.html": "<h1>hello</h1>" },
-    serviceName: "web",
-    serviceSpec: { type: "ClusterIP", ports: [{ port: 80, targetPort: 80 }] },
-    ingressName: "web",
-    ingressSpec: {
-      rules: [{
-        host: "web.example.com",
-        http: {
-          paths: [{
-            path: "/",
-            pathType: "Prefix",
-            backend: { service: { name: "web", port: { number: 80 } } },
-          }],
-        },
-      }],
-    },
-    ingressSecureEnabled: true,
   },
-};
+) as ReplicatorManifest;
 
 /** A valid ClusterDetector. */
 const VALID_CLUSTER_DETECTOR = {
@@ -529,8 +500,8 @@ Deno.test("the valid Replicator and ClusterDetector of the invalid-case table ar
     await installCrds(client);
     const replicator = await client.create<typeof VALID_REPLICATOR>(VALID_REPLICATOR, { dryRun: true });
     // Upstream defaults that are not Go zero values are applied, as the API server would to a Service.
-    assert.deepEqual(replicator.spec.serviceSpec.ports, [{ port: 80, targetPort: 80, protocol: "TCP" }]);
-    assert.equal(replicator.spec.deploymentSpec.template.spec.containers[0]?.name, "web");
+    assert.deepEqual(replicator.spec.serviceSpec?.ports, [{ port: 80, targetPort: 80, protocol: "TCP" }]);
+    assert.equal(replicator.spec.deploymentSpec?.template.spec?.containers[0]?.name, "web");
     await client.create(VALID_CLUSTER_DETECTOR, { dryRun: true });
     for (const object of [VALID_REPLICATOR, VALID_CLUSTER_DETECTOR] as KubeObjectLike[]) {
       await client.raw("POST", collectionPath(API_VERSION, object.kind!, object.metadata?.namespace), {

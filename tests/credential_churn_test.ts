@@ -21,7 +21,7 @@ import { ReplicatorController } from "../controllers/replicator/mod.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { createLogger } from "../lib/log.ts";
 import { type CertificateAndKey, issueClientCertificate } from "../lib/pki.ts";
-import type { ClusterInfo, ControlPlaneState } from "./control_plane.ts";
+import type { ClusterInfo } from "./control_plane.ts";
 import { adminClient, eventually, privateControlPlane } from "./harness.ts";
 import { kubeconfigFor, prepareOperatorNamespace, writeKubeconfigSecret } from "./operator.ts";
 import { ref, replicatorManifest, SECONDARY1, waitSynced } from "./replicators.ts";
@@ -57,7 +57,7 @@ Deno.test("100 credential changes of a secondary leave one cache set, no extra w
     { context: "primary", cluster: "kubernetes", user: "kubernetes-admin" },
     { context: "secondary1", cluster: "v1262-cluster", user: "kubernetes-admin2" },
   ], { controllerManager: false });
-  const state: ControlPlaneState = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+  const state = cp.state;
   const namespace = "plumber-system";
   const s1 = state.clusters.find((c) => c.context === "secondary1")!;
   const certs: CertificateAndKey[] = [

@@ -17,11 +17,16 @@ import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
 import { type ControlPlane, type ControlPlaneState, DEFAULT_CLUSTERS } from "./control_plane.ts";
 import { adminClient, eventually, privateControlPlane } from "./harness.ts";
 import { operatorArgs, OperatorProcess, prepareOperatorNamespace, startOperator } from "./operator.ts";
+import {
+  PRIMARY,
+  REPLICATED_KINDS,
+  type ReplicatorManifest,
+  replicatorManifest,
+  SECONDARY1,
+  SECONDARY2,
+} from "./replicators.ts";
 
 const NAMESPACE = "plumber-system";
-const PRIMARY = "kubernetes.kubernetes-admin";
-const SECONDARY1 = "v1262-cluster.kubernetes-admin2";
-const SECONDARY2 = "v1252-cluster.kubernetes-admin3";
 type Context = "primary" | "secondary1" | "secondary2";
 const CONTEXTS: Context[] = ["primary", "secondary1", "secondary2"];
 
@@ -32,22 +37,6 @@ const FAILURE_THRESHOLD = 3;
 /** controller-runtime's leader election defaults, which the operator uses. */
 const LEASE_DURATION_MS = 15_000;
 const RETRY_PERIOD_MS = 2_000;
-
-/** The kinds plumber replicates (and labels with its Replicator's name). */
-const KINDS = [
-  { apiVersion: "v1", kind: "ConfigMap" },
-  { apiVersion: "v1", kind: "Secret" },
-  { apiVersion: "apps/v1", kind: "Deployment" },
-  { apiVersion: "v1", kind: "Service" },
-  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
-];
-
-type ReplicatorBody = KubeObjectLike & {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string };
-  spec: Replicator["spec"];
-};
 
 type Obj = KubeObjectLike & {
   data?: Record<string, string>;
@@ -70,7 +59,7 @@ class World {
 
   private constructor(cp: ControlPlane) {
     this.cp = cp;
-    this.state = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+    this.state = cp.state;
     this.clients = {
       primary: adminClient(this.state, "primary"),
       secondary1: adminClient(this.state, "secondary1"),
@@ -81,7 +70,7 @@ class World {
   /** Starts the clusters and prepares the operator namespace (CRDs, kubeconfig Secret of both secondaries). */
   static async start(): Promise<World> {
     const started = Date.now();
-    const cp = await privateControlPlane([...DEFAULT_CLUSTERS], { controllerManager: false });
+    const cp = await privateControlPlane(DEFAULT_CLUSTERS, { controllerManager: false });
     const world = new World(cp);
     console.log(`control plane: 3 clusters up in ${seconds(Date.now() - started)}`);
     try {
@@ -144,47 +133,16 @@ class World {
 }
 
 /** A small Replicator in a namespace of its own: ConfigMap, Deployment and Service; with `tls` also an mTLS Ingress. */
-function replicatorBody(name: string, options: { tls?: boolean; data?: string } = {}): ReplicatorBody {
-  return {
-    apiVersion: API_VERSION,
-    kind: "Replicator",
-    metadata: { name },
-    spec: {
-      targetCluster: [SECONDARY1, SECONDARY2],
-      replicationNamespace: name,
-      deploymentName: "web",
-      deploymentSpec: {
-        replicas: 1,
-        template: { spec: { containers: [{ name: "web", image: "nginx:1.27" }] } },
-      },
-      configMapName: "web",
-      configMapData: { "index.html": options.data ?? "v1" },
-      serviceName: "web",
-      serviceSpec: { ports: [{ port: 80, targetPort: 80 }] },
-      ...(options.tls
-        ? {
-          ingressName: "web",
-          ingressSpec: {
-            rules: [{
-              host: `${name}.example.com`,
-              http: {
-                paths: [{
-                  path: "/",
-                  pathType: "Prefix",
-                  backend: { service: { name: "web", port: { number: 80 } } },
-                }],
-              },
-            }],
-          },
-          ingressSecureEnabled: true,
-        }
-        : {}),
-    },
-  } as ReplicatorBody;
+function replicatorBody(name: string, options: { tls?: boolean; data?: string } = {}): ReplicatorManifest {
+  return replicatorManifest(name, name, {
+    targets: [SECONDARY1, SECONDARY2],
+    configMapData: { "index.html": options.data ?? "v1" },
+    ...(options.tls ? { tlsHosts: [`${name}.example.com`] } : {}),
+  });
 }
 
 /** `n` Replicators named `<prefix>-00` ..; every `tlsEvery`-th one with mTLS. */
-function fanOut(prefix: string, n: number, tlsEvery = 0): ReplicatorBody[] {
+function fanOut(prefix: string, n: number, tlsEvery = 0): ReplicatorManifest[] {
   return Array.from(
     { length: n },
     (_, i) =>
@@ -192,12 +150,12 @@ function fanOut(prefix: string, n: number, tlsEvery = 0): ReplicatorBody[] {
   );
 }
 
-async function createAll(client: KubeClient, bodies: ReplicatorBody[]): Promise<void> {
+async function createAll(client: KubeClient, bodies: ReplicatorManifest[]): Promise<void> {
   for (const body of bodies) await client.create(body);
 }
 
 /** What the specs say each cluster must hold: `<replicator> <kind>/<namespace>/<name>`, sorted. */
-function expectedObjects(bodies: ReplicatorBody[]): string[] {
+function expectedObjects(bodies: ReplicatorManifest[]): string[] {
   return bodies.flatMap((r) => {
     const ns = r.spec.replicationNamespace;
     const objects = ["ConfigMap/web", "Deployment/web", "Service/web"];
@@ -212,7 +170,7 @@ function expectedObjects(bodies: ReplicatorBody[]): string[] {
 /** What a cluster holds: every object carrying the Replicator label, in the same form. */
 async function liveObjects(client: KubeClient): Promise<string[]> {
   const out: string[] = [];
-  for (const k of KINDS) {
+  for (const k of REPLICATED_KINDS) {
     const list = await client.list<Obj>(k.apiVersion, k.kind, { labelSelector: LABEL_REPLICATOR });
     for (const o of list.items) {
       out.push(
@@ -223,7 +181,7 @@ async function liveObjects(client: KubeClient): Promise<string[]> {
   return out.sort();
 }
 
-async function assertObjects(world: World, contexts: Context[], bodies: ReplicatorBody[]): Promise<void> {
+async function assertObjects(world: World, contexts: Context[], bodies: ReplicatorManifest[]): Promise<void> {
   const expected = expectedObjects(bodies);
   for (const context of contexts) {
     assert.deepEqual(await liveObjects(world.clients[context]), expected, `objects in ${context}`);
@@ -245,7 +203,7 @@ async function countSynced(client: KubeClient, names: string[]): Promise<number>
 
 async function waitSynced(
   client: KubeClient,
-  bodies: ReplicatorBody[],
+  bodies: ReplicatorManifest[],
   timeoutMs: number,
   what = "synced",
 ): Promise<Replicator[]> {

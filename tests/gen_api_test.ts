@@ -5,7 +5,6 @@
  */
 
 import assert from "node:assert/strict";
-import type { KubeClient } from "../lib/kube/client.ts";
 import { isNotFound } from "../lib/kube/client.ts";
 import { CoreV1Api } from "../lib/kube/generated/core_v1.ts";
 import type { ConfigMap } from "../lib/kube/generated/core_v1.ts";
@@ -14,20 +13,10 @@ import type { WatchEvent } from "../lib/kube/rest.ts";
 import { restClientOf } from "../lib/kube/rest_adapter.ts";
 import { CLIENTS_PATH, fetchDocuments, REPOSITORY_ROOT, TYPES_PATH } from "../tools/gen_api.ts";
 import { installCrds } from "./crds.ts";
-import { adminClient, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
+import { eventually, sharedControlPlane, uniqueName, withPrimary } from "./harness.ts";
 
 const state = await sharedControlPlane();
 const FIELD_MANAGER = "plumber-gen-api-test";
-
-/** Runs `body` with an admin client of the primary cluster, closing it afterwards. */
-async function withPrimary<T>(body: (client: KubeClient) => Promise<T>): Promise<T> {
-  const client = adminClient(state, "primary");
-  try {
-    return await body(client);
-  } finally {
-    client.close();
-  }
-}
 
 /** The first lines where two texts differ, for a readable failure. */
 function firstDifference(expected: string, actual: string): string | undefined {

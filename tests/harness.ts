@@ -13,7 +13,7 @@
 import { ensureControlPlaneBinary } from "./build.ts";
 import { type ClusterInfo, type ClusterSpec, ControlPlane, type ControlPlaneState } from "./control_plane.ts";
 import { KubeClient, type RequestRecord } from "../lib/kube/client.ts";
-import type { ClusterConnection } from "../lib/kubeconfig/connection.ts";
+import { adminConnection } from "./admin_connection.ts";
 
 let shared: Promise<ControlPlaneState> | undefined;
 
@@ -31,31 +31,20 @@ export function sharedControlPlane(): Promise<ControlPlaneState> {
         // best effort
       }
     });
-    return { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+    return cp.state;
   })();
   return shared;
 }
 
 /** A control plane of its own for a test that stops or breaks clusters. Stop it in `finally`. */
 export async function privateControlPlane(
-  clusters: ClusterSpec[],
+  clusters: readonly ClusterSpec[],
   options: { controllerManager?: boolean } = {},
 ): Promise<ControlPlane> {
   return await ControlPlane.start({ binary: await ensureControlPlaneBinary(), clusters, ...options });
 }
 
-/** The connection of a cluster's admin user. */
-export function adminConnection(cluster: ClusterInfo): ClusterConnection {
-  return {
-    contextName: cluster.context,
-    cluster: cluster.cluster,
-    user: cluster.user,
-    server: cluster.server,
-    caPem: cluster.ca.certPem,
-    certPem: cluster.admin.certPem,
-    keyPem: cluster.admin.keyPem,
-  };
-}
+export { adminConnection } from "./admin_connection.ts";
 
 /** An admin client for one cluster of a state; close it when done. */
 export function adminClient(
@@ -66,6 +55,16 @@ export function adminClient(
   const cluster = state.clusters.find((c) => c.context === context);
   if (!cluster) throw new RangeError(`No cluster with context "${context}" in the test control plane`);
   return new KubeClient(adminConnection(cluster), { observer });
+}
+
+/** Runs `body` with an admin client of the shared control plane's primary, closing it afterwards. */
+export async function withPrimary<T>(body: (client: KubeClient) => Promise<T>): Promise<T> {
+  const client = adminClient(await sharedControlPlane(), "primary");
+  try {
+    return await body(client);
+  } finally {
+    client.close();
+  }
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */

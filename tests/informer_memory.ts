@@ -21,8 +21,8 @@
 // (yaml, @peculiar/x509) is imported by the parent alone, to keep it out of the figures.
 import { KubeClient } from "../lib/kube/client.ts";
 import { Informer } from "../lib/kube/informer.ts";
-import type { ClusterInfo, ControlPlaneState } from "./control_plane.ts";
-import type { ClusterConnection } from "../lib/kubeconfig/connection.ts";
+import type { ControlPlaneState } from "./control_plane.ts";
+import { adminConnection } from "./admin_connection.ts";
 
 const MiB = 1024 * 1024;
 const NAMESPACE = "informer-memory";
@@ -62,19 +62,6 @@ async function inParallel<T>(items: T[], limit: number, task: (item: T) => Promi
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** The admin connection of a cluster (as `adminConnection()` in tests/harness.ts, without importing it). */
-function connectionOf(cluster: ClusterInfo): ClusterConnection {
-  return {
-    contextName: cluster.context,
-    cluster: cluster.cluster,
-    user: cluster.user,
-    server: cluster.server,
-    caPem: cluster.ca.certPem,
-    certPem: cluster.admin.certPem,
-    keyPem: cluster.admin.keyPem,
-  };
-}
-
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;
   if (!collect) throw new Error("Cannot collect garbage: run with --v8-flags=--expose-gc");
@@ -86,7 +73,7 @@ async function child(statePath: string): Promise<void> {
   const state = JSON.parse(await Deno.readTextFile(statePath)) as ControlPlaneState;
   gc();
   const rssStart = Deno.memoryUsage().rss;
-  const clients = state.clusters.map((cluster) => new KubeClient(connectionOf(cluster)));
+  const clients = state.clusters.map((cluster) => new KubeClient(adminConnection(cluster)));
   const informers = clients.map((client) => new Informer({ client, apiVersion: "v1", kind: "ConfigMap" }));
   const started = performance.now();
   const syncMs: number[] = [];
@@ -131,7 +118,7 @@ async function parent(): Promise<void> {
   let informerProcess: Deno.ChildProcess | undefined;
   try {
     log(`control plane up in ${Math.round(performance.now() - t0)} ms`);
-    const clients = cp.clusters.map((cluster) => new KubeClient(connectionOf(cluster)));
+    const clients = cp.clusters.map((cluster) => new KubeClient(adminConnection(cluster)));
     try {
       const t1 = performance.now();
       for (const client of clients) {

@@ -16,6 +16,7 @@ import {
   type OperatorProcess,
   prepareOperatorNamespace,
   startOperator,
+  withOperator,
   writeKubeconfigSecret,
 } from "./operator.ts";
 import {
@@ -47,21 +48,15 @@ async function removeNamespace(client: KubeClient, name: string): Promise<void> 
 }
 
 Deno.test("a namespace with a PVC, a Role, a custom resource and 60 foreign Pods survives cluster deselection and Replicator deletion; one only plumber used is deleted", async () => {
-  const state = await sharedControlPlane();
-  const test = uniqueName("ns-safety");
-  const operatorNs = uniqueName("plumber-ns");
-  const name = uniqueName("keeps");
-  const ns = uniqueName("user-data");
-  const c = clients(state);
-  const crd1 = await installWidgetCrd(c.secondary1);
-  const crd2 = await installWidgetCrd(c.secondary2);
-  let operator: OperatorProcess | undefined;
-  try {
-    await prepareOperatorNamespace(state, operatorNs, ["secondary1", "secondary2"]);
-    operator = await startOperator(state, {
-      namespace: operatorNs,
-      replicatorSelector: `plumber-test=${test}`,
-    });
+  await withOperator({ prefix: "plumber-ns" }, async (fx) => {
+    const { clients: c, test } = fx;
+    const name = uniqueName("keeps");
+    const ns = uniqueName("user-data");
+    const crd1 = await installWidgetCrd(c.secondary1);
+    fx.cleanup(() => crd1.remove());
+    const crd2 = await installWidgetCrd(c.secondary2);
+    fx.cleanup(() => crd2.remove());
+    for (const client of [c.secondary1, c.secondary2]) fx.cleanup(() => removeNamespace(client, ns));
     await c.primary.create(replicatorManifest(name, ns, { test, targets: [SECONDARY1, SECONDARY2] }));
     await waitSynced(c.primary, name);
     // A user puts data into the namespace plumber created, in both secondaries.
@@ -119,16 +114,7 @@ Deno.test("a namespace with a PVC, a Role, a custom resource and 60 foreign Pods
       return phase === undefined || phase === "Terminating";
     });
     assert.ok(events.some((e) => e.reason === "NamespaceDeleted" && e.message?.includes(PRIMARY)));
-  } finally {
-    await c.primary.delete({ ...REP, name }).catch(() => {});
-    await eventually(`${name} gone`, async () => !(await getRep(c.primary, name)), { timeoutMs: 60_000 })
-      .catch(() => {});
-    await operator?.stop();
-    for (const client of [c.secondary1, c.secondary2]) await removeNamespace(client, ns);
-    await crd1.remove();
-    await crd2.remove();
-    c.close();
-  }
+  });
 });
 
 Deno.test("a type the operator may not list in a secondary keeps the namespace, with a Warning Event and a NamespaceKept condition", async () => {

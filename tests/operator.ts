@@ -6,13 +6,14 @@
  * @module
  */
 
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import {
   type ClusterInfo,
   type ControlPlaneState,
   kubeconfigFor as controlPlaneKubeconfig,
 } from "./control_plane.ts";
-import { adminClient, eventually } from "./harness.ts";
+import { adminClient, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
+import { type Clients, clients, REP } from "./replicators.ts";
 import { installCrds } from "./crds.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 
@@ -244,6 +245,35 @@ export function kubeconfigFor(clusters: ClusterInfo[]): string {
   return stringify(config);
 }
 
+/** A kubeconfig as tests edit it. */
+export interface EditableKubeconfig {
+  clusters: Array<{ name: string; cluster: Record<string, unknown> }>;
+  users: Array<{ name: string; user: Record<string, unknown> }>;
+  contexts: Array<{ name: string; context: { cluster: string; user: string } }>;
+}
+
+/**
+ * A kubeconfig of secondary1 and secondary2 whose contexts parse but cannot all be used: secondary2 with
+ * secondary1's CA (its serving certificate does not verify), and a context `exec` (ClusterDetector
+ * `exec-cluster.exec-user`) whose user runs an exec plugin.
+ */
+export function kubeconfigWithUnusableContexts(state: ControlPlaneState): EditableKubeconfig {
+  const cluster = (context: string) => state.clusters.find((c) => c.context === context)!;
+  const good = cluster("secondary1");
+  const config = parse(kubeconfigFor([good, cluster("secondary2")])) as EditableKubeconfig;
+  config.clusters[1]!.cluster["certificate-authority-data"] = btoa(good.ca.certPem);
+  config.clusters.push({
+    name: "exec-cluster",
+    cluster: { server: good.server, "certificate-authority-data": btoa(good.ca.certPem) },
+  });
+  config.users.push({
+    name: "exec-user",
+    user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "aws" } },
+  });
+  config.contexts.push({ name: "exec", context: { cluster: "exec-cluster", user: "exec-user" } });
+  return config;
+}
+
 /** Writes the kubeconfig Secret of an operator namespace. */
 export async function writeKubeconfigSecret(
   client: KubeClient,
@@ -279,4 +309,95 @@ export async function prepareOperatorNamespace(
   } finally {
     primary.close();
   }
+}
+
+/** Options of {@linkcode withOperator}. */
+export interface WithOperatorOptions {
+  /** Prefix of the operator namespace's name; a unique suffix is added. */
+  prefix: string;
+  /** The control plane (default: the shared one). */
+  state?: ControlPlaneState;
+  /** Secondaries registered in the kubeconfig Secret (default: both). */
+  secondaries?: string[];
+  /** The operator's `--replicator-selector` (default `plumber-test=<test>`). */
+  replicatorSelector?: string;
+}
+
+/** What {@linkcode withOperator} gives a test. */
+export interface OperatorFixture {
+  state: ControlPlaneState;
+  /** The running operator ({@linkcode OperatorFixture.restartOperator} replaces it). */
+  operator: OperatorProcess;
+  /** Admin clients of the three clusters. */
+  clients: Clients;
+  /** Value of the `plumber-test` label the operator serves (unless `replicatorSelector` said otherwise). */
+  test: string;
+  /** The operator namespace. */
+  namespace: string;
+  /** Stops the operator (returning how it exited) and starts a new one with the same options. */
+  restartOperator(): Promise<Deno.CommandStatus>;
+  /**
+   * Runs `fn` at the end, once the test's Replicators are released and before the operator stops (last
+   * registered first); its errors are logged, not thrown. For what the test made outside plumber.
+   */
+  cleanup(fn: () => Promise<unknown>): void;
+}
+
+/**
+ * Runs `body` with an operator of its own: prepares an operator namespace and its kubeconfig Secret,
+ * starts the operator serving only the test's Replicators (label `plumber-test=<test>`), and opens admin
+ * clients. Afterwards, whatever happened, deletes the Replicators the operator serves and waits until it
+ * has released them, runs the test's {@linkcode OperatorFixture.cleanup} functions, stops the operator and
+ * closes the clients.
+ */
+export async function withOperator<T>(
+  options: WithOperatorOptions,
+  body: (fixture: OperatorFixture) => Promise<T>,
+): Promise<T> {
+  const state = options.state ?? await sharedControlPlane();
+  const namespace = uniqueName(options.prefix);
+  const test = uniqueName("t");
+  const start = { namespace, replicatorSelector: options.replicatorSelector ?? `plumber-test=${test}` };
+  await prepareOperatorNamespace(state, namespace, options.secondaries);
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const fixture: OperatorFixture = {
+    state,
+    operator: await startOperator(state, start),
+    clients: clients(state),
+    test,
+    namespace,
+    async restartOperator() {
+      const status = await fixture.operator.stop();
+      fixture.operator = await startOperator(state, start);
+      return status;
+    },
+    cleanup(fn) {
+      cleanups.unshift(fn);
+    },
+  };
+  try {
+    return await body(fixture);
+  } finally {
+    await releaseReplicators(fixture.clients.primary, start.replicatorSelector).catch((error) =>
+      console.warn(`Cleaning up the Replicators of ${start.replicatorSelector}: ${(error as Error).message}`)
+    );
+    for (const fn of cleanups) {
+      await fn().catch((error) => console.warn(`Cleaning up: ${(error as Error).message}`));
+    }
+    await fixture.operator.stop();
+    fixture.clients.close();
+  }
+}
+
+/** Deletes every Replicator a selector matches and waits until the operator has released them all. */
+async function releaseReplicators(primary: KubeClient, selector: string): Promise<void> {
+  const names = async () =>
+    (await primary.list<{ metadata: { name: string } }>(REP.apiVersion, REP.kind, {
+      labelSelector: selector,
+    }))
+      .items.map((r) => r.metadata.name);
+  for (const name of await names()) await primary.delete({ ...REP, name }).catch(() => false);
+  await eventually(`Replicators of ${selector} released`, async () => (await names()).length === 0, {
+    timeoutMs: 60_000,
+  });
 }

@@ -16,6 +16,7 @@ import {
   type OperatorProcess,
   prepareOperatorNamespace,
   startOperator,
+  withOperator,
   writeKubeconfigSecret,
 } from "./operator.ts";
 import {
@@ -200,15 +201,11 @@ Deno.test("two primaries sharing a secondary, each with a Replicator of the same
 });
 
 Deno.test("objects written by release 0.1 are adopted; another primary's object of the same name is a conflict", async () => {
-  const state = await sharedControlPlane();
-  const test = uniqueName("adopt");
-  const operatorNs = uniqueName("plumber-own");
-  const name = uniqueName("legacy");
-  const ns = uniqueName("adopt-ns");
-  const c = clients(state);
-  let operator: OperatorProcess | undefined;
-  try {
-    await prepareOperatorNamespace(state, operatorNs, ["secondary1"]);
+  await withOperator({ prefix: "plumber-own", secondaries: ["secondary1"] }, async (fx) => {
+    const { clients: c, test } = fx;
+    const name = uniqueName("legacy");
+    const ns = uniqueName("adopt-ns");
+    fx.cleanup(() => c.secondary1.delete({ apiVersion: "v1", kind: "Namespace", name: ns }));
     await c.secondary1.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }, FM);
     // As release 0.1 wrote it: name labels only.
     await c.secondary1.apply({
@@ -242,10 +239,6 @@ Deno.test("objects written by release 0.1 are adopted; another primary's object 
     await c.secondary1.apply(otherPrimary, FM);
     const otherBefore = await c.secondary1.get<Obj>(ref("ConfigMap", ns, "other"));
 
-    operator = await startOperator(state, {
-      namespace: operatorNs,
-      replicatorSelector: `plumber-test=${test}`,
-    });
     await c.primary.create(
       replicatorManifest(name, ns, { test, targets: [SECONDARY1], configMapOnly: true }),
     );
@@ -284,119 +277,111 @@ Deno.test("objects written by release 0.1 are adopted; another primary's object 
       await c.secondary1.find(ref("ConfigMap", ns, "other")),
       "another primary's object survives deletion",
     );
-  } finally {
-    await deleteRep(c.primary, name);
-    await operator?.stop();
-    await c.secondary1.delete({ apiVersion: "v1", kind: "Namespace", name: ns }).catch(() => {});
-    c.close();
-  }
+  });
 });
 
 Deno.test("a cluster removed from the Secret while it holds objects is reported, keeps the finalizer, and is cleaned up when re-registered or left when abandoned", async () => {
-  const state = await sharedControlPlane();
-  const test = uniqueName("unregistered");
-  const operatorNs = uniqueName("plumber-own");
-  const kept = uniqueName("reregister");
-  const left = uniqueName("abandon");
-  const ns = uniqueName("unreg-ns");
-  const c = clients(state);
-  let operator: OperatorProcess | undefined;
-  try {
-    await prepareOperatorNamespace(state, operatorNs, ["secondary1", "secondary2"]);
-    operator = await startOperator(state, {
-      namespace: operatorNs,
-      replicatorSelector: `plumber-test=${test}`,
-    });
-    for (const [rep, cm] of [[kept, "kept"], [left, "left"]]) {
-      await c.primary.create(replicatorManifest(rep!, ns, {
-        test,
-        targets: [SECONDARY1, SECONDARY2],
-        configMapOnly: true,
-        configMapName: cm,
-      }));
-    }
-    await waitSynced(c.primary, kept);
-    await waitSynced(c.primary, left);
-
-    // secondary2 leaves the Secret: both Replicators say what they still hold there.
-    const onlyFirst = state.clusters.filter((x) => x.context === "secondary1");
-    await writeKubeconfigSecret(c.primary, operatorNs, kubeconfigFor(onlyFirst));
-    for (const rep of [kept, left]) {
-      await eventually(`${rep} to report ${SECONDARY2}`, async () => {
-        const r = await getRep(c.primary, rep);
-        const entry = r?.status?.clusters?.find((x) => x.name === SECONDARY2);
-        return entry?.ready === false &&
-          /not registered any more .* still holds 1 object/.test(entry.message ?? "") &&
-          r?.status?.synced === "not synced";
-      });
-    }
-
-    // Deleted: the finalizer stays, with the reason, and secondary1 is cleaned up meanwhile.
-    await c.primary.delete({ ...REP, name: kept });
-    await c.primary.delete({ ...REP, name: left });
-    await eventually(
-      "CleanupFailed naming the unregistered cluster",
-      async () =>
-        (await eventsAbout(c.primary, "default", left)).some((e) =>
-          e.reason === "CleanupFailed" && e.message?.includes(ABANDON_ANNOTATION)
-        ),
-    );
-    await eventually(
-      "secondary1 cleaned up",
-      async () =>
-        !(await c.secondary1.find(ref("ConfigMap", ns, "kept"))) &&
-        !(await c.secondary1.find(ref("ConfigMap", ns, "left"))),
-    );
-    assert.ok(await getRep(c.primary, kept), "the finalizer keeps the Replicator");
-    assert.ok(await getRep(c.primary, left), "the finalizer keeps the Replicator");
-    assert.ok(await c.secondary2.find(ref("ConfigMap", ns, "kept")));
-
-    // Abandoned: released, the object stays where it was.
-    await c.primary.mergePatch({ ...REP, name: left }, {
-      metadata: { annotations: { [ABANDON_ANNOTATION]: SECONDARY2 } },
-    });
-    await eventually(`${left} released`, async () => !(await getRep(c.primary, left)), { timeoutMs: 30_000 });
-    assert.ok(await c.secondary2.find(ref("ConfigMap", ns, "left")), "an abandoned object is left in place");
-    assert.ok(await getRep(c.primary, kept), "the other Replicator still waits");
-
-    // Registered again: cleaned up there too, then released.
-    await writeKubeconfigSecret(
-      c.primary,
-      operatorNs,
-      kubeconfigFor(
-        state.clusters.filter((x) => x.context === "secondary1" || x.context === "secondary2"),
-      ),
-    );
-    await eventually(`${kept} released`, async () => !(await getRep(c.primary, kept)), { timeoutMs: 60_000 });
-    assert.equal(await c.secondary2.find(ref("ConfigMap", ns, "kept")), undefined);
-    assert.ok(
-      await c.secondary2.find(ref("ConfigMap", ns, "left")),
-      "the abandoned object is still not touched",
-    );
-
-    // A new Replicator of the abandoned one's name is another incarnation: the leftover is a conflict.
-    await c.primary.create(replicatorManifest(left, ns, {
-      test,
-      targets: [SECONDARY2],
-      configMapOnly: true,
-      configMapName: "left",
-    }));
-    const again = await eventually("the leftover reported as a conflict", async () => {
-      const r = await getRep(c.primary, left);
-      return r?.status?.applied?.find((x) => x.name === "left" && x.applyStatus.startsWith("conflict:"));
-    });
-    assert.match(again.applyStatus, /earlier Replicator named/);
-  } finally {
-    await deleteRep(c.primary, kept);
-    await c.primary.mergePatch({ ...REP, name: left }, {
-      metadata: { annotations: { [ABANDON_ANNOTATION]: "*" } },
-    })
-      .catch(() => {});
-    await deleteRep(c.primary, left);
-    await operator?.stop();
+  await withOperator({ prefix: "plumber-own" }, async (fx) => {
+    const { clients: c, test, namespace: operatorNs, state } = fx;
+    const kept = uniqueName("reregister");
+    const left = uniqueName("abandon");
+    const ns = uniqueName("unreg-ns");
     for (const client of [c.secondary1, c.secondary2]) {
-      await client.delete({ apiVersion: "v1", kind: "Namespace", name: ns }).catch(() => {});
+      fx.cleanup(() => client.delete({ apiVersion: "v1", kind: "Namespace", name: ns }));
     }
-    c.close();
-  }
+    try {
+      for (const [rep, cm] of [[kept, "kept"], [left, "left"]]) {
+        await c.primary.create(replicatorManifest(rep!, ns, {
+          test,
+          targets: [SECONDARY1, SECONDARY2],
+          configMapOnly: true,
+          configMapName: cm,
+        }));
+      }
+      await waitSynced(c.primary, kept);
+      await waitSynced(c.primary, left);
+
+      // secondary2 leaves the Secret: both Replicators say what they still hold there.
+      const onlyFirst = state.clusters.filter((x) => x.context === "secondary1");
+      await writeKubeconfigSecret(c.primary, operatorNs, kubeconfigFor(onlyFirst));
+      for (const rep of [kept, left]) {
+        await eventually(`${rep} to report ${SECONDARY2}`, async () => {
+          const r = await getRep(c.primary, rep);
+          const entry = r?.status?.clusters?.find((x) => x.name === SECONDARY2);
+          return entry?.ready === false &&
+            /not registered any more .* still holds 1 object/.test(entry.message ?? "") &&
+            r?.status?.synced === "not synced";
+        });
+      }
+
+      // Deleted: the finalizer stays, with the reason, and secondary1 is cleaned up meanwhile.
+      await c.primary.delete({ ...REP, name: kept });
+      await c.primary.delete({ ...REP, name: left });
+      await eventually(
+        "CleanupFailed naming the unregistered cluster",
+        async () =>
+          (await eventsAbout(c.primary, "default", left)).some((e) =>
+            e.reason === "CleanupFailed" && e.message?.includes(ABANDON_ANNOTATION)
+          ),
+      );
+      await eventually(
+        "secondary1 cleaned up",
+        async () =>
+          !(await c.secondary1.find(ref("ConfigMap", ns, "kept"))) &&
+          !(await c.secondary1.find(ref("ConfigMap", ns, "left"))),
+      );
+      assert.ok(await getRep(c.primary, kept), "the finalizer keeps the Replicator");
+      assert.ok(await getRep(c.primary, left), "the finalizer keeps the Replicator");
+      assert.ok(await c.secondary2.find(ref("ConfigMap", ns, "kept")));
+
+      // Abandoned: released, the object stays where it was.
+      await c.primary.mergePatch({ ...REP, name: left }, {
+        metadata: { annotations: { [ABANDON_ANNOTATION]: SECONDARY2 } },
+      });
+      await eventually(`${left} released`, async () => !(await getRep(c.primary, left)), {
+        timeoutMs: 30_000,
+      });
+      assert.ok(
+        await c.secondary2.find(ref("ConfigMap", ns, "left")),
+        "an abandoned object is left in place",
+      );
+      assert.ok(await getRep(c.primary, kept), "the other Replicator still waits");
+
+      // Registered again: cleaned up there too, then released.
+      await writeKubeconfigSecret(
+        c.primary,
+        operatorNs,
+        kubeconfigFor(
+          state.clusters.filter((x) => x.context === "secondary1" || x.context === "secondary2"),
+        ),
+      );
+      await eventually(`${kept} released`, async () => !(await getRep(c.primary, kept)), {
+        timeoutMs: 60_000,
+      });
+      assert.equal(await c.secondary2.find(ref("ConfigMap", ns, "kept")), undefined);
+      assert.ok(
+        await c.secondary2.find(ref("ConfigMap", ns, "left")),
+        "the abandoned object is still not touched",
+      );
+
+      // A new Replicator of the abandoned one's name is another incarnation: the leftover is a conflict.
+      await c.primary.create(replicatorManifest(left, ns, {
+        test,
+        targets: [SECONDARY2],
+        configMapOnly: true,
+        configMapName: "left",
+      }));
+      const again = await eventually("the leftover reported as a conflict", async () => {
+        const r = await getRep(c.primary, left);
+        return r?.status?.applied?.find((x) => x.name === "left" && x.applyStatus.startsWith("conflict:"));
+      });
+      assert.match(again.applyStatus, /earlier Replicator named/);
+    } finally {
+      // Should the test stop while secondary2 is unregistered, `left` would be held for ever.
+      await c.primary.mergePatch({ ...REP, name: left }, {
+        metadata: { annotations: { [ABANDON_ANNOTATION]: "*" } },
+      })
+        .catch(() => {});
+    }
+  });
 });

@@ -30,13 +30,14 @@ import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
 import type { ControlPlane, ControlPlaneState } from "./control_plane.ts";
 import { adminClient, eventually, privateControlPlane, uniqueName } from "./harness.ts";
 import { kubeconfigFor, operatorArgs, OperatorProcess, writeKubeconfigSecret } from "./operator.ts";
+import { type ReplicatorManifest, replicatorManifest, SECONDARY1 } from "./replicators.ts";
 
 /** The operator namespace of `deploy/`. */
 export const NAMESPACE = "plumber-system";
 /** The operator's ServiceAccount, as RBAC names it. */
 export const SERVICE_ACCOUNT_USER = `system:serviceaccount:${NAMESPACE}:plumber`;
 /** ClusterDetector name of the one secondary of {@linkcode startDeployControlPlane}. */
-export const SECONDARY = "v1262-cluster.kubernetes-admin2";
+export const SECONDARY = SECONDARY1;
 const LEASE = {
   apiVersion: "coordination.k8s.io/v1",
   kind: "Lease",
@@ -244,7 +245,7 @@ export async function setUpDeployEnv(): Promise<
   DeployEnv & { install: Awaited<ReturnType<typeof applyDeploy>> }
 > {
   const cp = await startDeployControlPlane();
-  const state: ControlPlaneState = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+  const state = cp.state;
   const primary = adminClient(state, "primary");
   const secondary = adminClient(state, "secondary1");
   const env: DeployEnv = {
@@ -306,41 +307,8 @@ export function summarize(line: string): string {
 }
 
 /** A Replicator with a ConfigMap, a Deployment, a Service and a TLS-secured Ingress, for one secondary. */
-export function tlsReplicator(name: string, namespace: string): KubeObjectLike & {
-  spec: Record<string, unknown>;
-} {
-  return {
-    apiVersion: API_VERSION,
-    kind: REPLICATOR_KIND,
-    metadata: { name },
-    spec: {
-      targetCluster: [SECONDARY],
-      replicationNamespace: namespace,
-      deploymentName: "web",
-      deploymentSpec: {
-        replicas: 1,
-        template: { spec: { containers: [{ name: "web", image: "nginx:1.27" }] } },
-      },
-      configMapName: "web",
-      configMapData: { "index.html": "hello" },
-      serviceName: "web",
-      serviceSpec: { ports: [{ port: 80, targetPort: 80 }] },
-      ingressName: "web",
-      ingressSpec: {
-        rules: [{
-          host: "web.example.com",
-          http: {
-            paths: [{
-              path: "/",
-              pathType: "Prefix",
-              backend: { service: { name: "web", port: { number: 80 } } },
-            }],
-          },
-        }],
-      },
-      ingressSecureEnabled: true,
-    },
-  };
+export function tlsReplicator(name: string, namespace: string): ReplicatorManifest {
+  return replicatorManifest(name, namespace, { targets: [SECONDARY], tlsHosts: ["web.example.com"] });
 }
 
 interface ReplicatorView {

@@ -10,7 +10,7 @@ import type { Replicator } from "../lib/api.ts";
 import { issueTls } from "../controllers/replicator/tls_material.ts";
 import { adminClient, sharedControlPlane, uniqueName } from "./harness.ts";
 
-const SAMPLE = new URL("../lib/testdata/render/replicator-sample.yaml", import.meta.url);
+const SAMPLE = new URL("../examples/replicator-sample.yaml", import.meta.url);
 
 Deno.test("renderReplicator() output of the seed's sample passes server-side apply with dryRun=All, for both roles", async () => {
   const state = await sharedControlPlane();

@@ -8,13 +8,17 @@
  */
 
 import assert from "node:assert/strict";
-import type { Replicator } from "../lib/api.ts";
+import { API_VERSION, type Replicator, REPLICATOR_KIND, type ReplicatorSpec } from "../lib/api.ts";
 import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
 import type { ControlPlaneState } from "./control_plane.ts";
 import { adminClient, eventually, uniqueName } from "./harness.ts";
 
 /** apiVersion and kind of a Replicator. */
-export const REP = { apiVersion: "plumber.jnytnai0613.github.io/v1", kind: "Replicator" } as const;
+export const REP = { apiVersion: API_VERSION, kind: REPLICATOR_KIND } as const;
+/** The folder of what users copy. */
+export const EXAMPLES = new URL("../examples/", import.meta.url);
+/** The seed's sample Replicator, as users copy it. */
+export const SAMPLE = new URL("replicator-sample.yaml", EXAMPLES);
 /** ClusterDetector names of the default clusters. */
 export const PRIMARY = "kubernetes.kubernetes-admin";
 export const SECONDARY1 = "v1262-cluster.kubernetes-admin2";
@@ -76,21 +80,39 @@ export function ref(kind: string, namespace: string, name: string) {
 
 /** Options of {@linkcode replicatorManifest}. */
 export interface ManifestOptions {
-  /** Label `plumber-test` value; the test's operator serves only its own. */
-  test: string;
+  /** Label `plumber-test` value; the test's operator serves only its own (default: no label). */
+  test?: string;
   targets: string[];
   /** ConfigMap only (default: ConfigMap, Deployment and Service named `web`). */
   configMapOnly?: boolean;
   /** Default `web`. */
   configMapName?: string;
+  /** Default `{ "index.html": "hello" }`. */
   configMapData?: Record<string, string>;
-  /** Ingress hosts with `ingressSecureEnabled` (default: no Ingress). */
+  /** Replicas of the Deployment (default 1). */
+  replicas?: number;
+  /** Hosts of an Ingress `web` with `ingressSecureEnabled` (default: no Ingress). */
   tlsHosts?: string[];
 }
 
-/** A Replicator manifest for tests. */
-export function replicatorManifest(name: string, namespace: string, options: ManifestOptions) {
-  const spec: Record<string, unknown> = {
+/** A Replicator manifest as tests create it. */
+export type ReplicatorManifest = KubeObjectLike & {
+  apiVersion: typeof API_VERSION;
+  kind: typeof REPLICATOR_KIND;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: ReplicatorSpec;
+};
+
+/**
+ * The one Replicator manifest of the tests: ConfigMap `web`; unless `configMapOnly`, a Deployment and a
+ * Service `web` (nginx, port 80); with `tlsHosts`, an Ingress `web` secured with mTLS.
+ */
+export function replicatorManifest(
+  name: string,
+  namespace: string,
+  options: ManifestOptions,
+): ReplicatorManifest {
+  const spec: ReplicatorSpec = {
     targetCluster: options.targets,
     replicationNamespace: namespace,
     configMapName: options.configMapName ?? "web",
@@ -100,7 +122,7 @@ export function replicatorManifest(name: string, namespace: string, options: Man
     Object.assign(spec, {
       deploymentName: "web",
       deploymentSpec: {
-        replicas: 1,
+        replicas: options.replicas ?? 1,
         template: { spec: { containers: [{ name: "web", image: "nginx:1.27" }] } },
       },
       serviceName: "web",
@@ -125,7 +147,8 @@ export function replicatorManifest(name: string, namespace: string, options: Man
       ingressSecureEnabled: true,
     });
   }
-  return { ...REP, metadata: { name, labels: { "plumber-test": options.test } }, spec };
+  const metadata = options.test === undefined ? { name } : { name, labels: { "plumber-test": options.test } };
+  return { ...REP, metadata, spec };
 }
 
 /** Reads a Replicator, or undefined. */
@@ -175,12 +198,12 @@ export class Bystander {
   #targetName: string;
   #test: string;
 
-  /** `target`: the admin client of the cluster named `targetName` (a secondary). */
-  constructor(options: { primary: KubeClient; target: KubeClient; targetName: string; test: string }) {
-    this.#primary = options.primary;
-    this.#target = options.target;
-    this.#targetName = options.targetName;
-    this.#test = options.test;
+  /** Served by the operator of label `plumber-test=<test>`, replicated to one secondary. */
+  constructor(clients: Clients, target: "secondary1" | "secondary2", test: string) {
+    this.#primary = clients.primary;
+    this.#target = clients[target];
+    this.#targetName = target === "secondary1" ? SECONDARY1 : SECONDARY2;
+    this.#test = test;
   }
 
   /** Creates it and waits until it is synced. */
@@ -236,8 +259,8 @@ export class Bystander {
   }
 }
 
-/** Kinds compared by {@linkcode snapshotForeign}. */
-const FOREIGN_KINDS = [
+/** The kinds plumber replicates (labelled with its Replicator's name); {@linkcode snapshotForeign} compares them. */
+export const REPLICATED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
   { apiVersion: "v1", kind: "ConfigMap" },
   { apiVersion: "v1", kind: "Secret" },
   { apiVersion: "apps/v1", kind: "Deployment" },
@@ -271,7 +294,7 @@ export async function snapshotForeign(
           resourceVersion: ns.metadata.resourceVersion,
         });
       }
-      for (const kind of FOREIGN_KINDS) {
+      for (const kind of REPLICATED_KINDS) {
         const list = await client.list<Obj>(kind.apiVersion, kind.kind, { namespace });
         for (const o of list.items) {
           if (ownedByPlumber(o) || except.includes(o.metadata.name)) continue;

@@ -26,10 +26,9 @@
 import assert from "node:assert/strict";
 import type { Replicator } from "../lib/api.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
-import type { ControlPlaneState } from "./control_plane.ts";
 import { adminClient, eventually, privateControlPlane } from "./harness.ts";
 import { operatorArgs, OperatorProcess, prepareOperatorNamespace } from "./operator.ts";
-import { type Obj, REP, replicatorManifest, SECONDARY1 } from "./replicators.ts";
+import { type Obj, REP, REPLICATED_KINDS, replicatorManifest, SECONDARY1 } from "./replicators.ts";
 
 const ROUNDS = 3;
 /** How long the operator's RSS is watched after each round for its settled level. */
@@ -45,13 +44,6 @@ const V8_FLAGS = Deno.env.get("PLUMBER_STRESS_V8_FLAGS") ?? "--max-semi-space-si
 const PER_NAMESPACE = Number(Deno.env.get("PLUMBER_STRESS_PER_NAMESPACE") || 10);
 const TEST_LABEL = "stress";
 const MANAGED = "app.kubernetes.io/managed-by=plumber";
-const REPLICATED_KINDS = [
-  { apiVersion: "v1", kind: "ConfigMap" },
-  { apiVersion: "v1", kind: "Secret" },
-  { apiVersion: "apps/v1", kind: "Deployment" },
-  { apiVersion: "v1", kind: "Service" },
-  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
-];
 
 /** Replicators per round: `PLUMBER_STRESS_COUNT`, default 100. */
 export function stressCount(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): number {
@@ -141,7 +133,7 @@ Deno.test("Replicators created and deleted in a loop leave no objects behind and
     { context: "primary", cluster: "kubernetes", user: "kubernetes-admin" },
     { context: "secondary1", cluster: "v1262-cluster", user: "kubernetes-admin2" },
   ], { controllerManager: false });
-  const state: ControlPlaneState = { dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, clusters: cp.clusters };
+  const state = cp.state;
   const primary = adminClient(state, "primary");
   const secondary1 = adminClient(state, "secondary1");
   let operator: OperatorProcess | undefined;

@@ -16,7 +16,7 @@ import { parseKubeconfig, resolveConnection } from "../lib/kubeconfig/mod.ts";
 import type { ClusterDetector, Replicator } from "../lib/api.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const SAMPLE = `${ROOT}lib/testdata/render/replicator-sample.yaml`;
+const SAMPLE = `${ROOT}examples/replicator-sample.yaml`;
 const CRDS = [
   "plumber.jnytnai0613.github.io_replicators.yaml",
   "plumber.jnytnai0613.github.io_clusterdetectors.yaml",

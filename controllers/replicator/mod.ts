@@ -212,11 +212,13 @@ export class ReplicatorController {
    */
   async stop(): Promise<void> {
     this.#unsubscribe?.();
+    const detectorsStarted = this.#detectorsStarted;
+    this.#detectorsStarted = false;
     await this.#cacheSets?.close();
     await this.controller.stop();
     await Promise.all([
       this.replicators.stop(),
-      ...(this.#detectorsStarted ? [this.detectors.stop()] : []),
+      ...(detectorsStarted ? [this.detectors.stop()] : []),
       ...[...this.#caches.values()].map((c) => c.stop()),
     ]);
   }
