@@ -124,6 +124,8 @@ export class KubeClient {
     ref?: ObjectRef,
     signal?: AbortSignal,
   ): Promise<RestMapping> {
+    const known = this.#mapper.known(apiVersion, kind);
+    if (known) return known;
     // Discovery (a miss may wait for the rate limit) stops with the caller and with the fence.
     const fence = this.#requester.fence;
     const cancel = fence && signal ? AbortSignal.any([fence, signal]) : fence ?? signal;
@@ -162,7 +164,7 @@ export class KubeClient {
     return objectPath(mapping, ref);
   }
 
-  /** Plain-text request of a non-resource path such as `/readyz` or `/version` (GET unless told). */
+  /** Plain-text GET of a non-resource path such as `/readyz` or `/version`. */
   getText(
     path: string,
     options: {

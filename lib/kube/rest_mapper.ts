@@ -158,6 +158,15 @@ export class DiscoveryRestMapper {
     return (await this.#refreshAfter(seen, signal)).mapper.mapping(apiVersion, kind);
   }
 
+  /** The mapping of a kind in the last result, without discovering; `undefined` when not there (or invalid). */
+  known(apiVersion: string, kind: string): RestMapping | undefined {
+    try {
+      return this.#current?.mapper.mapping(apiVersion, kind);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Why the last discovery could not read `groupVersion` (`apps/v1`), when it could not. */
   failure(groupVersion: string): DiscoveryFailure | undefined {
     return this.#current?.failures.find((f) => f.groupVersion === groupVersion);
