@@ -162,7 +162,8 @@ Deno.test("KubeClient reports an unreachable server as ConnectionError (status 0
     assert.equal(first.reason, "ConnectionError");
     assert.match(
       first.message,
-      /^Cannot get ConfigMap default\/x on primary: API discovery failed: Cannot get \/apis? on primary: .*Connection refused/,
+      /^Cannot get ConfigMap default\/x on primary: .*error sending request for url \(https:\/\/127\.0\.0\.1:\d+\/apis?\).*Connection refused/,
+      `worded as the request's own failure: ${first.message}`,
     );
 
     const get = await rejection(client.get(ref));

@@ -137,8 +137,14 @@ export class KubeClient {
       const fenced = this.#requester.fenced(action, label, ref);
       if (fenced) throw fenced;
       if (!(error instanceof KubeApiError)) throw error;
+      // No answer (status 0): the same failure the request itself would have met, worded as its own
+      // (`Cannot get ConfigMap ns/cm on c: ...Connection refused`), which callers already explain.
+      const inner = error.message;
+      const where = ` on ${this.name}: `;
+      const at = inner.indexOf(where);
+      const cause = error.status === 0 && at >= 0 ? inner.slice(at + where.length) : "";
       throw new KubeApiError(
-        `Cannot ${action}${label} on ${this.name}: API discovery failed: ${error.message}`,
+        `Cannot ${action}${label} on ${this.name}: ${cause || `API discovery failed: ${inner}`}`,
         error.status,
         error.reason,
         ref,
