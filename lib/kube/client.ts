@@ -25,7 +25,6 @@
  * @module
  */
 
-import type { ClusterConnection } from "../kubeconfig.ts";
 import {
   type ApplyOptions,
   type KubeClientOptions,
@@ -37,7 +36,7 @@ import {
 } from "./client_types.ts";
 import { discoverResources } from "./discovery.ts";
 import { isNotFound, KubeApiError } from "./errors.ts";
-import { Requester, type RequestOptions } from "./request.ts";
+import { type ClusterConnection, Requester, type RequestOptions } from "./request.ts";
 import { collectionPath, describeRef, objectPath, type ObjectRef } from "./resources.ts";
 import { DiscoveryRestMapper, parseApiVersion, type RestMapping } from "./rest_mapper.ts";
 import { watchCollection, type WatchEvent, type WatchPathOptions } from "./watch.ts";

@@ -7,11 +7,16 @@
  * @module
  */
 
-import type { ClusterConnection } from "../kubeconfig.ts";
 import { describeConnectionError, KubeApiError } from "./errors.ts";
 import { describeRef, type ObjectRef } from "./resources.ts";
 import { sleep } from "./sleep.ts";
 import { openTransport, type Transport } from "./transport.ts";
+
+/**
+ * A cluster connection (the kubeconfig modules' `ClusterConnection`), named through the transport
+ * that takes it so that this module does not depend on where the kubeconfig modules keep it.
+ */
+export type ClusterConnection = Parameters<typeof openTransport>[0];
 
 /** What a request observer is told, for metrics and tests that count writes. */
 export interface RequestRecord {
