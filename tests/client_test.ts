@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { KubeApiError, KubeClient, type RequestRecord } from "../lib/kube/client.ts";
+import { discoverResources } from "../lib/kube/discovery.ts";
 import { createCertificateAuthority, issueClientCertificate } from "../lib/pki.ts";
 import type { ClusterInfo } from "./control_plane.ts";
 import { adminClient, adminConnection, sharedControlPlane, uniqueName } from "./harness.ts";
@@ -148,12 +149,23 @@ Deno.test("KubeClient reports an unreachable server as ConnectionError (status 0
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   const records: RequestRecord[] = [];
-  const client = new KubeClient(
-    { ...adminConnection(cluster), server: `https://127.0.0.1:${port}` },
-    { observer: (r) => records.push(r) },
-  );
+  // Started from the real cluster's discovery, so that the records are the object requests alone.
+  const admin = adminClient(await sharedControlPlane(), "primary");
+  const discovery = await discoverResources(admin).finally(() => admin.close());
+  const unreachable = { ...adminConnection(cluster), server: `https://127.0.0.1:${port}` };
+  const client = new KubeClient(unreachable, { observer: (r) => records.push(r), discovery });
+  const undiscovered = new KubeClient(unreachable, { maxRetries: 0 });
   try {
     const ref = { apiVersion: "v1", kind: "ConfigMap", namespace: "default", name: "x" };
+    const first = await rejection(undiscovered.get(ref));
+    assert.equal(first.status, 0);
+    assert.equal(first.reason, "ConnectionError");
+    assert.match(
+      first.message,
+      /^Cannot get ConfigMap default\/x on primary: .*error sending request for url \(https:\/\/127\.0\.0\.1:\d+\/apis?\).*Connection refused/,
+      `worded as the request's own failure: ${first.message}`,
+    );
+
     const get = await rejection(client.get(ref));
     assert.equal(get.status, 0);
     assert.equal(get.reason, "ConnectionError");
@@ -166,6 +178,7 @@ Deno.test("KubeClient reports an unreachable server as ConnectionError (status 0
     assert.equal(create.reason, "ConnectionError");
     assert.equal(records.length, 1, "a create is not repeated");
   } finally {
+    undiscovered.close();
     client.close();
   }
 });
@@ -462,5 +475,77 @@ Deno.test("KubeClient honours tls-server-name through an http:// proxy-url: the 
   } finally {
     proxy.close();
     forwarder.close();
+  }
+});
+
+Deno.test("KubeClient reads discovery once (two requests), finds a CRD installed after it, and names a kind the cluster does not serve", async () => {
+  const records: RequestRecord[] = [];
+  const state = await sharedControlPlane();
+  const admin = adminClient(state, "secondary2");
+  const client = adminClient(state, "secondary2", (r) => records.push(r));
+  const group = `${uniqueName("client")}.example.com`;
+  const crd = {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `gizmos.${group}` },
+    spec: {
+      group,
+      scope: "Cluster",
+      names: { plural: "gizmos", singular: "gizmo", kind: "Gizmo" },
+      versions: [{
+        name: "v1",
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+      }],
+    },
+  };
+  try {
+    await client.find({ apiVersion: "v1", kind: "Namespace", name: "default" });
+    await client.list("apps/v1", "Deployment", { limit: 1 });
+    assert.deepEqual(records.map((r) => `${r.method} ${r.path}`).sort(), [
+      "GET /api",
+      "GET /api/v1/namespaces/default",
+      "GET /apis",
+      "GET /apis/apps/v1/deployments",
+    ]);
+    assert.equal(client.discoveries, 1);
+
+    const gizmo = { apiVersion: `${group}/v1`, kind: "Gizmo", metadata: { name: "g" } };
+    const missing = await rejection(client.create(gizmo));
+    assert.equal(missing.reason, "NoKindMatch");
+    assert.equal(
+      missing.message,
+      `Cannot map kind "Gizmo" in "${group}/v1" on secondary2: the cluster does not serve it`,
+    );
+
+    await admin.create(crd);
+    // The apiextensions server publishes a new CRD's discovery shortly after storing it.
+    let created: { metadata?: { name?: string } } | undefined;
+    const deadline = Date.now() + 30_000;
+    while (!created) {
+      try {
+        created = await client.create(gizmo);
+      } catch (error) {
+        if (!(error instanceof KubeApiError) || error.reason !== "NoKindMatch" || Date.now() > deadline) {
+          throw error;
+        }
+      }
+    }
+    assert.equal(created.metadata?.name, "g");
+    assert.ok(
+      records.some((r) => r.method === "POST" && r.path === `/apis/${group}/v1/gizmos`),
+      "the create went to the path discovery gave",
+    );
+    assert.ok(client.discoveries >= 3, "each miss read discovery again");
+    assert.equal(await client.delete({ apiVersion: `${group}/v1`, kind: "Gizmo", name: "g" }), true);
+  } finally {
+    await admin.delete({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      name: crd.metadata.name,
+    });
+    admin.close();
+    client.close();
   }
 });

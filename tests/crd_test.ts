@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { API_VERSION } from "../lib/api.ts";
 import { KubeApiError, type KubeClient, type KubeObjectLike } from "../lib/kube/client.ts";
-import { collectionPath, objectPath } from "../lib/kube/resources.ts";
 import {
   buildClusterDetectorCrd,
   CLUSTER_DETECTOR_CRD_FILE,
@@ -163,7 +162,7 @@ Deno.test("the seed's sample Replicator is accepted verbatim", async () => {
     // Nothing was pruned: every field the sample sets is a field of the schema.
     assert.deepEqual(created.spec, sample.spec);
     // Strict field validation finds no unknown or duplicate field either.
-    await client.raw("POST", collectionPath(API_VERSION, "Replicator"), {
+    await client.raw("POST", await client.collectionPath(API_VERSION, "Replicator"), {
       body: sample,
       query: { fieldValidation: "Strict", dryRun: "All" },
     });
@@ -460,7 +459,7 @@ async function refusal(
     if (via === "create") {
       await client.create(object, { dryRun: true });
     } else if (via === "strict") {
-      await client.raw("POST", collectionPath(API_VERSION, kind, object.metadata?.namespace), {
+      await client.raw("POST", await client.collectionPath(API_VERSION, kind, object.metadata?.namespace), {
         body: object,
         query: { fieldValidation: "Strict", dryRun: "All" },
       });
@@ -478,7 +477,7 @@ async function refusal(
         metadata: { name: ref.name, namespace: ref.namespace },
       });
       try {
-        await client.raw("PUT", `${objectPath(ref)}/status`, {
+        await client.raw("PUT", `${await client.objectPath(ref)}/status`, {
           body: { ...stored, status: (object as { status?: unknown }).status },
           query: { dryRun: "All" },
         });
@@ -504,10 +503,14 @@ Deno.test("the valid Replicator and ClusterDetector of the invalid-case table ar
     assert.equal(replicator.spec.deploymentSpec?.template.spec?.containers[0]?.name, "web");
     await client.create(VALID_CLUSTER_DETECTOR, { dryRun: true });
     for (const object of [VALID_REPLICATOR, VALID_CLUSTER_DETECTOR] as KubeObjectLike[]) {
-      await client.raw("POST", collectionPath(API_VERSION, object.kind!, object.metadata?.namespace), {
-        body: object,
-        query: { fieldValidation: "Strict", dryRun: "All" },
-      });
+      await client.raw(
+        "POST",
+        await client.collectionPath(API_VERSION, object.kind!, object.metadata?.namespace),
+        {
+          body: object,
+          query: { fieldValidation: "Strict", dryRun: "All" },
+        },
+      );
     }
   });
 });

@@ -16,15 +16,33 @@ import {
   connectionMessage,
   describeConnectionError,
   isFenced,
+  isNoKindMatch,
+  isNotFound,
   KubeApiError,
   KubeClient,
   type KubeClientOptions,
   retryAfterMs,
 } from "./client.ts";
 import { type CertificateAndKey, createCertificateAuthority, issueServerCertificate } from "../pki.ts";
+import { AGGREGATED_DISCOVERY_ACCEPT, type ApiResource, type Discovery } from "./discovery.ts";
 
 const CONFIG_MAP_REF = { apiVersion: "v1", kind: "ConfigMap", namespace: "ns", name: "cm" };
 const CONFIG_MAP = { ...CONFIG_MAP_REF, metadata: { name: "cm", namespace: "ns" } };
+
+const CONFIG_MAPS: ApiResource = {
+  group: "",
+  version: "v1",
+  resource: "configmaps",
+  kind: "ConfigMap",
+  namespaced: true,
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+  preferred: true,
+};
+/**
+ * What the policy tests start their clients from, so that every request the server sees is the
+ * one under test (discovery itself is tested below, with a server that serves it).
+ */
+const KNOWN: Discovery = { resources: [CONFIG_MAPS], failures: [], source: "aggregated" };
 
 /** What the server saw of one request. */
 interface Seen {
@@ -52,7 +70,7 @@ async function withServer(
   };
   try {
     await body((options) => {
-      const client = new KubeClient(connection, options);
+      const client = new KubeClient(connection, { discovery: KNOWN, ...options });
       clients.push(client);
       return client;
     }, seen);
@@ -180,7 +198,7 @@ Deno.test("KubeClient reports a refused connection as ConnectionError with statu
   const codes: string[] = [];
   const client = new KubeClient(
     { contextName: "gone", cluster: "gone", user: "u", server: `http://127.0.0.1:${port}` },
-    { maxRetries: 1, observer: (r) => codes.push(r.code) },
+    { maxRetries: 1, observer: (r) => codes.push(r.code), discovery: KNOWN },
   );
   try {
     const error = await rejection(client.get(CONFIG_MAP_REF));
@@ -191,6 +209,144 @@ Deno.test("KubeClient reports a refused connection as ConnectionError with statu
   } finally {
     client.close();
   }
+});
+
+/** An aggregated discovery document (`/api` or `/apis`) serving `resources`. */
+function aggregated(resources: ApiResource[], core: boolean): Response {
+  const groups = new Map<string, ApiResource[]>();
+  for (const r of resources.filter((r) => (r.group === "") === core)) {
+    groups.set(r.group, [...(groups.get(r.group) ?? []), r]);
+  }
+  return json(200, {
+    kind: "APIGroupDiscoveryList",
+    apiVersion: "apidiscovery.k8s.io/v2",
+    items: [...groups].map(([group, rs]) => ({
+      metadata: { name: group },
+      versions: [{
+        version: rs[0]!.version,
+        freshness: "Current",
+        resources: rs.map((r) => ({
+          resource: r.resource,
+          responseKind: { kind: r.kind },
+          scope: r.namespaced ? "Namespaced" : "Cluster",
+          verbs: r.verbs,
+        })),
+      }],
+    })),
+  });
+}
+
+const NAMESPACES: ApiResource = {
+  ...CONFIG_MAPS,
+  resource: "namespaces",
+  kind: "Namespace",
+  namespaced: false,
+};
+const DEPLOYMENTS: ApiResource = {
+  ...CONFIG_MAPS,
+  group: "apps",
+  resource: "deployments",
+  kind: "Deployment",
+};
+const WIDGETS: ApiResource = { ...CONFIG_MAPS, group: "example.com", resource: "widgets", kind: "Widget" };
+
+/** A server serving aggregated discovery of `served` (which the test may change) and `{}` for anything else. */
+function discoveryServer(served: ApiResource[], accepts: string[]) {
+  return (_n: number, request: Request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/api" || path === "/apis") {
+      accepts.push(request.headers.get("Accept") ?? "");
+      return aggregated(served, path === "/api");
+    }
+    return json(200, { metadata: {}, items: [] });
+  };
+}
+
+Deno.test("KubeClient reads discovery on its first object request, once for all in flight, and maps kinds through it", async () => {
+  const accepts: string[] = [];
+  const served = [CONFIG_MAPS, NAMESPACES, DEPLOYMENTS];
+  await withServer(discoveryServer(served, accepts), async (client, seen) => {
+    const kube = client({ discovery: undefined });
+    assert.equal(seen.length, 0, "constructing a client sends nothing");
+    await Promise.all([
+      kube.get(CONFIG_MAP_REF),
+      kube.get({ apiVersion: "v1", kind: "Namespace", name: "ns", namespace: "ignored" }),
+      kube.list("apps/v1", "Deployment", { namespace: "ns" }),
+      kube.list("apps/v1", "Deployment"),
+    ]);
+    assert.equal(kube.discoveries, 1);
+    assert.deepEqual(seen.slice(0, 2).map((r) => r.path).sort(), ["/api", "/apis"]);
+    assert.deepEqual(accepts, [AGGREGATED_DISCOVERY_ACCEPT, AGGREGATED_DISCOVERY_ACCEPT]);
+    assert.deepEqual(seen.slice(2).map((r) => r.path).sort(), [
+      "/api/v1/namespaces/ns",
+      "/api/v1/namespaces/ns/configmaps/cm",
+      "/apis/apps/v1/deployments",
+      "/apis/apps/v1/namespaces/ns/deployments",
+    ]);
+    await kube.get(CONFIG_MAP_REF);
+    assert.equal(seen.length, 7, "a known kind costs its own request only");
+    assert.equal(
+      await kube.collectionPath("apps/v1", "Deployment", "a b"),
+      "/apis/apps/v1/namespaces/a%20b/deployments",
+    );
+    await assert.rejects(
+      kube.get({ apiVersion: "apps/v1", kind: "Deployment", name: "d" }),
+      /Cannot address Deployment "d": metadata\.namespace is required/,
+    );
+    await assert.rejects(kube.list("apps/v1/x", "Deployment"), /Invalid apiVersion "apps\/v1\/x"/);
+  });
+});
+
+Deno.test("KubeClient reads discovery again, rate-limited, for a missing kind: a CRD installed later is found, an unserved kind named", async () => {
+  const served = [CONFIG_MAPS];
+  await withServer(discoveryServer(served, []), async (client, seen) => {
+    const kube = client({ discovery: undefined, discoveryRefreshMs: 300 });
+    const discoveredAt: number[] = [];
+    const discoveries = () => seen.filter((r) => r.path === "/apis").length;
+    await kube.get(CONFIG_MAP_REF);
+    discoveredAt.push(performance.now());
+    assert.equal(discoveries(), 1);
+
+    served.push(WIDGETS);
+    const widget = { apiVersion: "example.com/v1", kind: "Widget", namespace: "ns", name: "w" };
+    await kube.get(widget);
+    discoveredAt.push(performance.now());
+    assert.equal(discoveries(), 2);
+    assert.equal(seen.at(-1)!.path, "/apis/example.com/v1/namespaces/ns/widgets/w");
+    assert.ok(discoveredAt[1]! - discoveredAt[0]! >= 250, "the second discovery waited for the rate limit");
+
+    // Three requests for a kind nobody serves, at once: one discovery between them, then a clear error.
+    const gadget = { apiVersion: "example.com/v1", kind: "Gadget", name: "g" };
+    const errors = await Promise.all([1, 2, 3].map(() => rejection(kube.get(gadget))));
+    assert.equal(discoveries(), 3);
+    for (const error of errors) {
+      assert.equal(
+        error.message,
+        `Cannot map kind "Gadget" in "example.com/v1" on local: the cluster does not serve it`,
+      );
+      assert.ok(isNoKindMatch(error) && isNotFound(error), "NoKindMatch, a 404 as the server would answer");
+      assert.deepEqual(error.ref, gadget);
+    }
+    assert.equal(await kube.find(gadget), undefined, "find(): no such object");
+    assert.equal(await kube.delete(gadget), false, "delete(): already gone");
+    assert.equal(kube.discoveries, 5, "each miss read discovery again");
+    assert.ok(!seen.some((r) => r.path.includes("gadgets")), "nothing was sent for the unmapped kind");
+  });
+});
+
+Deno.test("KubeClient names the object when the discovery it needs fails, with the discovery's status", async () => {
+  const respond = (_n: number, request: Request) =>
+    new URL(request.url).pathname === "/apis" ? status(403, "Forbidden") : aggregated([CONFIG_MAPS], true);
+  await withServer(respond, async (client) => {
+    const error = await rejection(client({ discovery: undefined }).get(CONFIG_MAP_REF));
+    assert.equal(error.status, 403);
+    assert.equal(error.reason, "Forbidden");
+    assert.deepEqual(error.ref, CONFIG_MAP_REF);
+    assert.equal(
+      error.message,
+      "Cannot get ConfigMap ns/cm on local: API discovery failed: Cannot get /apis on local: 403 Forbidden: Forbidden",
+    );
+  });
 });
 
 const LEADERSHIP_LOST = new Error("leadership lost: no further requests");
@@ -229,6 +385,11 @@ Deno.test("A fenced KubeClient sends nothing: every kind of request fails at onc
       fenced.watch("v1", "ConfigMap").next(),
       /^Cannot watch ConfigMap \/api\/v1\/configmaps /,
     );
+
+    const undiscovered = client({ signal: fence.signal, discovery: undefined });
+    await fencedRejection(undiscovered.get(CONFIG_MAP_REF), /^Cannot get ConfigMap ns\/cm on local: /);
+    await fencedRejection(undiscovered.watch("v1", "ConfigMap").next(), /^Cannot watch ConfigMap on local: /);
+    await fencedRejection(undiscovered.list("v1", "ConfigMap"), /^Cannot list ConfigMap on local: /);
     const elapsed = performance.now() - started;
 
     assert.equal(seen.length, 1, "nothing reached the server after the fence");

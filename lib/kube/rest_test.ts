@@ -12,7 +12,8 @@ import {
   segment,
   watchRequest,
 } from "./rest.ts";
-import { parseCollectionPath } from "./rest_adapter.ts";
+import { restClientOf, retrySafe } from "./rest_adapter.ts";
+import { KubeClient } from "./client.ts";
 
 const configMaps = collectionTarget("", "v1", "configmaps", "ConfigMap", "team-a");
 const replicators = collectionTarget("plumber.jnytnai0613.github.io", "v1", "replicators", "Replicator");
@@ -154,20 +155,113 @@ Deno.test("delete sends DeleteOptions with preconditions and propagation", () =>
   assert.deepEqual(deleteRequest(configMaps, "cm").body, { apiVersion: "v1", kind: "DeleteOptions" });
 });
 
-Deno.test("parseCollectionPath reads the apiVersion and namespace of collection paths only", () => {
-  assert.deepEqual(parseCollectionPath("/api/v1/namespaces/a%20b/configmaps"), {
-    apiVersion: "v1",
-    namespace: "a b",
+Deno.test("retrySafe() repeats what KubeClient repeats: reads, server-side apply and deletes", () => {
+  assert.equal(retrySafe({ method: "GET" }), true);
+  assert.equal(retrySafe({ method: "DELETE" }), true);
+  assert.equal(retrySafe({ method: "PATCH", contentType: "application/apply-patch+yaml" }), true);
+  assert.equal(retrySafe({ method: "PATCH", contentType: "application/merge-patch+json" }), false);
+  assert.equal(retrySafe({ method: "POST" }), false);
+  assert.equal(retrySafe({ method: "PUT" }), false);
+});
+
+/** What the server saw of one request. */
+interface Seen {
+  method: string;
+  path: string;
+  query: string;
+  accept: string | null;
+}
+
+/**
+ * The adapter over a KubeClient of a plain-http server answering `respond(n, request)` to its
+ * n-th request. No discovery document is served: the adapter must not need one.
+ */
+async function withAdapter(
+  respond: (n: number, request: Request) => Response,
+  body: (rest: ReturnType<typeof restClientOf>, seen: Seen[]) => Promise<void>,
+): Promise<void> {
+  const seen: Seen[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const url = new URL(request.url);
+    const n = seen.push({
+      method: request.method,
+      path: url.pathname,
+      query: url.search,
+      accept: request.headers.get("Accept"),
+    });
+    return respond(n - 1, request);
   });
-  assert.deepEqual(parseCollectionPath("/api/v1/namespaces"), { apiVersion: "v1", namespace: undefined });
-  assert.deepEqual(parseCollectionPath("/apis/apps/v1/deployments"), {
-    apiVersion: "apps/v1",
-    namespace: undefined,
+  const kube = new KubeClient({
+    contextName: "local",
+    cluster: "local",
+    user: "local",
+    server: `http://127.0.0.1:${server.addr.port}`,
   });
-  assert.deepEqual(parseCollectionPath("/apis/apps/v1/namespaces/ns/deployments"), {
-    apiVersion: "apps/v1",
-    namespace: "ns",
+  try {
+    await body(restClientOf(kube), seen);
+  } finally {
+    kube.close();
+    await server.shutdown();
+  }
+}
+
+const unavailable = () =>
+  new Response(JSON.stringify({ kind: "Status", code: 503, reason: "ServiceUnavailable" }), { status: 503 });
+
+Deno.test("restClientOf() repeats an apply after a 503 as KubeClient.apply does, but not a create", async () => {
+  const configMap = { metadata: { name: "cm" }, data: { a: "1" } };
+  await withAdapter((n) => n === 0 ? unavailable() : Response.json(configMap), async (rest, seen) => {
+    const applied = await rest.request(applyRequest(configMaps, configMap, { fieldManager: "m" }));
+    assert.deepEqual(applied, configMap);
+    assert.deepEqual(seen.map((r) => `${r.method} ${r.path}`), [
+      "PATCH /api/v1/namespaces/team-a/configmaps/cm",
+      "PATCH /api/v1/namespaces/team-a/configmaps/cm",
+    ]);
   });
-  assert.equal(parseCollectionPath("/apis/apps/v1/namespaces/ns/deployments/d"), undefined);
-  assert.equal(parseCollectionPath("/version"), undefined);
+  await withAdapter(unavailable, async (rest, seen) => {
+    await assert.rejects(rest.request(createRequest(configMaps, configMap)), /503/);
+    assert.equal(seen.length, 1, "a create is not repeated: it may have been stored");
+  });
+});
+
+Deno.test("restClientOf() sends the Accept it is given, for JSON and for text", async () => {
+  const table = { kind: "Table", rows: [] };
+  await withAdapter(
+    (_n, request) =>
+      request.headers.get("Accept")!.includes("as=Table")
+        ? Response.json(table)
+        : new Response("plain", { headers: { "Content-Type": "text/plain" } }),
+    async (rest, seen) => {
+      const accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+      const got = await rest.request({ ...listRequest(configMaps), accept });
+      assert.deepEqual(got, table);
+      const text = await rest.request({
+        method: "GET",
+        path: "/logs",
+        query: { tail: 3 },
+        accept: "text/plain",
+        expect: "text",
+      });
+      assert.equal(text, "plain");
+      assert.deepEqual(seen.map((r) => [r.path, r.query, r.accept]), [
+        ["/api/v1/namespaces/team-a/configmaps", "", accept],
+        ["/logs", "?tail=3", "text/plain"],
+      ]);
+    },
+  );
+});
+
+Deno.test("restClientOf() watches by path, for a kind no discovery was asked about", async () => {
+  const event = { type: "ADDED", object: { kind: "Widget", metadata: { name: "w" } } };
+  await withAdapter(() => new Response(JSON.stringify(event) + "\n"), async (rest, seen) => {
+    const widgets = collectionTarget("example.com", "v1", "widgets", "Widget", "ns");
+    const events = [];
+    for await (const e of rest.watch(watchRequest(widgets, { resourceVersion: "5" }))) events.push(e);
+    assert.deepEqual(events, [event]);
+    assert.equal(seen.length, 1, "one request: the watch, no discovery");
+    assert.equal(seen[0]!.path, "/apis/example.com/v1/namespaces/ns/widgets");
+    const query = new URLSearchParams(seen[0]!.query);
+    assert.equal(query.get("watch"), "true");
+    assert.equal(query.get("resourceVersion"), "5");
+  });
 });
