@@ -59,6 +59,8 @@ type Keys<A, B> = Record<keyof Required<A>, true> & Record<keyof Required<B>, tr
 
 const REPLICATOR_SPEC_KEYS: Keys<hand.ReplicatorSpec, generated.ReplicatorSpec> = {
   targetCluster: true,
+  clusterSelector: true,
+  overrides: true,
   replicationNamespace: true,
   deploymentName: true,
   deploymentSpec: true,
@@ -86,7 +88,7 @@ const APPLIED_KEYS: Keys<hand.AppliedResource, NonNullable<generated.ReplicatorS
 const CLUSTER_STATUS_KEYS: Keys<
   hand.ClusterReplicationStatus,
   NonNullable<generated.ReplicatorStatus["clusters"]>[number]
-> = { name: true, ready: true, replicas: true, readyReplicas: true, message: true };
+> = { name: true, targetedBy: true, ready: true, replicas: true, readyReplicas: true, message: true };
 const CONDITION_KEYS: Keys<hand.Condition, NonNullable<generated.ReplicatorStatus["conditions"]>[number]> = {
   type: true,
   status: true,

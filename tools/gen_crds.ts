@@ -206,6 +206,178 @@ export function embeddedSpecSchemas(documents: readonly OpenApiDocument[]): {
   return { deploymentSpec, serviceSpec, ingressSpec };
 }
 
+/** Operators of a label selector's `matchExpressions`, as Kubernetes validates them. */
+const SELECTOR_OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist"];
+
+/** A label value: at most 63 characters, alphanumeric at both ends, `-`, `_` and `.` inside (or empty). */
+const LABEL_VALUE = "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$";
+
+/**
+ * A label selector over ClusterDetector labels (metav1.LabelSelector), with the rules the API server
+ * applies to selectors of built-in kinds but a CRD schema does not carry: known operators, label values,
+ * values for In/NotIn and none for Exists/DoesNotExist. Label keys are checked by plumber (a CEL rule
+ * over map keys exceeds the API server's cost budget): a bad key is reported in status.
+ */
+export function clusterSelectorSchema(description: string): JSONSchemaProps {
+  return {
+    type: "object",
+    description,
+    properties: {
+      matchLabels: {
+        type: "object",
+        description: "Labels a ClusterDetector must carry, each with this value.",
+        maxProperties: 32,
+        additionalProperties: { type: "string", maxLength: 63, pattern: LABEL_VALUE },
+      },
+      matchExpressions: {
+        type: "array",
+        description: "Requirements on ClusterDetector labels, all of which must hold.",
+        maxItems: 32,
+        items: {
+          type: "object",
+          required: ["key", "operator"],
+          properties: {
+            key: { type: "string", minLength: 1, maxLength: 317, description: "The label key." },
+            operator: {
+              type: "string",
+              enum: SELECTOR_OPERATORS,
+              description: "In, NotIn, Exists or DoesNotExist.",
+            },
+            values: {
+              type: "array",
+              maxItems: 64,
+              items: { type: "string", maxLength: 63, pattern: LABEL_VALUE },
+              description: "Values for In and NotIn (at least one); none for Exists and DoesNotExist.",
+            },
+          },
+          "x-kubernetes-validations": [{
+            rule: "(self.operator in ['In', 'NotIn']) == (has(self.values) && size(self.values) > 0)",
+            message: "values must be non-empty for In and NotIn, and absent for Exists and DoesNotExist",
+            fieldPath: ".values",
+            reason: "FieldValueInvalid",
+          }],
+        },
+      },
+    },
+  };
+}
+
+/** Kinds the seed's fields render, which an override's patch may target. */
+export const PATCHABLE_KINDS = ["Namespace", "ConfigMap", "Secret", "Deployment", "Service", "Ingress"];
+
+/** A JSON pointer (RFC 6901) into a rendered object. */
+function jsonPointer(description: string): JSONSchemaProps {
+  return { type: "string", pattern: "^(/([^~/]|~[01])*)+$", maxLength: 1024, description };
+}
+
+/** A map of strings of bounded size (keys are checked by plumber when it renders). */
+function stringMap(description: string): JSONSchemaProps {
+  return { type: "object", description, maxProperties: 64, additionalProperties: { type: "string" } };
+}
+
+/** One RFC 6902 operation. */
+function patchOperationSchema(): JSONSchemaProps {
+  return {
+    type: "object",
+    required: ["op", "path"],
+    properties: {
+      op: {
+        type: "string",
+        enum: ["add", "remove", "replace", "move", "copy", "test"],
+        description: "add, remove, replace, move, copy or test.",
+      },
+      path: jsonPointer("Where, e.g. /spec/template/spec/priorityClassName."),
+      from: jsonPointer("Source of move and copy."),
+      value: {
+        "x-kubernetes-preserve-unknown-fields": true,
+        description: "The value of add, replace and test.",
+      },
+    },
+    "x-kubernetes-validations": [{
+      rule: "!(self.op in ['move', 'copy']) || has(self.from)",
+      message: "from is required for move and copy",
+      fieldPath: ".from",
+      reason: "FieldValueRequired",
+    }],
+  };
+}
+
+/** One entry of `spec.overrides`. */
+function overrideSchema(): JSONSchemaProps {
+  return {
+    type: "object",
+    description:
+      "Changes for the clusters this entry selects (clusterNames and/or clusterSelector; the primary is " +
+      "selected by its ClusterDetector name or labels like any other cluster).",
+    properties: {
+      clusterNames: {
+        type: "array",
+        description: "ClusterDetector names (<cluster>.<user>) this entry applies to.",
+        maxItems: 256,
+        items: { type: "string", maxLength: 253, minLength: 1, pattern: RFC1123_SUBDOMAIN },
+        "x-kubernetes-list-type": "set",
+      },
+      clusterSelector: clusterSelectorSchema("ClusterDetector labels this entry applies to."),
+      replicas: {
+        type: "integer",
+        format: "int32",
+        minimum: 0,
+        description: "Replicas of the Deployment in these clusters.",
+      },
+      images: {
+        type: "object",
+        description: "Container name -> image, for containers and init containers of the Deployment.",
+        maxProperties: 64,
+        additionalProperties: { type: "string", minLength: 1, maxLength: 1024 },
+      },
+      configMapData: stringMap("Keys merged over configMapData in these clusters."),
+      labels: stringMap(
+        "Labels added to every replicated object in these clusters; plumber's own labels are refused " +
+          "(that cluster is held back and the reason reported).",
+      ),
+      annotations: stringMap(
+        "Annotations added to every replicated object in these clusters; plumber's own annotations are " +
+          "refused (that cluster is held back and the reason reported).",
+      ),
+      patches: {
+        type: "array",
+        description:
+          "RFC 6902 JSON patches, each against one rendered object, applied after the fields above.",
+        maxItems: 32,
+        items: {
+          type: "object",
+          required: ["target", "patch"],
+          properties: {
+            target: {
+              type: "object",
+              required: ["kind"],
+              description:
+                "The rendered object to patch: its kind, and its name when the kind is not unique.",
+              properties: {
+                kind: { type: "string", enum: PATCHABLE_KINDS, description: "Kind of the rendered object." },
+                name: { type: "string", minLength: 1, maxLength: 253, description: "Its name." },
+              },
+            },
+            patch: {
+              type: "array",
+              minItems: 1,
+              maxItems: 64,
+              description: "The RFC 6902 operations.",
+              items: patchOperationSchema(),
+            },
+          },
+        },
+      },
+    },
+    "x-kubernetes-validations": [{
+      rule: "(has(self.clusterNames) && size(self.clusterNames) > 0) || has(self.clusterSelector)",
+      message:
+        "each override needs clusterNames or a clusterSelector: it must say which clusters it applies to",
+      reason: "FieldValueRequired",
+    }],
+  };
+}
+
 /** The Replicator CRD, its embedded specs converted from the given OpenAPI documents. */
 export function buildReplicatorCrd(
   documents: readonly OpenApiDocument[],
@@ -224,6 +396,16 @@ export function buildReplicatorCrd(
           "replicate into. The primary always gets the resources too.",
         items: { type: "string", maxLength: 253, minLength: 1, pattern: RFC1123_SUBDOMAIN },
         "x-kubernetes-list-type": "set",
+      },
+      clusterSelector: clusterSelectorSchema(
+        "Secondaries to replicate into, by ClusterDetector labels; the targets are the union with " +
+          "targetCluster. An empty selector ({}) selects every registered secondary.",
+      ),
+      overrides: {
+        type: "array",
+        description: "Per-cluster changes, applied in order to the clusters each entry selects.",
+        maxItems: 32,
+        items: overrideSchema(),
       },
       replicationNamespace: {
         type: "string",
@@ -314,6 +496,11 @@ export function buildReplicatorCrd(
           required: ["name", "ready"],
           properties: {
             name: { type: "string", description: "ClusterDetector name of the cluster." },
+            targetedBy: {
+              type: "array",
+              description: "Why the cluster is targeted: primary, targetCluster and/or clusterSelector.",
+              items: { type: "string", enum: ["primary", "targetCluster", "clusterSelector"] },
+            },
             ready: {
               type: "boolean",
               description: "Whether everything is applied and the Deployment is ready.",

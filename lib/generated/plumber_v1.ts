@@ -96,6 +96,20 @@ export type ReplicatorList = {
 
 /** What to replicate, and where. */
 export type ReplicatorSpec = {
+  /** Secondaries to replicate into, by ClusterDetector labels; the targets are the union with targetCluster. */
+  clusterSelector?: {
+    /** Requirements on ClusterDetector labels, all of which must hold. */
+    matchExpressions?: {
+      /** The label key. */
+      key: string;
+      /** In, NotIn, Exists or DoesNotExist. */
+      operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+      /** Values for In and NotIn (at least one); none for Exists and DoesNotExist. */
+      values?: string[];
+    }[];
+    /** Labels a ClusterDetector must carry, each with this value. */
+    matchLabels?: Record<string, string>;
+  };
   /** Data of the ConfigMap: file names to contents. */
   configMapData?: Record<string, string>;
   /** Name of the ConfigMap to create from configMapData. */
@@ -1796,6 +1810,56 @@ export type ReplicatorSpec = {
       secretName?: string;
     }[];
   };
+  /** Per-cluster changes, applied in order to the clusters each entry selects. */
+  overrides?: {
+    /** Annotations added to every replicated object in these clusters; plumber's own annotations are refused (that cluster is held back and the reason reported). */
+    annotations?: Record<string, string>;
+    /** ClusterDetector names (<cluster>.<user>) this entry applies to. */
+    clusterNames?: string[];
+    /** ClusterDetector labels this entry applies to. */
+    clusterSelector?: {
+      /** Requirements on ClusterDetector labels, all of which must hold. */
+      matchExpressions?: {
+        /** The label key. */
+        key: string;
+        /** In, NotIn, Exists or DoesNotExist. */
+        operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+        /** Values for In and NotIn (at least one); none for Exists and DoesNotExist. */
+        values?: string[];
+      }[];
+      /** Labels a ClusterDetector must carry, each with this value. */
+      matchLabels?: Record<string, string>;
+    };
+    /** Keys merged over configMapData in these clusters. */
+    configMapData?: Record<string, string>;
+    /** Container name -> image, for containers and init containers of the Deployment. */
+    images?: Record<string, string>;
+    /** Labels added to every replicated object in these clusters; plumber's own labels are refused (that cluster is held back and the reason reported). */
+    labels?: Record<string, string>;
+    /** RFC 6902 JSON patches, each against one rendered object, applied after the fields above. */
+    patches?: {
+      /** The RFC 6902 operations. */
+      patch: {
+        /** Source of move and copy. */
+        from?: string;
+        /** add, remove, replace, move, copy or test. */
+        op: "add" | "remove" | "replace" | "move" | "copy" | "test";
+        /** Where, e.g. /spec/template/spec/priorityClassName. */
+        path: string;
+        /** The value of add, replace and test. */
+        value?: Record<string, unknown>;
+      }[];
+      /** The rendered object to patch: its kind, and its name when the kind is not unique. */
+      target: {
+        /** Kind of the rendered object. */
+        kind: "Namespace" | "ConfigMap" | "Secret" | "Deployment" | "Service" | "Ingress";
+        /** Its name. */
+        name?: string;
+      };
+    }[];
+    /** Replicas of the Deployment in these clusters. */
+    replicas?: number;
+  }[];
   /** Namespace created in every cluster to hold the replicated resources (an RFC 1123 label). */
   replicationNamespace: string;
   /** Name of the Service to create from serviceSpec (an RFC 1035 label, as Service names are). */
@@ -1863,6 +1927,8 @@ export type ReplicatorStatus = {
     readyReplicas?: number;
     /** Desired pods. */
     replicas?: number;
+    /** Why the cluster is targeted: primary, targetCluster and/or clusterSelector. */
+    targetedBy?: ("primary" | "targetCluster" | "clusterSelector")[];
   }[];
   /** Ready and Degraded. */
   conditions?: {
