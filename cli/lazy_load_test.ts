@@ -51,7 +51,7 @@ Deno.test("plumberctl view loads neither the other commands nor the RBAC, CRD or
       "cli/secret_storage.ts",
       "lib/kube/generated/rbac_v1.ts",
       "lib/kube/generated/apiextensions_v1.ts",
-      "lib/pki.ts",
+      "lib/pki/mod.ts",
     ]
   ) {
     assert.ok(!view.has(file), `plumberctl view loads ${file}`);

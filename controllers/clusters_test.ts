@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ClusterRegistry } from "./clusters.ts";
 import { KubeClient } from "../lib/kube/client.ts";
 import type { Kubeconfig } from "../lib/kubeconfig/types.ts";
-import { createCertificateAuthority } from "../lib/pki.ts";
+import { createCertificateAuthority } from "../lib/pki/mod.ts";
 
 const CA = btoa((await createCertificateAuthority({ commonName: "test-ca" })).certPem);
 const BROKEN_CA = btoa("-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n");

@@ -24,7 +24,7 @@ import {
   type CustomResourceDefinition,
   REPLICATOR_CRD_FILE,
 } from "../tools/gen_crds.ts";
-import type { JSONSchemaProps } from "../lib/crd_schema.ts";
+import type { JSONSchemaProps } from "../lib/crd_schema/mod.ts";
 
 /** Compiles only when `value` is assignable to `T`. */
 function accepts<T>(_value: T): void {}

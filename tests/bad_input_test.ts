@@ -24,7 +24,7 @@
 
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
-import { readCertificate } from "../lib/pki.ts";
+import { readCertificate } from "../lib/pki/mod.ts";
 import type { ClusterDetector } from "../lib/api.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { type ControlPlaneState, DEFAULT_CLUSTERS } from "./control_plane.ts";
@@ -431,7 +431,7 @@ Deno.test("An Ingress host change reissues only the server certificate and leave
     const before = new Map<string, Certs>();
     for (const [context, client] of c.all) {
       const set = await certs(client);
-      assert.deepEqual(readCertificate(set.server).dnsNames, ["old.example.com"]);
+      assert.deepEqual((await readCertificate(set.server)).dnsNames, ["old.example.com"]);
       before.set(context, set);
     }
     // The user's own Secrets and ConfigMap in the replication namespace, in every cluster.
@@ -471,7 +471,7 @@ Deno.test("An Ingress host change reissues only the server certificate and leave
     for (const [context, client] of c.all) {
       await eventually(`the new server certificate in ${context}`, async () => {
         const set = await certs(client);
-        return readCertificate(set.server).dnsNames.join() === "new.example.com";
+        return (await readCertificate(set.server)).dnsNames.join() === "new.example.com";
       });
     }
     await waitSynced(c.primary, name);
@@ -487,8 +487,8 @@ Deno.test("An Ingress host change reissues only the server certificate and leave
       assert.equal(now.clientKey, was.clientKey, `${context}: client key unchanged`);
       assert.notEqual(now.server, was.server, `${context}: server certificate reissued`);
       assert.notEqual(now.serverKey, was.serverKey, `${context}: server key reissued`);
-      const server = readCertificate(now.server);
-      assert.equal(server.issuer, readCertificate(now.ca).subject, "issued by the same CA");
+      const server = await readCertificate(now.server);
+      assert.equal(server.issuer, (await readCertificate(now.ca)).subject, "issued by the same CA");
       servers.add(now.server);
       const ingress = await client.get<Obj>(ref("Ingress", ns, "web"));
       assert.deepEqual(ingress.spec?.tls, [{ hosts: ["new.example.com"], secretName: "ca-secret" }]);

@@ -13,7 +13,7 @@ import { KubeClient, type RequestRecord } from "../lib/kube/client.ts";
 import { METADATA_LIST_ACCEPT, type NamespaceCensus, namespaceCensus } from "../lib/kube/census.ts";
 import { type ApiResource, discoverResources } from "../lib/kube/discovery.ts";
 import type { CensusObject } from "../lib/namespace_census.ts";
-import { issueClientCertificate } from "../lib/pki.ts";
+import { issueClientCertificate } from "../lib/pki/mod.ts";
 import { adminClient, adminConnection, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
 import { installWidgetCrd, plantForeignObjects, rulesWithout } from "./foreign_objects.ts";
 

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { KubeApiError, KubeClient, type RequestRecord } from "../lib/kube/client.ts";
 import { discoverResources } from "../lib/kube/discovery.ts";
-import { createCertificateAuthority, issueClientCertificate } from "../lib/pki.ts";
+import { createCertificateAuthority, issueClientCertificate } from "../lib/pki/mod.ts";
 import type { ClusterInfo } from "./control_plane.ts";
 import { adminClient, adminConnection, sharedControlPlane, uniqueName } from "./harness.ts";
 import {

@@ -2,7 +2,7 @@
  * A local multi-cluster Kubernetes control plane for tests: one etcd shared by
  * every cluster (each under its own `--etcd-prefix`, or an etcd of its own on
  * request), one real kube-apiserver and one kube-controller-manager per cluster,
- * all on loopback with free ports, every certificate made by `lib/pki.ts`.
+ * all on loopback with free ports, every certificate made by `lib/pki/`.
  *
  * This is what controller-runtime's envtest does, with more than one cluster.
  *
@@ -22,7 +22,7 @@ import {
   generateKeyPairPem,
   issueClientCertificate,
   issueServerCertificate,
-} from "../lib/pki.ts";
+} from "../lib/pki/mod.ts";
 
 /** One cluster to start: its kubeconfig names and extra kube-apiserver flags. */
 export interface ClusterSpec {

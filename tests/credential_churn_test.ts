@@ -20,7 +20,7 @@ import { ClusterRegistry } from "../controllers/clusters.ts";
 import { ReplicatorController } from "../controllers/replicator/mod.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { createLogger } from "../lib/log.ts";
-import { type CertificateAndKey, issueClientCertificate } from "../lib/pki.ts";
+import { type CertificateAndKey, issueClientCertificate } from "../lib/pki/mod.ts";
 import type { ClusterInfo } from "./control_plane.ts";
 import { adminClient, eventually, privateControlPlane } from "./harness.ts";
 import { kubeconfigFor, prepareOperatorNamespace, writeKubeconfigSecret } from "./operator.ts";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { REPLICATION_RULES } from "../cli/commands/add_target.ts";
 import { discoverResources } from "../lib/kube/discovery.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
-import { issueClientCertificate } from "../lib/pki.ts";
+import { issueClientCertificate } from "../lib/pki/mod.ts";
 import { kubeconfigFor as controlPlaneKubeconfig } from "./control_plane.ts";
 import { eventually, sharedControlPlane, uniqueName } from "./harness.ts";
 import { installWidgetCrd, plantForeignObjects, rulesWithout } from "./foreign_objects.ts";

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { readCertificate } from "../lib/pki.ts";
+import { readCertificate } from "../lib/pki/mod.ts";
 import { DEFAULT_CLUSTERS } from "./control_plane.ts";
 import { eventually, privateControlPlane, uniqueName } from "./harness.ts";
 import { type OperatorProcess, withOperator } from "./operator.ts";
@@ -99,7 +99,7 @@ Deno.test("The seed's sample applied verbatim is replicated to primary, secondar
       assert.deepEqual(Object.keys(ca.data ?? {}).sort(), ["ca.crt", "tls.crt", "tls.key"]);
       const cli = await client.get<Obj>(ref("Secret", "test-ns", "cli-secret"));
       assert.deepEqual(Object.keys(cli.data ?? {}).sort(), ["client.crt", "client.key"]);
-      const server = readCertificate(atob(ca.data!["tls.crt"]!));
+      const server = await readCertificate(atob(ca.data!["tls.crt"]!));
       assert.deepEqual(server.dnsNames, ["nginx.example.com"]);
       certs.push(ca.data!["tls.crt"]! + cli.data!["client.crt"]!);
       for (const o of [cm, deploy, svc, ing, ca, cli]) {

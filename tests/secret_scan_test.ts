@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
-import { createCertificateAuthority, issueClientCertificate } from "../lib/pki.ts";
+import { createCertificateAuthority, issueClientCertificate } from "../lib/pki/mod.ts";
 import { createLogger } from "../lib/log.ts";
 import { redactText } from "../lib/redact.ts";
 import {

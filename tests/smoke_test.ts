@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import * as k8s from "@kubernetes/client-node";
-import { issueClientCertificate } from "../lib/pki.ts";
+import { issueClientCertificate } from "../lib/pki/mod.ts";
 import { adminClient, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
 
 const state = await sharedControlPlane();

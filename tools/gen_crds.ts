@@ -41,7 +41,7 @@ import {
   structuralSchema,
   updateAt,
   type ValidationRule,
-} from "../lib/crd_schema.ts";
+} from "../lib/crd_schema/mod.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { parseGeneratorArgs, serverVersionOf, withApiServer } from "./api_server.ts";
 

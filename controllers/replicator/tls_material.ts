@@ -16,7 +16,7 @@ import {
   needsRenewal,
   readCertificate,
   renewalTime,
-} from "../../lib/pki.ts";
+} from "../../lib/pki/mod.ts";
 import type { TlsMaterial } from "../../lib/render.ts";
 import { isNotFound, type KubeClient } from "../../lib/kube/client.ts";
 import { CoreV1Api, type Secret } from "../../lib/kube/generated/core_v1.ts";
@@ -39,21 +39,26 @@ export interface TlsPlan {
   client: boolean;
 }
 
-/** Decides what to issue (pure): everything when nothing is stored or the CA is due, else what is due or changed. */
-export function planTls(stored: StoredTls | undefined, hosts: string[], now: Date): TlsPlan {
-  if (!stored || needsRenewal(stored.caCertPem, now)) return { ca: true, server: true, client: true };
-  const server = readCertificate(stored.serverCertPem);
+/**
+ * Decides what to issue (no I/O; async only because reading a certificate loads the X.509 library
+ * on first use): everything when nothing is stored or the CA is due, else what is due or changed.
+ */
+export async function planTls(stored: StoredTls | undefined, hosts: string[], now: Date): Promise<TlsPlan> {
+  if (!stored || await needsRenewal(stored.caCertPem, now)) return { ca: true, server: true, client: true };
+  const server = await readCertificate(stored.serverCertPem);
   const sameHosts = [...server.dnsNames].sort().join(",") === [...hosts].sort().join(",");
   return {
     ca: false,
-    server: !sameHosts || needsRenewal(server, now),
-    client: needsRenewal(stored.clientCertPem, now),
+    server: !sameHosts || await needsRenewal(server, now),
+    client: await needsRenewal(stored.clientCertPem, now),
   };
 }
 
 /** When the earliest certificate of the set is due for renewal. */
-export function nextRenewal(stored: StoredTls): Date {
-  const times = [stored.caCertPem, stored.serverCertPem, stored.clientCertPem].map((pem) => renewalTime(pem));
+export async function nextRenewal(stored: StoredTls): Promise<Date> {
+  const times = await Promise.all(
+    [stored.caCertPem, stored.serverCertPem, stored.clientCertPem].map((pem) => renewalTime(pem)),
+  );
   return new Date(Math.min(...times.map((t) => t.getTime())));
 }
 
@@ -147,9 +152,9 @@ export async function ensureTls(
 ): Promise<{ material: StoredTls; renewAt: Date; issued: TlsPlan | undefined }> {
   const name = tlsSecretName(replicator.metadata.name);
   const stored = readStoredTls(await findSecret(client, namespace, name));
-  const plan = planTls(stored, hosts, now);
+  const plan = await planTls(stored, hosts, now);
   if (!plan.ca && !plan.server && !plan.client && stored) {
-    return { material: stored, renewAt: nextRenewal(stored), issued: undefined };
+    return { material: stored, renewAt: await nextRenewal(stored), issued: undefined };
   }
   const material = await issueTls(stored, plan, hosts, now);
   await client.apply({
@@ -180,5 +185,5 @@ export async function ensureTls(
       "client.key": encodeBase64Text(material.clientKeyPem),
     },
   }, { fieldManager: "plumber", force: true });
-  return { material, renewAt: nextRenewal(material), issued: plan };
+  return { material, renewAt: await nextRenewal(material), issued: plan };
 }

@@ -1,34 +1,50 @@
 import assert from "node:assert/strict";
-import { readCertificate } from "../../lib/pki.ts";
+import { readCertificate } from "../../lib/pki/mod.ts";
 import { issueTls, nextRenewal, planTls, readStoredTls, tlsSecretName } from "./tls_material.ts";
 
 const NOW = new Date("2026-01-01T00:00:00Z");
 const DAY = 86_400_000;
 
-Deno.test("planTls() issues everything when nothing is stored", () => {
-  assert.deepEqual(planTls(undefined, ["a.example.com"], NOW), { ca: true, server: true, client: true });
+Deno.test("planTls() issues everything when nothing is stored", async () => {
+  assert.deepEqual(await planTls(undefined, ["a.example.com"], NOW), {
+    ca: true,
+    server: true,
+    client: true,
+  });
 });
 
 Deno.test("planTls() keeps valid certificates and reissues only the server certificate on a host change", async () => {
   const stored = await issueTls(undefined, { ca: true, server: true, client: true }, ["a.example.com"], NOW);
-  assert.deepEqual(planTls(stored, ["a.example.com"], NOW), { ca: false, server: false, client: false });
-  assert.deepEqual(planTls(stored, ["b.example.com"], NOW), { ca: false, server: true, client: false });
+  assert.deepEqual(await planTls(stored, ["a.example.com"], NOW), {
+    ca: false,
+    server: false,
+    client: false,
+  });
+  assert.deepEqual(await planTls(stored, ["b.example.com"], NOW), { ca: false, server: true, client: false });
   const reissued = await issueTls(stored, { ca: false, server: true, client: false }, ["b.example.com"], NOW);
   assert.equal(reissued.caCertPem, stored.caCertPem);
   assert.equal(reissued.clientCertPem, stored.clientCertPem);
   assert.notEqual(reissued.serverCertPem, stored.serverCertPem);
-  assert.deepEqual(readCertificate(reissued.serverCertPem).dnsNames, ["b.example.com"]);
+  assert.deepEqual((await readCertificate(reissued.serverCertPem)).dnsNames, ["b.example.com"]);
 });
 
 Deno.test("planTls() renews leaf certificates past 2/3 of their lifetime and everything when the CA is due", async () => {
   const stored = await issueTls(undefined, { ca: true, server: true, client: true }, ["a.example.com"], NOW);
-  const renewAt = nextRenewal(stored);
+  const renewAt = await nextRenewal(stored);
   // Leaves live 365 days: renewal at about day 243.
   assert.ok(Math.abs(renewAt.getTime() - (NOW.getTime() + 243.33 * DAY)) < 2 * DAY, renewAt.toISOString());
   const later = new Date(renewAt.getTime() + DAY);
-  assert.deepEqual(planTls(stored, ["a.example.com"], later), { ca: false, server: true, client: true });
+  assert.deepEqual(await planTls(stored, ["a.example.com"], later), {
+    ca: false,
+    server: true,
+    client: true,
+  });
   const muchLater = new Date(NOW.getTime() + 3000 * DAY);
-  assert.deepEqual(planTls(stored, ["a.example.com"], muchLater), { ca: true, server: true, client: true });
+  assert.deepEqual(await planTls(stored, ["a.example.com"], muchLater), {
+    ca: true,
+    server: true,
+    client: true,
+  });
 });
 
 Deno.test("readStoredTls() round-trips through the Secret's base64 data and refuses incomplete data", async () => {
@@ -51,6 +67,6 @@ Deno.test("readStoredTls() round-trips through the Secret's base64 data and refu
 
 Deno.test("issueTls() gives an Ingress without hosts a usable server certificate", async () => {
   const stored = await issueTls(undefined, { ca: true, server: true, client: true }, [], NOW);
-  assert.deepEqual(readCertificate(stored.serverCertPem).dnsNames, ["localhost"]);
-  assert.equal(readCertificate(stored.clientCertPem).commonName, "client");
+  assert.deepEqual((await readCertificate(stored.serverCertPem)).dnsNames, ["localhost"]);
+  assert.equal((await readCertificate(stored.clientCertPem)).commonName, "client");
 });

@@ -6,7 +6,7 @@
  * answer 429, 503 or nothing on cue, which no real kube-apiserver can be made
  * to do on demand, so that the client's retry policy (its own behaviour, not
  * the API server's) can be tested exactly; and they serve certificates from
- * `lib/pki.ts` so the TLS errors below are Deno's real ones. Everything the
+ * `lib/pki/` so the TLS errors below are Deno's real ones. Everything the
  * client does with a real API server (error bodies, paging, dry run, auth) is
  * tested in `tests/client_test.ts`.
  */
@@ -23,7 +23,7 @@ import {
   type KubeClientOptions,
   retryAfterMs,
 } from "./client.ts";
-import { type CertificateAndKey, createCertificateAuthority, issueServerCertificate } from "../pki.ts";
+import { type CertificateAndKey, createCertificateAuthority, issueServerCertificate } from "../pki/mod.ts";
 import { AGGREGATED_DISCOVERY_ACCEPT, type ApiResource, type Discovery } from "./discovery.ts";
 
 const CONFIG_MAP_REF = { apiVersion: "v1", kind: "ConfigMap", namespace: "ns", name: "cm" };

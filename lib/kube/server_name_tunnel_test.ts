@@ -1,12 +1,12 @@
 /**
  * The tunnel that lets `fetch` verify against `tls-server-name`, with a local TLS
- * server whose certificate (from `lib/pki.ts`) names only `api.internal`: what it
+ * server whose certificate (from `lib/pki/`) names only `api.internal`: what it
  * tunnels, what it refuses, and that certificate verification stays Deno's own. The
  * client's use of it against a real API server is tested in `tests/client_test.ts`.
  */
 
 import assert from "node:assert/strict";
-import { createCertificateAuthority, issueServerCertificate } from "../pki.ts";
+import { createCertificateAuthority, issueServerCertificate } from "../pki/mod.ts";
 import { ServerNameTunnel } from "./server_name_tunnel.ts";
 import { openTransport } from "./transport.ts";
 

@@ -1,109 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  isZeroValue,
-  type JSONSchemaProps,
-  makeOptional,
-  mergeComponents,
-  type OpenApiDocument,
-  QUANTITY_PATTERN,
-  requireFields,
-  schemaAt,
-  sortKeys,
-  structuralSchema,
-  updateAt,
-} from "./crd_schema.ts";
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-
-/** A small document shaped like the API server's: wrapped refs, GVKs, patch hints, unions. */
-const DOC: OpenApiDocument = {
-  components: {
-    schemas: {
-      "example.v1.WidgetSpec": {
-        description: "WidgetSpec is the spec of a widget.",
-        type: "object",
-        required: ["name", "ports"],
-        properties: {
-          name: { description: "Name of the widget.", type: "string", default: "" },
-          replicas: { type: "integer", format: "int32" },
-          size: { description: "How big.", allOf: [ref("io.k8s.apimachinery.pkg.api.resource.Quantity")] },
-          target: { allOf: [ref("io.k8s.apimachinery.pkg.util.intstr.IntOrString")] },
-          since: { description: "When.", allOf: [ref("io.k8s.apimachinery.pkg.apis.meta.v1.Time")] },
-          owner: ref("example.v1.Owner"),
-          part: {
-            description: "The part, described by the field.",
-            default: {},
-            allOf: [ref("example.v1.Part")],
-          },
-          ports: {
-            type: "array",
-            items: { default: {}, allOf: [ref("example.v1.Port")] },
-            "x-kubernetes-list-type": "map",
-            "x-kubernetes-list-map-keys": ["port", "protocol"],
-            "x-kubernetes-patch-merge-key": "port",
-            "x-kubernetes-patch-strategy": "merge",
-          },
-          secrets: {
-            type: "array",
-            items: { default: {}, allOf: [ref("example.v1.LocalRef")] },
-            "x-kubernetes-list-type": "map",
-            "x-kubernetes-list-map-keys": ["name"],
-          },
-          labels: { type: "object", additionalProperties: { type: "string", default: "" } },
-          mode: { type: "string", enum: ["Fast", "Slow"], default: "Slow", readOnly: true, example: "Fast" },
-          raw: { allOf: [ref("io.k8s.apimachinery.pkg.runtime.RawExtension")] },
-          free: { type: "object", description: "No schema in Kubernetes either." },
-          anything: { type: "object", additionalProperties: true },
-          pattern: { type: "string", format: "int-or-string" },
-          uid: { type: "string", format: "kubernetes-uid" },
-          stamp: { type: "string", format: "date-time" },
-        },
-        "x-kubernetes-group-version-kind": [{ group: "example", kind: "Widget", version: "v1" }],
-        "x-kubernetes-unions": [{ discriminator: "mode", "fields-to-discriminateBy": { raw: "Raw" } }],
-      },
-      "example.v1.Owner": {
-        description: "Owner, described by the type.",
-        type: "object",
-        properties: { name: { type: "string" } },
-        "x-kubernetes-map-type": "atomic",
-      },
-      "example.v1.Part": {
-        description: "Part, described by the type.",
-        type: "object",
-        properties: { id: { type: "string" } },
-      },
-      "example.v1.Port": {
-        type: "object",
-        required: ["port"],
-        properties: {
-          port: { type: "integer", format: "int32", default: 0 },
-          protocol: { type: "string", default: "TCP", enum: ["TCP", "UDP"] },
-        },
-      },
-      "example.v1.LocalRef": {
-        type: "object",
-        properties: { name: { type: "string", default: "" } },
-        "x-kubernetes-map-type": "atomic",
-      },
-      "example.v1.Node": {
-        type: "object",
-        properties: { children: { type: "array", items: { allOf: [ref("example.v1.Node")] } } },
-      },
-      "example.v1.A": { type: "object", properties: { b: ref("example.v1.B") } },
-      "example.v1.B": { type: "object", properties: { a: { allOf: [ref("example.v1.A")] } } },
-      "example.v1.Dangling": { type: "object", properties: { gone: ref("example.v1.Missing") } },
-      "io.k8s.apimachinery.pkg.util.intstr.IntOrString": {
-        format: "int-or-string",
-        oneOf: [{ type: "integer" }, { type: "string" }],
-      },
-      "io.k8s.apimachinery.pkg.api.resource.Quantity": { oneOf: [{ type: "string" }, { type: "number" }] },
-      "io.k8s.apimachinery.pkg.apis.meta.v1.Time": { type: "string", format: "date-time" },
-      "io.k8s.apimachinery.pkg.runtime.RawExtension": { type: "object", description: "Raw." },
-    },
-  },
-};
-
-const widget = (options = {}) => structuralSchema([DOC], "example.v1.WidgetSpec", options);
+import { DOC, widget } from "./_test_util.ts";
+import { QUANTITY_PATTERN } from "./known.ts";
+import { isZeroValue, mergeComponents, structuralSchema } from "./structural.ts";
+import type { JSONSchemaProps, OpenApiDocument } from "./types.ts";
 
 /** Every key used anywhere in a schema (property names excluded). */
 function keywords(schema: JSONSchemaProps): Set<string> {
@@ -271,39 +170,6 @@ Deno.test("structuralSchema() reads components from several documents, the first
   assert.equal(structuralSchema([first, second], "T").description, "first");
 });
 
-Deno.test("requireFields() and makeOptional() override what upstream requires, without touching the input", () => {
-  const schema = widget();
-  const before = JSON.stringify(schema);
-  const changed = requireFields(makeOptional(schema, "", ["ports"]), "ports[]", ["protocol"]);
-  assert.deepEqual(changed.required, ["name"]);
-  assert.deepEqual(changed.properties?.ports?.items?.required, ["port", "protocol"]);
-  assert.equal(JSON.stringify(schema), before);
-  // Making everything optional removes the keyword.
-  assert.equal("required" in makeOptional(schema, "", ["name", "ports"]), false);
-  // Requiring twice does not repeat.
-  assert.deepEqual(requireFields(schema, "", ["name"]).required, ["name", "ports"]);
-  assert.throws(
-    () => requireFields(schema, "", ["nope"]),
-    /Cannot require "nope" at "": the schema has no such property/,
-  );
-  assert.throws(
-    () => requireFields(schema, "owner.missing", ["x"]),
-    /Cannot find "owner\.missing" in the schema/,
-  );
-});
-
-Deno.test("updateAt() and schemaAt() follow property, [] and {} paths", () => {
-  const schema = widget();
-  assert.deepEqual(schemaAt(schema, "ports[].protocol").enum, ["TCP", "UDP"]);
-  assert.deepEqual(schemaAt(schema, "labels{}"), { type: "string" });
-  const bounded = updateAt(schema, "ports[].port", (port) => ({ ...port, minimum: 1, maximum: 65535 }));
-  assert.equal(schemaAt(bounded, "ports[].port").maximum, 65535);
-  assert.equal(schemaAt(schema, "ports[].port").maximum, undefined);
-  assert.throws(() => schemaAt(schema, "name[]"), /Cannot find "name\[\]"/);
-  assert.throws(() => updateAt(schema, "labels{}.x", (s) => s), /no property "x"/);
-  assert.throws(() => schemaAt(schema, "a..b"), /segment "" is not a property name/);
-});
-
 Deno.test("isZeroValue() recognizes the defaults openapi-gen derives from Go zero values", () => {
   for (const zero of ["", 0, false, {}, [], null]) {
     assert.equal(isZeroValue(zero), true, JSON.stringify(zero));
@@ -311,19 +177,4 @@ Deno.test("isZeroValue() recognizes the defaults openapi-gen derives from Go zer
   for (const value of ["TCP", 1, true, { a: 1 }, [0]]) {
     assert.equal(isZeroValue(value), false, JSON.stringify(value));
   }
-});
-
-Deno.test("QUANTITY_PATTERN accepts Kubernetes quantities and refuses other strings", () => {
-  const pattern = new RegExp(QUANTITY_PATTERN);
-  for (const quantity of ["1", "500m", "1.5Gi", "128Mi", "2e3", "+1k", "-0.5", ".5", "1E-3"]) {
-    assert.ok(pattern.test(quantity), quantity);
-  }
-  for (const other of ["", "lots", "1.5 Gi", "1GB", "Mi", "1.2.3", "e3"]) {
-    assert.ok(!pattern.test(other), other);
-  }
-});
-
-Deno.test("sortKeys() sorts object keys at every depth and keeps list order", () => {
-  const sorted = sortKeys({ b: 1, a: { d: [{ z: 1, y: 2 }, 3], c: null } });
-  assert.equal(JSON.stringify(sorted), '{"a":{"c":null,"d":[{"y":2,"z":1},3]},"b":1}');
 });
