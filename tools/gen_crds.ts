@@ -3,7 +3,7 @@
  *
  * The Replicator embeds a `DeploymentSpec`, a `ServiceSpec` and an `IngressSpec`; their
  * schemas come from the OpenAPI v3 documents of a real kube-apiserver (as the seed's
- * controller-gen CRD came from the Go types), converted by `lib/crd_schema.ts`, so bad
+ * controller-gen CRD came from the Go types), converted by `lib/crd_schema/`, so bad
  * input is refused at `kubectl apply` with Kubernetes' own rules.
  *
  * ```sh
@@ -11,7 +11,7 @@
  * deno task gen:crds --kubeconfig ~/.kube/config --context kind-kind
  * ```
  *
- * Decisions (see also the module doc of `lib/crd_schema.ts`):
+ * Decisions (see also the module doc of `lib/crd_schema/structural.ts`):
  *
  * - Descriptions of the embedded Kubernetes types are dropped: with them the Replicator
  *   CRD is about 400 kB, above the 256 KiB that a client-side `kubectl apply` can store in
