@@ -13,23 +13,17 @@
  * @module
  */
 
-/** One resource type served by the cluster, in one version. */
-export interface ApiResource {
-  /** API group, `""` for the core group. */
-  group: string;
-  version: string;
-  /** Lower-case plural, e.g. `deployments`. */
-  resource: string;
-  kind: string;
-  namespaced: boolean;
-  verbs: string[];
+import type { CensusType } from "../namespace_census.ts";
+
+/** One resource type served by the cluster, in one version (the census' `CensusType`, with `preferred` set). */
+export type ApiResource = CensusType & {
   /**
    * True for the version a client should use for this group and resource: the group's preferred
    * version, or when that does not serve the resource, the first version (in the server's order of
    * preference) that does. Exactly one entry per group and resource has it.
    */
   preferred: boolean;
-}
+};
 
 /** A group version whose resources could not be read. */
 export interface DiscoveryFailure {

@@ -12,15 +12,8 @@
 import type { ApiResource, Discovery, DiscoveryFailure } from "./discovery.ts";
 import { sleep } from "./sleep.ts";
 
-/** Where a kind lives. */
-export interface RestMapping {
-  group: string;
-  version: string;
-  resource: string;
-  kind: string;
-  namespaced: boolean;
-  verbs: string[];
-}
+/** Where a kind lives: a served resource type without discovery's preference flag. */
+export type RestMapping = Omit<ApiResource, "preferred">;
 
 /** Splits `apps/v1` into `{group: "apps", version: "v1"}` and `v1` into `{group: "", version: "v1"}`. */
 export function parseApiVersion(apiVersion: string): { group: string; version: string } {
