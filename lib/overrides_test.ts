@@ -132,7 +132,7 @@ Deno.test("later entries win over earlier ones, and replicas 0 is applied", () =
     { clusterNames: ["east.admin"], replicas: 0, configMapData: { mode: "b" } },
   ]);
   assert.equal(find(out, "Deployment").spec.replicas, 0);
-  assert.equal(find(out, "ConfigMap").data.mode, "b");
+  assert.equal(find(out, "ConfigMap").data?.mode, "b");
 });
 
 Deno.test("typed fields that need an object which is not rendered are refused, naming the field", () => {
