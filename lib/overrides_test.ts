@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parse } from "yaml";
 import type { KubeObject, Replicator, ReplicatorSpec } from "./api.ts";
 import { applyOverrides, type Override, OverrideError, overridesFor, selectsCluster } from "./overrides.ts";
 import { renderReplicator, type TlsMaterial } from "./render.ts";
@@ -368,4 +369,43 @@ Deno.test("on the primary, a patch may not drop the owner reference to the Repli
     message:
       "spec.overrides[0].patches[0]: changes metadata.ownerReferences of Service web, which plumber needs",
   });
+});
+
+Deno.test("examples/replicator-overrides.yaml: 6 replicas in region east, mirror images and a pull Secret in the air-gapped cluster", async () => {
+  const text = await Deno.readTextFile(new URL("../examples/replicator-overrides.yaml", import.meta.url));
+  const example = { ...parse(text) as Replicator };
+  example.metadata = { ...example.metadata, uid: "uid-1" };
+  const objects = renderReplicator({ replicator: example, role: "secondary", primaryId: "p-1" });
+  const overrides = example.spec.overrides;
+  const images = (o: KubeObject[]) => {
+    const pod = find(o, "Deployment").spec.template.spec;
+    return [...pod.containers, ...pod.initContainers].map((c: { image: string }) => c.image);
+  };
+
+  const east = applyOverrides(objects, overrides, {
+    name: "v1262-cluster.kubernetes-admin2",
+    labels: { region: "east" },
+  });
+  assert.equal(find(east, "Deployment").spec.replicas, 6);
+  assert.deepEqual(images(east), ["ghcr.io/example/shop:2.4.1", "ghcr.io/example/shop-migrate:2.4.1"]);
+
+  const airGapped = applyOverrides(objects, overrides, {
+    name: "v1252-cluster.kubernetes-admin3",
+    labels: { region: "west" },
+  });
+  const d = find(airGapped, "Deployment");
+  assert.equal(d.spec.replicas, 2);
+  assert.deepEqual(images(airGapped), [
+    "registry.airgap.internal/example/shop:2.4.1",
+    "registry.airgap.internal/example/shop-migrate:2.4.1",
+  ]);
+  assert.deepEqual(d.spec.template.spec.imagePullSecrets, [{ name: "airgap-registry" }]);
+  assert.equal(find(airGapped, "ConfigMap").data?.UPSTREAM_URL, "http://api.airgap.internal");
+  assert.equal(find(airGapped, "Service").metadata.labels?.["example.com/network"], "air-gapped");
+
+  assert.deepEqual(
+    applyOverrides(objects, overrides, { name: "primary.admin" }),
+    objects,
+    "the primary: none",
+  );
 });

@@ -20,7 +20,7 @@ import {
 } from "../tools/gen_crds.ts";
 import { installCrds } from "./crds.ts";
 import { uniqueName, withPrimary } from "./harness.ts";
-import { type ReplicatorManifest, replicatorManifest, SAMPLE, SECONDARY1 } from "./replicators.ts";
+import { EXAMPLES, type ReplicatorManifest, replicatorManifest, SAMPLE, SECONDARY1 } from "./replicators.ts";
 
 /** The first lines where two texts differ, for a readable failure. */
 function firstDifference(expected: string, actual: string, context = 3): string | undefined {
@@ -164,6 +164,22 @@ Deno.test("the seed's sample Replicator is accepted verbatim", async () => {
     // Strict field validation finds no unknown or duplicate field either.
     await client.raw("POST", await client.collectionPath(API_VERSION, "Replicator"), {
       body: sample,
+      query: { fieldValidation: "Strict", dryRun: "All" },
+    });
+  });
+});
+
+Deno.test("examples/replicator-overrides.yaml is accepted as it is, with strict field validation", async () => {
+  const example = parse(
+    await Deno.readTextFile(new URL("replicator-overrides.yaml", EXAMPLES)),
+  ) as KubeObjectLike & { spec: Record<string, unknown> };
+  await withPrimary(async (client) => {
+    await installCrds(client);
+    const created = await client.create<typeof example>(example, { dryRun: true });
+    // Nothing was pruned: patch values of any JSON type are kept.
+    assert.deepEqual(created.spec.overrides, example.spec.overrides);
+    await client.raw("POST", await client.collectionPath(API_VERSION, "Replicator"), {
+      body: example,
       query: { fieldValidation: "Strict", dryRun: "All" },
     });
   });
