@@ -20,7 +20,7 @@ import {
 } from "../tools/gen_crds.ts";
 import { installCrds } from "./crds.ts";
 import { uniqueName, withPrimary } from "./harness.ts";
-import { type ReplicatorManifest, replicatorManifest, SAMPLE, SECONDARY1 } from "./replicators.ts";
+import { EXAMPLES, type ReplicatorManifest, replicatorManifest, SAMPLE, SECONDARY1 } from "./replicators.ts";
 
 /** The first lines where two texts differ, for a readable failure. */
 function firstDifference(expected: string, actual: string, context = 3): string | undefined {
@@ -169,6 +169,22 @@ Deno.test("the seed's sample Replicator is accepted verbatim", async () => {
   });
 });
 
+Deno.test("examples/replicator-overrides.yaml is accepted as it is, with strict field validation", async () => {
+  const example = parse(
+    await Deno.readTextFile(new URL("replicator-overrides.yaml", EXAMPLES)),
+  ) as KubeObjectLike & { spec: Record<string, unknown> };
+  await withPrimary(async (client) => {
+    await installCrds(client);
+    const created = await client.create<typeof example>(example, { dryRun: true });
+    // Nothing was pruned: patch values of any JSON type are kept.
+    assert.deepEqual(created.spec.overrides, example.spec.overrides);
+    await client.raw("POST", await client.collectionPath(API_VERSION, "Replicator"), {
+      body: example,
+      query: { fieldValidation: "Strict", dryRun: "All" },
+    });
+  });
+});
+
 // ---------------------------------------------------------------------------
 // Invalid objects
 // ---------------------------------------------------------------------------
@@ -210,9 +226,50 @@ const VALID_REPLICATOR = mergePatch(
         },
       },
       serviceSpec: { type: "ClusterIP" },
+      clusterSelector: {
+        matchLabels: { region: "east" },
+        matchExpressions: [{ key: "tier", operator: "NotIn", values: ["test"] }, {
+          key: "example.com/gpu",
+          operator: "Exists",
+        }],
+      },
+      overrides: [{
+        clusterNames: [SECONDARY1],
+        replicas: 5,
+        images: { web: "mirror.example.com/nginx:1.27" },
+        configMapData: { "index.html": "<h1>hello east</h1>" },
+        labels: { team: "shop" },
+        annotations: { "example.com/owner": "ops@example.com" },
+      }, {
+        clusterSelector: { matchExpressions: [{ key: "region", operator: "In", values: ["west"] }] },
+        patches: [{
+          target: { kind: "Deployment", name: "web" },
+          patch: [
+            { op: "add", path: "/spec/template/spec/priorityClassName", value: "high" },
+            { op: "add", path: "/spec/template/metadata/annotations", value: { "example.com/a": "b" } },
+            { op: "replace", path: "/spec/replicas", value: 3 },
+            { op: "copy", from: "/spec/replicas", path: "/spec/revisionHistoryLimit" },
+            { op: "test", path: "/metadata/labels/app.kubernetes.io~1managed-by", value: "plumber" },
+            { op: "remove", path: "/spec/strategy" },
+          ],
+        }],
+      }],
     },
   },
 ) as ReplicatorManifest;
+
+/** `spec.overrides` with one entry: a valid selection plus `fields`. */
+function oneOverride(fields: Record<string, unknown>): Record<string, unknown> {
+  return { spec: { overrides: [{ clusterNames: [SECONDARY1], ...fields }] } };
+}
+
+/** `spec.overrides` with one entry whose one patch against the Deployment has the operation `op`. */
+function onePatchOp(op: Record<string, unknown>): Record<string, unknown> {
+  return oneOverride({ patches: [{ target: { kind: "Deployment" }, patch: [op] }] });
+}
+
+const OVERRIDE = "spec.overrides[0]";
+const PATCH_OP = `${OVERRIDE}.patches[0].patch[0]`;
 
 /** A valid ClusterDetector. */
 const VALID_CLUSTER_DETECTOR = {
@@ -406,6 +463,156 @@ const INVALID_CASES: InvalidCase[] = [
     description: "a targetCluster listed twice (a set)",
     patch: { spec: { targetCluster: ["a.b", "a.b"] } },
     expected: ['spec.targetCluster[1]: Duplicate value: "a.b"'],
+  },
+  // spec.clusterSelector and spec.overrides (issue 14)
+  {
+    description: "an override that selects no cluster (neither clusterNames nor clusterSelector)",
+    patch: { spec: { overrides: [{ replicas: 2 }] } },
+    expected: [`${OVERRIDE}: Required value`, "each override needs clusterNames or a clusterSelector"],
+  },
+  {
+    description: "an override with an empty clusterNames and no clusterSelector",
+    patch: { spec: { overrides: [{ clusterNames: [], replicas: 2 }] } },
+    expected: [`${OVERRIDE}: Required value`, "each override needs clusterNames or a clusterSelector"],
+  },
+  {
+    description: "an override's clusterNames entry that is not an RFC 1123 subdomain",
+    patch: oneOverride({ clusterNames: ["East_Cluster"] }),
+    expected: [`${OVERRIDE}.clusterNames[0]: Invalid value: "East_Cluster"`, "should match"],
+  },
+  {
+    description: "an override's clusterNames listing a cluster twice (a set)",
+    patch: oneOverride({ clusterNames: ["a.b", "a.b"] }),
+    expected: [`${OVERRIDE}.clusterNames[1]: Duplicate value: "a.b"`],
+  },
+  {
+    description: "negative replicas in an override",
+    patch: oneOverride({ replicas: -1 }),
+    expected: [`${OVERRIDE}.replicas: Invalid value: -1`, "greater than or equal to 0"],
+  },
+  {
+    description: "an override image that is empty",
+    patch: oneOverride({ images: { web: "" } }),
+    expected: [`${OVERRIDE}.images.web: Invalid value: ""`, "at least 1 chars long"],
+  },
+  {
+    description: "a patch operation that RFC 6902 does not define",
+    patch: onePatchOp({ op: "merge", path: "/spec/replicas", value: 3 }),
+    expected: [
+      `${PATCH_OP}.op: Unsupported value: "merge"`,
+      '"add", "remove", "replace", "move", "copy", "test"',
+    ],
+  },
+  {
+    description: "a patch operation without op",
+    patch: onePatchOp({ path: "/spec/replicas", value: 3 }),
+    expected: [`${PATCH_OP}.op: Required value`],
+  },
+  {
+    description: "a move without from",
+    patch: onePatchOp({ op: "move", path: "/spec/paused" }),
+    expected: [`${PATCH_OP}.from: Required value`, "from is required for move and copy"],
+  },
+  {
+    description: "a copy without from",
+    patch: onePatchOp({ op: "copy", path: "/spec/paused" }),
+    expected: [`${PATCH_OP}.from: Required value`, "from is required for move and copy"],
+  },
+  {
+    description: "a patch path that is not a JSON pointer (no leading slash)",
+    patch: onePatchOp({ op: "remove", path: "spec/replicas" }),
+    expected: [`${PATCH_OP}.path: Invalid value: "spec/replicas"`, "should match"],
+  },
+  {
+    description: "a patch path with an escape JSON pointers do not have (~2)",
+    patch: onePatchOp({ op: "remove", path: "/metadata/labels/a~2b" }),
+    expected: [`${PATCH_OP}.path: Invalid value: "/metadata/labels/a~2b"`, "should match"],
+  },
+  {
+    description: "a move whose from is not a JSON pointer",
+    patch: onePatchOp({ op: "move", from: "spec.replicas", path: "/spec/paused" }),
+    expected: [`${PATCH_OP}.from: Invalid value: "spec.replicas"`, "should match"],
+  },
+  {
+    description: "a patch target of a kind plumber does not render",
+    patch: oneOverride({ patches: [{ target: { kind: "Pod" }, patch: [{ op: "remove", path: "/spec" }] }] }),
+    expected: [`${OVERRIDE}.patches[0].target.kind: Unsupported value: "Pod"`, '"Deployment"'],
+  },
+  {
+    description: "a patch without a target",
+    patch: oneOverride({ patches: [{ patch: [{ op: "remove", path: "/spec/replicas" }] }] }),
+    expected: [`${OVERRIDE}.patches[0].target: Required value`],
+  },
+  {
+    description: "a patch with no operations",
+    patch: oneOverride({ patches: [{ target: { kind: "Deployment" }, patch: [] }] }),
+    expected: [`${OVERRIDE}.patches[0].patch: Invalid value`, "at least 1 items"],
+  },
+  {
+    description: "more than 32 overrides",
+    patch: { spec: { overrides: Array.from({ length: 33 }, () => ({ clusterNames: [SECONDARY1] })) } },
+    expected: ["spec.overrides: Too many: 33", "must have at most 32 items"],
+  },
+  {
+    description: "an override selector operator that is not In, NotIn, Exists or DoesNotExist",
+    patch: oneOverride({
+      clusterNames: null,
+      clusterSelector: { matchExpressions: [{ key: "region", operator: "Matches", values: ["east"] }] },
+    }),
+    expected: [
+      `${OVERRIDE}.clusterSelector.matchExpressions[0].operator: Unsupported value: "Matches"`,
+      '"In", "NotIn", "Exists", "DoesNotExist"',
+    ],
+  },
+  {
+    description: "a clusterSelector requirement In without values",
+    patch: { spec: { clusterSelector: { matchExpressions: [{ key: "region", operator: "In" }] } } },
+    expected: [
+      "spec.clusterSelector.matchExpressions[0].values: Invalid value",
+      "values must be non-empty for In and NotIn",
+    ],
+  },
+  {
+    description: "a clusterSelector requirement NotIn with an empty values list",
+    patch: {
+      spec: { clusterSelector: { matchExpressions: [{ key: "region", operator: "NotIn", values: [] }] } },
+    },
+    expected: [
+      "spec.clusterSelector.matchExpressions[0].values: Invalid value",
+      "values must be non-empty for In and NotIn",
+    ],
+  },
+  {
+    description: "a clusterSelector requirement Exists with values",
+    patch: {
+      spec: {
+        clusterSelector: { matchExpressions: [{ key: "region", operator: "Exists", values: ["east"] }] },
+      },
+    },
+    expected: [
+      "spec.clusterSelector.matchExpressions[0].values: Invalid value",
+      "absent for Exists and DoesNotExist",
+    ],
+  },
+  {
+    description: "a clusterSelector requirement without a key",
+    patch: { spec: { clusterSelector: { matchExpressions: [{ operator: "Exists" }] } } },
+    expected: ["spec.clusterSelector.matchExpressions[0].key: Required value"],
+  },
+  {
+    description: "a clusterSelector matchLabels value that is not a label value",
+    patch: { spec: { clusterSelector: { matchLabels: { region: "east coast" } } } },
+    expected: ['spec.clusterSelector.matchLabels.region: Invalid value: "east coast"', "should match"],
+  },
+  {
+    description: "an override selector In value longer than 63 characters",
+    patch: oneOverride({
+      clusterSelector: { matchExpressions: [{ key: "region", operator: "In", values: ["x".repeat(64)] }] },
+    }),
+    expected: [
+      `${OVERRIDE}.clusterSelector.matchExpressions[0].values[0]: Too long`,
+      "may not be more than 63",
+    ],
   },
   {
     description: "a ClusterDetector without spec.cluster",

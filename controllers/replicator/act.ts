@@ -15,10 +15,12 @@ import { isConflict, refOf } from "../../lib/kube/client.ts";
 import type { ReconcileResult } from "../../lib/kube/controller.ts";
 import { describeFailure } from "../../lib/kube/probe.ts";
 import { objectMeta, statusNumber } from "../../lib/object_meta.ts";
+import { applyOverrides, OverrideError } from "../../lib/overrides.ts";
 import { ingressHosts, ingressTlsEnabled, renderReplicator } from "../../lib/render.ts";
 import { cleanupCluster, keptMessages, mayHoldObjects } from "./cleanup.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
 import { ownerOf, type ReplicatorContext } from "./context.ts";
+import { alreadyReported, heldBackOutcome } from "./held_back.ts";
 import {
   type ClusterOutcome,
   emptyOutcome,
@@ -150,6 +152,14 @@ async function syncCluster(
     outcome.message = `cannot render: ${(error as Error).message}`;
     return outcome;
   }
+  try {
+    // Everything below (intent hash, drift, pruning) works on the cluster's own, overridden objects.
+    const labels = ctx.detectors.get(ctx.namespace, cluster)?.metadata.labels;
+    desired = applyOverrides(desired, replicator.spec.overrides, { name: cluster, labels });
+  } catch (error) {
+    if (!(error instanceof OverrideError)) throw error;
+    return await holdBack(ctx, replicator, cluster, desired, error);
+  }
   const [namespace, ...objects] = desired;
   try {
     await ensureNamespace(ctx, replicator, caches, namespace!, outcome);
@@ -188,15 +198,40 @@ async function syncCluster(
       replicator.spec.replicationNamespace,
       deploymentName,
     );
-    // Desired replicas from the Replicator (Kubernetes' default is 1), not from the cached object,
-    // which may still show a hand edit that is being reverted.
-    outcome.replicas = replicator.spec.deploymentSpec?.replicas ?? 1;
+    // Desired replicas from the cluster's rendered Deployment, overrides included (Kubernetes' default is
+    // 1), not from the cached object, which may still show a hand edit that is being reverted.
+    const rendered = objects.find((o) => o.kind === "Deployment")?.spec as { replicas?: number } | undefined;
+    outcome.replicas = rendered?.replicas ?? 1;
     outcome.readyReplicas = (deployment && statusNumber(deployment, "readyReplicas")) ?? 0;
   }
   const conflicts = outcome.applied.filter((a) => a.applyStatus !== "applied");
   outcome.ok = conflicts.length === 0;
   if (!outcome.ok) {
     outcome.message = conflicts.map((c) => `${c.kind} ${c.name}: ${c.applyStatus}`).join("; ");
+  }
+  return outcome;
+}
+
+/**
+ * Holds a cluster back when an override cannot be applied to it: nothing is applied or pruned there, the
+ * other clusters proceed. A Warning Event when the reason is new (a requeue writes nothing).
+ */
+async function holdBack(
+  ctx: ReplicatorContext,
+  replicator: Replicator,
+  cluster: string,
+  rendered: KubeObject[],
+  error: OverrideError,
+): Promise<ClusterOutcome> {
+  const outcome = heldBackOutcome(replicator, cluster, rendered, error);
+  const message = outcome.message!;
+  if (!alreadyReported(replicator, cluster, message)) {
+    ctx.logger.warn("Cannot apply an override; cluster held back", {
+      replicator: replicator.metadata.name,
+      cluster,
+      error: error.message,
+    });
+    await ctx.event(replicator, "Warning", "OverrideFailed", message);
   }
   return outcome;
 }
