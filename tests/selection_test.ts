@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { parse } from "yaml";
 import { API_VERSION, CLUSTER_DETECTOR_KIND, type ReplicatorSpec } from "../lib/api.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { eventually, uniqueName } from "./harness.ts";
@@ -16,10 +17,13 @@ import {
 } from "./operator.ts";
 import {
   eventsAbout,
+  EXAMPLES,
   getRep,
   type Obj,
   PRIMARY,
   ref,
+  REP,
+  type ReplicatorManifest,
   replicatorManifest,
   SECONDARY1,
   SECONDARY2,
@@ -348,22 +352,29 @@ Deno.test("a selector matching nothing, or with an invalid key, is a condition a
     ]);
     assert.deepEqual(synced.status?.clusters?.map((x) => x.name), [PRIMARY]);
 
-    const invalid = selecting(f, uniqueName("sel-invalid"), {
-      matchExpressions: [{ key: "region!", operator: "DoesNotExist" }],
-    });
+    // A selector made invalid by an edit changes nothing: what it selected stays, nothing new is selected
+    // (DoesNotExist of an invalid key would otherwise match every cluster).
+    await label(f, SECONDARY1, { region: "east" });
+    const invalid = selecting(f, uniqueName("sel-invalid"), { matchLabels: { region: "east" } });
+    const ns2 = invalid.spec.replicationNamespace;
     await c.primary.create(invalid);
+    await waitSynced(c.primary, invalid.metadata.name);
+    assert.ok(await hasWeb(c.secondary1, ns2));
+    await c.primary.mergePatch({ ...REP, name: invalid.metadata.name }, {
+      spec: { clusterSelector: { matchExpressions: [{ key: "region!", operator: "DoesNotExist" }] } },
+    });
     const expected =
-      `spec.clusterSelector selects no cluster: spec.clusterSelector.matchExpressions[0].key: "region!" is not a label key`;
+      `Invalid spec.clusterSelector (spec.clusterSelector.matchExpressions[0].key: "region!" is ` +
+      `not a label key); it selects no new cluster and keeps the 1 it selected before: ${SECONDARY1}`;
     await eventually("the invalid selector reported", async () => {
       const r = await getRep(c.primary, invalid.metadata.name);
       const degraded = r?.status?.conditions?.find((x) => x.type === "Degraded");
       const selected = r?.status?.conditions?.find((x) => x.type === "ClustersSelected");
       return degraded?.status === "True" && degraded.message === expected &&
-        selected?.reason === "InvalidSelector" &&
-        selected.message === expected && r;
+        selected?.reason === "InvalidSelector" && selected.message === expected && r;
     });
-    // Selects nothing: only the primary got the objects (DoesNotExist of an invalid key would match everything).
-    assert.equal(await hasWeb(c.secondary1, invalid.spec.replicationNamespace), false);
+    assert.ok(await hasWeb(c.secondary1, ns2), "kept where it was");
+    assert.equal(await hasWeb(c.secondary2, ns2), false, "nothing new selected");
     await eventually("the events", async () => {
       const reasons = [
         ...(await eventsAbout(c.primary, "default", nothing.metadata.name)),
@@ -385,5 +396,30 @@ Deno.test("a selector matching nothing, or with an invalid key, is a condition a
     const after = await reconciles(f.operator);
     assert.ok(after - before <= 2, `${after - before} reconciles in 2 s: a retry loop`);
     assert.deepEqual(writesSince(f.operator, from), []);
+  });
+});
+
+Deno.test("examples/replicator-by-region.yaml goes to the east region's secondaries, not the air-gapped one", async () => {
+  await withOperator({ prefix: "sel-example" }, async (f) => {
+    const c = f.clients;
+    const example = parse(
+      await Deno.readTextFile(new URL("replicator-by-region.yaml", EXAMPLES)),
+    ) as ReplicatorManifest;
+    // As users copy it, but served by this test's operator and in a namespace of its own.
+    const ns = uniqueName("web");
+    example.metadata = { name: uniqueName("web-east"), labels: { "plumber-test": f.test } };
+    example.spec.replicationNamespace = ns;
+    await waitRunning(f, [SECONDARY1, SECONDARY2]);
+    await label(f, SECONDARY1, { region: "east" });
+    await label(f, SECONDARY2, { region: "east", tier: "air-gapped" });
+    await c.primary.create(example);
+    await waitSynced(c.primary, example.metadata.name);
+    assert.deepEqual(await targetedBy(c.primary, example.metadata.name), [
+      [PRIMARY, ["primary"]],
+      [SECONDARY1, ["clusterSelector"]],
+    ]);
+    const deployment = await c.secondary1.get<Obj>(ref("Deployment", ns, "web"));
+    assert.equal(deployment.spec?.replicas, 2);
+    assert.equal(await c.secondary2.find({ apiVersion: "v1", kind: "Namespace", name: ns }), undefined);
   });
 });

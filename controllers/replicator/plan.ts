@@ -88,13 +88,18 @@ export interface Targeting {
   targets: Target[];
   /** The clusters `clusterSelector` chose, by name (none when it is absent, invalid or matches nothing). */
   selected: string[];
-  /** What is wrong with `spec.clusterSelector`; a selector with problems selects nothing. */
+  /**
+   * What is wrong with `spec.clusterSelector`. A selector with problems selects no new cluster and keeps
+   * those it selected before (still registered), as if the API server had refused the change.
+   */
   problems: string[];
 }
 
 /**
  * The clusters a Replicator targets: the primary (always), `targetCluster`, and the secondaries whose
  * ClusterDetector labels `clusterSelector` matches (`{}` matches every one; absent matches none).
+ * `previouslySelected` (from the status) keeps clusters whose labels cannot be read, or all of them while
+ * the selector is invalid.
  *
  * @example
  * ```ts
@@ -117,9 +122,11 @@ export function resolveTargets(
   // Labels that cannot be read are not a reason to prune: what was selected stays until they can be.
   const matches = (c: SelectableCluster) =>
     c.labels === undefined ? previouslySelected.includes(c.name) : matchesSelector(selector!, c.labels);
-  const selected = selector && problems.length === 0
-    ? [...new Set(clusters.filter((c) => isSecondary(c, primary) && matches(c)).map((c) => c.name))].sort()
-    : [];
+  // An invalid selector is like one the API server refused: it changes nothing. It selects no new
+  // cluster (an invalid key under NotIn would match everything) and prunes none it selected before.
+  const chosen = (c: SelectableCluster) =>
+    isSecondary(c, primary) && (problems.length > 0 ? previouslySelected.includes(c.name) : matches(c));
+  const selected = selector ? [...new Set(clusters.filter(chosen).map((c) => c.name))].sort() : [];
   const reasons = new Map<string, TargetReason[]>();
   const add = (cluster: string, reason: TargetReason) => {
     const list = reasons.get(cluster) ?? [];

@@ -277,6 +277,15 @@ Deno.test("resolveTargets() selects nothing with an invalid selector, and says w
   ]);
 });
 
+Deno.test("resolveTargets() keeps what an invalid selector selected before, and selects nothing new", () => {
+  const invalid = { clusterSelector: { matchLabels: { region: "east", "bad key!": "x" } } };
+  // s9 was selected but is registered no more: not kept.
+  const t = resolveTargets(invalid, "p", fleet, ["s2", "s9"]);
+  assert.deepEqual(t.selected, ["s2"]);
+  assert.deepEqual(targetNames(t), ["p", "s2"]);
+  assert.equal(t.problems.length, 1);
+});
+
 Deno.test("resolveTargets() keeps a cluster whose labels are unknown selected only if it was", () => {
   const clusters = [{ name: "s1" }, { name: "s2" }, { name: "s3", labels: west }];
   const t = resolveTargets({ clusterSelector: { matchLabels: { region: "east" } } }, "p", clusters, [

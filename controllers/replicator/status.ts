@@ -40,9 +40,25 @@ export const CLUSTERS_SELECTED = "ClustersSelected";
 /** Names listed in a message before "and N more". */
 const LISTED = 10;
 
+/** What an invalid selector does (nothing new), and why it is invalid, naming the fields. */
+export function invalidSelectorMessage(targeting: Targeting): string {
+  const effect = targeting.selected.length > 0
+    ? `it selects no new cluster and keeps the ${targeting.selected.length} it selected before: ${
+      listed(targeting.selected)
+    }`
+    : "it selects no cluster";
+  return `Invalid spec.clusterSelector (${targeting.problems.join("; ")}); ${effect}`.slice(0, 1000);
+}
+
+/** Names, at most {@linkcode LISTED} of them. */
+function listed(names: readonly string[]): string {
+  return names.slice(0, LISTED).join(", ") +
+    (names.length > LISTED ? ` and ${names.length - LISTED} more` : "");
+}
+
 /**
  * The `ClustersSelected` condition for a Replicator with a `clusterSelector` (undefined without one):
- * True naming the clusters chosen, False when the selector is invalid (it then selects nothing) or
+ * True naming the clusters chosen, False when the selector is invalid (it then changes nothing) or
  * matches no registered secondary. Matching nothing is not a failure: a cluster may be labelled later.
  */
 export function selectionCondition(
@@ -57,7 +73,7 @@ export function selectionCondition(
       ...base,
       status: "False",
       reason: "InvalidSelector",
-      message: `spec.clusterSelector selects no cluster: ${targeting.problems.join("; ")}`.slice(0, 1000),
+      message: invalidSelectorMessage(targeting),
     };
   }
   const described = `clusterSelector "${formatSelector(selector)}"`;
@@ -73,8 +89,7 @@ export function selectionCondition(
       }`,
     };
   }
-  const names = selected.slice(0, LISTED).join(", ") +
-    (selected.length > LISTED ? ` and ${selected.length - LISTED} more` : "");
+  const names = listed(selected);
   return {
     ...base,
     status: "True",
@@ -113,7 +128,7 @@ export function computeStatus(
 ): ComputedStatus {
   const targeting = options.targeting;
   const selectorFailure = targeting && targeting.problems.length > 0
-    ? `spec.clusterSelector selects no cluster: ${targeting.problems.join("; ")}`
+    ? invalidSelectorMessage(targeting)
     : undefined;
   const extraFailure = [options.extraFailure, selectorFailure].filter((f) => f).join("; ") || undefined;
   const failed = outcomes.filter((c) => !c.ok);

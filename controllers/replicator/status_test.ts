@@ -174,7 +174,7 @@ Deno.test("computeStatus() reports an invalid selector as Degraded, naming the f
   );
   assert.equal(ok, false);
   const expected =
-    `spec.clusterSelector selects no cluster: spec.clusterSelector.matchLabels: "-bad" is not a label key`;
+    `Invalid spec.clusterSelector (spec.clusterSelector.matchLabels: "-bad" is not a label key); it selects no cluster`;
   assert.equal(degradedMessage, expected);
   const selected = findCondition(status.conditions, CLUSTERS_SELECTED)!;
   assert.deepEqual([selected.status, selected.reason, selected.message], [
@@ -212,5 +212,17 @@ Deno.test("selectionCondition() lists at most ten clusters", () => {
   assert.equal(
     message,
     `clusterSelector "(everything)" selects 12 clusters: c00, c01, c02, c03, c04, c05, c06, c07, c08, c09 and 2 more`,
+  );
+});
+
+Deno.test("invalidSelectorMessage() names the clusters an invalid selector keeps", () => {
+  const spec = { clusterSelector: { matchLabels: { "-bad": "x" } } };
+  const { status } = computeStatus(replicator(undefined, spec), [synced("p"), synced("s1")], {
+    targeting: resolveTargets(spec, "p", fleet, ["s1"]),
+  }, T0);
+  assert.equal(
+    findCondition(status.conditions, CLUSTERS_SELECTED)?.message,
+    `Invalid spec.clusterSelector (spec.clusterSelector.matchLabels: "-bad" is not a label key); ` +
+      "it selects no new cluster and keeps the 1 it selected before: s1",
   );
 });
