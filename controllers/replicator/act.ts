@@ -30,12 +30,12 @@ import {
   planObject,
   planPrune,
   requeueAfter,
-  targetNames,
   unreachableOutcome,
   unregisteredHoldings,
   withIntentHash,
 } from "./plan.ts";
 import { writeStatus } from "./status.ts";
+import { targetNames } from "./targets.ts";
 import { ensureTls, type StoredTls } from "./tls_material.ts";
 
 /** Syncs a Replicator that is not being deleted into every cluster it targets. */

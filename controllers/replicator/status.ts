@@ -19,7 +19,8 @@ import {
 } from "../../lib/api.ts";
 import { canonicalJson } from "../../lib/json.ts";
 import type { ReplicatorContext } from "./context.ts";
-import type { ClusterOutcome, Targeting } from "./plan.ts";
+import type { ClusterOutcome } from "./plan.ts";
+import type { Targeting } from "./targets.ts";
 import { formatSelector } from "../../lib/selector.ts";
 
 /** What a status is computed from, besides the clusters' outcomes. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { API_VERSION, findCondition, type Replicator, REPLICATOR_KIND } from "../../lib/api.ts";
-import { type ClusterOutcome, emptyOutcome, resolveTargets } from "./plan.ts";
+import { type ClusterOutcome, emptyOutcome } from "./plan.ts";
+import { resolveTargets } from "./targets.ts";
 import { CLUSTERS_SELECTED, computeStatus, sameReplicatorStatus, selectionCondition } from "./status.ts";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
