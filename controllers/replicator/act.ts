@@ -1,5 +1,6 @@
 /**
- * Carries out a Replicator's sync: renders its objects for every target cluster, creates the namespace
+ * Carries out a Replicator's sync: resolves its targets (`targetCluster` and `clusterSelector`, from the
+ * caches), renders its objects for every target cluster, creates the namespace
  * when missing, applies what `plan.ts` says (new, changed or drifted objects; conflicts are reported
  * and left alone), prunes what is no longer wanted, cleans up clusters no longer targeted, and writes
  * the status. Clusters are worked in parallel with bounded concurrency; a failing cluster is reported
@@ -19,7 +20,7 @@ import { applyOverrides, OverrideError } from "../../lib/overrides.ts";
 import { ingressHosts, ingressTlsEnabled, renderReplicator } from "../../lib/render.ts";
 import { cleanupCluster, keptMessages, mayHoldObjects } from "./cleanup.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
-import { ownerOf, type ReplicatorContext } from "./context.ts";
+import { ownerOf, type ReplicatorContext, targetingOf } from "./context.ts";
 import { alreadyReported, heldBackOutcome } from "./held_back.ts";
 import {
   type ClusterOutcome,
@@ -31,12 +32,12 @@ import {
   planObject,
   planPrune,
   requeueAfter,
-  targetClusters,
   unreachableOutcome,
   unregisteredHoldings,
   withIntentHash,
 } from "./plan.ts";
 import { writeStatus } from "./status.ts";
+import { targetNames } from "./targets.ts";
 import { ensureTls, type StoredTls } from "./tls_material.ts";
 
 /** Syncs a Replicator that is not being deleted into every cluster it targets. */
@@ -45,16 +46,18 @@ export async function syncReplicator(
   replicator: Replicator,
 ): Promise<ReconcileResult> {
   const name = replicator.metadata.name;
+  const targeting = targetingOf(ctx, replicator);
   let tls: { material: StoredTls; renewAt: Date } | undefined;
   try {
     tls = await tlsFor(ctx, replicator);
   } catch (error) {
     await writeStatus(ctx, replicator, [], {
       extraFailure: `Cannot prepare TLS certificates: ${describeFailure(error)}`,
+      targeting,
     });
     throw error;
   }
-  const targets = targetClusters(replicator, ctx.registry.primary?.name);
+  const targets = targetNames(targeting);
   const outcomes = await mapLimit(
     targets,
     ctx.clusterConcurrency,
@@ -80,6 +83,7 @@ export async function syncReplicator(
   await writeStatus(ctx, replicator, outcomes, {
     extraFailure: pruneFailures.join("; ") || undefined,
     kept: keptMessages(ctx, replicator, targets),
+    targeting,
   });
 
   const retry = outcomes.find((c) => c.retry);

@@ -18,17 +18,17 @@ import { describeFailure } from "../../lib/kube/probe.ts";
 import { objectMeta } from "../../lib/object_meta.ts";
 import { mayChange } from "../../lib/ownership.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
-import { findReplicator, ownerOf, type ReplicatorContext } from "./context.ts";
+import { findReplicator, ownerOf, type ReplicatorContext, targetingOf } from "./context.ts";
 import {
   cleanupClusters,
   createdBy,
   isTerminating,
   judgeCleanup,
   objectId,
-  targetClusters,
   uncachedFailure,
 } from "./plan.ts";
 import { writeStatus } from "./status.ts";
+import { targetNames } from "./targets.ts";
 
 /** Queue key of the namespace clean-up pass ("\0" cannot start a Replicator name). */
 export const NAMESPACE_JANITOR_KEY = "\u0000namespaces";
@@ -46,7 +46,7 @@ export async function finalizeReplicator(
   replicator: Replicator,
 ): Promise<ReconcileResult> {
   if (!replicator.metadata.finalizers?.includes(FINALIZER)) return;
-  const targets = targetClusters(replicator, ctx.registry.primary?.name);
+  const targets = targetNames(targetingOf(ctx, replicator));
   const clusters = cleanupClusters(
     replicator,
     targets,

@@ -14,6 +14,7 @@ import type { Logger } from "../../lib/log.ts";
 import type { Owner } from "../../lib/ownership.ts";
 import type { ClusterRegistry } from "../clusters.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
+import { resolveTargets, type SelectableCluster, selectedIn, type Targeting } from "./targets.ts";
 import type { StoredTls } from "./tls_material.ts";
 
 /** A Replicator's TLS material as last ensured, reused until due or until its hosts change. */
@@ -60,6 +61,23 @@ export function ownerOf(ctx: ReplicatorContext, replicator: Replicator): Owner {
     replicator: replicator.metadata.name,
     replicatorUid: replicator.metadata.uid,
   };
+}
+
+/**
+ * A Replicator's targets, from the caches (no request): the ClusterDetectors with their labels, and the
+ * registered secondaries whose ClusterDetector is missing (labels unknown).
+ */
+export function targetingOf(ctx: ReplicatorContext, replicator: Replicator): Targeting {
+  const clusters: SelectableCluster[] = ctx.detectors.list().map((cd) => ({
+    name: cd.metadata.name,
+    labels: cd.metadata.labels ?? {},
+  }));
+  for (const entry of ctx.registry.list()) {
+    if (entry.role === "secondary" && !ctx.detectors.get(ctx.namespace, entry.name)) {
+      clusters.push({ name: entry.name });
+    }
+  }
+  return resolveTargets(replicator.spec, ctx.registry.primary?.name, clusters, selectedIn(replicator.status));
 }
 
 /** Reads a Replicator from the primary, or undefined when there is none of that name. */

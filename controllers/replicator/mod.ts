@@ -9,8 +9,9 @@
  *
  * Watches (all feeding Replicator names into one queue):
  * - Replicators in the primary;
- * - ClusterDetectors (a target turning Running is retried at once), shared with the ClusterDetector
- *   controller when the caller passes its informer;
+ * - ClusterDetectors (a target turning Running is retried at once; a label change re-targets the
+ *   Replicators whose `clusterSelector` matched the old labels or matches the new ones), shared with
+ *   the ClusterDetector controller when the caller passes its informer;
  * - in every registered cluster, plumber's own objects (label `app.kubernetes.io/managed-by=plumber`),
  *   mapped back to their Replicator by the `plumber.jnytnai0613.github.io/replicator` label. These
  *   caches are also what a reconcile compares against, so a steady state writes nothing.
@@ -43,6 +44,7 @@ import { syncReplicator } from "./act.ts";
 import { collectNamespaces, finalizeReplicator, NAMESPACE_JANITOR_KEY } from "./cleanup.ts";
 import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { CachedTls, ReplicatorContext } from "./context.ts";
+import { mayTarget } from "./targets.ts";
 
 export { CREATED_BY_ANNOTATION } from "./plan.ts";
 export { sameReplicatorStatus } from "./status.ts";
@@ -115,7 +117,12 @@ export class ReplicatorController {
       metrics: options.metrics?.controller("replicator"),
     });
     this.controller.watch(this.replicators, (r) => [r.metadata.name]);
-    this.controller.watch(this.detectors, (cd) => this.#targeting(cd.metadata.name));
+    // An update maps the old object and the new one: a label change reaches the Replicators that selected
+    // the cluster and those that select it now.
+    this.controller.watch(
+      this.detectors,
+      (cd) => this.#targeting(cd.metadata.name, cd.metadata.labels ?? {}),
+    );
     this.#ctx = this.#context();
   }
 
@@ -152,11 +159,15 @@ export class ReplicatorController {
     };
   }
 
-  /** Names of the Replicators that target a cluster (the primary is everyone's). */
-  #targeting(cluster: string): string[] {
+  /**
+   * Names of the Replicators that may target a cluster with these ClusterDetector labels (by default its
+   * ClusterDetector's): the primary is everyone's; a secondary is named or selected.
+   */
+  #targeting(cluster: string, labels?: Record<string, string>): string[] {
     const isPrimary = this.#o.registry.get(cluster)?.role === "primary";
+    const known = labels ?? this.detectors.get(this.#o.namespace, cluster)?.metadata.labels ?? {};
     return this.replicators.list()
-      .filter((r) => isPrimary || (r.spec?.targetCluster ?? []).includes(cluster))
+      .filter((r) => isPrimary || mayTarget(r.spec ?? {}, cluster, known))
       .map((r) => r.metadata.name);
   }
 

@@ -1,6 +1,6 @@
 /**
  * The Replicator controller's decisions, as pure functions of observed and desired state (no I/O):
- * which clusters to work on, what to do with each rendered object given the live one (create, apply,
+ * which clusters to work on (`targets.ts` resolves them), what to do with each rendered object given the live one (create, apply,
  * adopt, skip or conflict, after the ownership rules of `lib/ownership.ts` and the intent hash of
  * `lib/diff.ts`), which live objects to prune, which namespaces plumber may delete, and which
  * unregistered clusters to report or abandon (`lib/holdings.ts`). `act.ts` and `cleanup.ts` carry the
@@ -56,11 +56,6 @@ export function emptyOutcome(cluster: string): ClusterOutcome {
 export function objectId(o: LiveObject): string {
   const meta = objectMeta(o);
   return `${o.kind}/${meta.namespace ?? ""}/${meta.name}`;
-}
-
-/** The clusters a Replicator targets: the primary first, then `targetCluster` without duplicates. */
-export function targetClusters(replicator: Replicator, primary: string | undefined): string[] {
-  return [...new Set([...(primary ? [primary] : []), ...(replicator.spec.targetCluster ?? [])])];
 }
 
 /** What the registry knows of a cluster. */

@@ -24,7 +24,6 @@ import {
   planObject,
   planPrune,
   requeueAfter,
-  targetClusters,
   uncachedFailure,
   unreachableOutcome,
   unregisteredHoldings,
@@ -188,11 +187,6 @@ Deno.test("createdBy() names the creator only of a namespace this primary's plum
   };
   assert.equal(createdBy(fromRelease01, "p-1"), "web");
   assert.equal(created.labels?.[LABEL_PRIMARY], "p-1");
-});
-
-Deno.test("targetClusters() puts the primary first, without duplicates", () => {
-  assert.deepEqual(targetClusters(replicator({ targets: ["s1", "p", "s1", "s2"] }), "p"), ["p", "s1", "s2"]);
-  assert.deepEqual(targetClusters(replicator({ targets: ["s1"] }), undefined), ["s1"]);
 });
 
 Deno.test("gateCluster() works on a cluster only when registered, valid and (a secondary) Running", () => {

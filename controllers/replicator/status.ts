@@ -1,6 +1,6 @@
 /**
  * A Replicator's status: computed from the clusters' outcomes by a pure function (conditions
- * `Ready`, `Degraded`, `NamespaceKept`; `applied[]`; `clusters[]`), compared with what is stored,
+ * `Ready`, `Degraded`, `NamespaceKept`, `ClustersSelected`; `applied[]`; `clusters[]` with `targetedBy`), compared with what is stored,
  * and written (server-side apply of the status subresource) only when it differs.
  *
  * @module
@@ -11,6 +11,7 @@ import {
   type ClusterReplicationStatus,
   type Condition,
   FIELD_MANAGER,
+  findCondition,
   type Replicator,
   REPLICATOR_KIND,
   type ReplicatorStatus,
@@ -19,6 +20,8 @@ import {
 import { canonicalJson } from "../../lib/json.ts";
 import type { ReplicatorContext } from "./context.ts";
 import type { ClusterOutcome } from "./plan.ts";
+import type { Targeting } from "./targets.ts";
+import { formatSelector } from "../../lib/selector.ts";
 
 /** What a status is computed from, besides the clusters' outcomes. */
 export interface StatusOptions {
@@ -28,6 +31,72 @@ export interface StatusOptions {
   keepApplied?: boolean;
   /** Namespaces kept because something in them could not be counted. */
   kept?: string[];
+  /** The resolved targets: `clusters[].targetedBy` and the `ClustersSelected` condition (kept as is when absent). */
+  targeting?: Targeting;
+}
+
+/** Condition type saying what `spec.clusterSelector` selects; present only while the spec has one. */
+export const CLUSTERS_SELECTED = "ClustersSelected";
+
+/** Names listed in a message before "and N more". */
+const LISTED = 10;
+
+/** What an invalid selector does (nothing new), and why it is invalid, naming the fields. */
+export function invalidSelectorMessage(targeting: Targeting): string {
+  const effect = targeting.selected.length > 0
+    ? `it selects no new cluster and keeps the ${targeting.selected.length} it selected before: ${
+      listed(targeting.selected)
+    }`
+    : "it selects no cluster";
+  return `Invalid spec.clusterSelector (${targeting.problems.join("; ")}); ${effect}`.slice(0, 1000);
+}
+
+/** Names, at most {@linkcode LISTED} of them. */
+function listed(names: readonly string[]): string {
+  return names.slice(0, LISTED).join(", ") +
+    (names.length > LISTED ? ` and ${names.length - LISTED} more` : "");
+}
+
+/**
+ * The `ClustersSelected` condition for a Replicator with a `clusterSelector` (undefined without one):
+ * True naming the clusters chosen, False when the selector is invalid (it then changes nothing) or
+ * matches no registered secondary. Matching nothing is not a failure: a cluster may be labelled later.
+ */
+export function selectionCondition(
+  replicator: Replicator,
+  targeting: Targeting,
+): Omit<Condition, "lastTransitionTime"> | undefined {
+  const selector = replicator.spec.clusterSelector;
+  if (!selector) return undefined;
+  const base = { type: CLUSTERS_SELECTED, observedGeneration: replicator.metadata.generation };
+  if (targeting.problems.length > 0) {
+    return {
+      ...base,
+      status: "False",
+      reason: "InvalidSelector",
+      message: invalidSelectorMessage(targeting),
+    };
+  }
+  const described = `clusterSelector "${formatSelector(selector)}"`;
+  const selected = targeting.selected;
+  if (selected.length === 0) {
+    const onlyPrimary = targeting.targets.every((t) => t.targetedBy.includes("primary"));
+    return {
+      ...base,
+      status: "False",
+      reason: "NoClusterMatches",
+      message: `${described} matches no registered secondary cluster${
+        onlyPrimary ? "; only the primary is targeted" : ""
+      }`,
+    };
+  }
+  const names = listed(selected);
+  return {
+    ...base,
+    status: "True",
+    reason: "Selected",
+    message: `${described} selects ${selected.length} cluster${selected.length === 1 ? "" : "s"}: ${names}`,
+  };
 }
 
 /** A computed status and what the Event about it says. */
@@ -58,7 +127,11 @@ export function computeStatus(
   options: StatusOptions,
   now: Date,
 ): ComputedStatus {
-  const extraFailure = options.extraFailure;
+  const targeting = options.targeting;
+  const selectorFailure = targeting && targeting.problems.length > 0
+    ? invalidSelectorMessage(targeting)
+    : undefined;
+  const extraFailure = [options.extraFailure, selectorFailure].filter((f) => f).join("; ") || undefined;
   const failed = outcomes.filter((c) => !c.ok);
   const synced = failed.length === 0 && !extraFailure && outcomes.length > 0;
   const generation = replicator.metadata.generation;
@@ -95,8 +168,17 @@ export function computeStatus(
       observedGeneration: generation,
     }, now);
   }
+  if (targeting) {
+    const selection = selectionCondition(replicator, targeting);
+    conditions = selection
+      ? setCondition(conditions, selection, now)
+      : conditions.filter((c) => c.type !== CLUSTERS_SELECTED);
+  }
+  const targetedBy = new Map(targeting?.targets.map((t) => [t.cluster, t.targetedBy]));
   const clusters: ClusterReplicationStatus[] = outcomes.map((c) => {
     const s: ClusterReplicationStatus = { name: c.cluster, ready: c.ok };
+    const why = targetedBy.get(c.cluster);
+    if (why) s.targetedBy = why;
     if (c.replicas !== undefined) s.replicas = c.replicas;
     if (c.readyReplicas !== undefined) s.readyReplicas = c.readyReplicas;
     if (c.message) s.message = c.message.slice(0, 500);
@@ -130,6 +212,7 @@ export async function writeStatus(
     metadata: { name: replicator.metadata.name },
     status,
   }, { fieldManager: FIELD_MANAGER, force: true });
+  await reportSelection(ctx, replicator, status);
   if (replicator.status?.synced !== status.synced) {
     await ctx.event(
       replicator,
@@ -138,4 +221,21 @@ export async function writeStatus(
       synced ? `Replicated to ${outcomes.map((c) => c.cluster).join(", ")}` : degradedMessage,
     );
   }
+}
+
+/** An Event when what the selector selects changes (a Warning when it selects nothing). */
+async function reportSelection(
+  ctx: ReplicatorContext,
+  replicator: Replicator,
+  status: ReplicatorStatus,
+): Promise<void> {
+  const before = findCondition(replicator.status?.conditions, CLUSTERS_SELECTED);
+  const after = findCondition(status.conditions, CLUSTERS_SELECTED);
+  if (!after || (before?.status === after.status && before.message === after.message)) return;
+  const reason = after.status === "True"
+    ? "ClustersSelected"
+    : after.reason === "InvalidSelector"
+    ? "InvalidClusterSelector"
+    : "NoClustersSelected";
+  await ctx.event(replicator, after.status === "True" ? "Normal" : "Warning", reason, after.message);
 }

@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
 import { API_VERSION, findCondition, type Replicator, REPLICATOR_KIND } from "../../lib/api.ts";
 import { type ClusterOutcome, emptyOutcome } from "./plan.ts";
-import { computeStatus, sameReplicatorStatus } from "./status.ts";
+import { resolveTargets } from "./targets.ts";
+import { CLUSTERS_SELECTED, computeStatus, sameReplicatorStatus, selectionCondition } from "./status.ts";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 const T1 = new Date("2026-01-01T01:00:00Z");
 
-function replicator(status?: Replicator["status"]): Replicator {
+function replicator(status?: Replicator["status"], spec: Partial<Replicator["spec"]> = {}): Replicator {
   return {
     apiVersion: API_VERSION,
     kind: REPLICATOR_KIND,
     metadata: { name: "web", uid: "u-1", generation: 3 },
-    spec: { replicationNamespace: "ns" },
+    spec: { replicationNamespace: "ns", ...spec },
     status,
   };
 }
@@ -114,4 +115,115 @@ Deno.test("computeStatus() of a steady state equals the stored status (no write)
   const next = computeStatus(replicator(stored), [synced("p"), synced("s1")], {}, T1).status;
   assert.equal(sameReplicatorStatus(stored, next), true);
   assert.deepEqual(next, stored, "a status unchanged keeps its transition times");
+});
+
+const fleet = [{ name: "s1", labels: { region: "east" } }, { name: "s2", labels: { region: "west" } }];
+
+Deno.test("computeStatus() says why each cluster is targeted", () => {
+  const spec = { targetCluster: ["s2"], clusterSelector: { matchLabels: { region: "east" } } };
+  const targeting = resolveTargets(spec, "p", fleet);
+  const { status } = computeStatus(
+    replicator(undefined, spec),
+    [synced("p"), synced("s2"), synced("s1"), emptyOutcome("gone")],
+    { targeting },
+    T0,
+  );
+  assert.deepEqual(status.clusters?.map((c) => [c.name, c.targetedBy]), [
+    ["p", ["primary"]],
+    ["s2", ["targetCluster"]],
+    ["s1", ["clusterSelector"]],
+    // Not targeted (an unregistered cluster still holding objects): reported, without a reason.
+    ["gone", undefined],
+  ]);
+  const selected = findCondition(status.conditions, CLUSTERS_SELECTED)!;
+  assert.deepEqual([selected.status, selected.reason, selected.message], [
+    "True",
+    "Selected",
+    `clusterSelector "region=east" selects 1 cluster: s1`,
+  ]);
+});
+
+Deno.test("computeStatus() reports an empty selection as a condition, not a failure", () => {
+  const spec = { clusterSelector: { matchLabels: { region: "north" } } };
+  const { status, synced: ok } = computeStatus(
+    replicator(undefined, spec),
+    [synced("p")],
+    { targeting: resolveTargets(spec, "p", fleet) },
+    T0,
+  );
+  assert.equal(ok, true, "the primary is synced: nothing to retry");
+  const selected = findCondition(status.conditions, CLUSTERS_SELECTED)!;
+  assert.deepEqual([selected.status, selected.reason, selected.message], [
+    "False",
+    "NoClusterMatches",
+    `clusterSelector "region=north" matches no registered secondary cluster; only the primary is targeted`,
+  ]);
+  const withNamed = selectionCondition(
+    replicator(undefined, { ...spec, targetCluster: ["s2"] }),
+    resolveTargets({ ...spec, targetCluster: ["s2"] }, "p", fleet),
+  );
+  assert.equal(withNamed?.message, `clusterSelector "region=north" matches no registered secondary cluster`);
+});
+
+Deno.test("computeStatus() reports an invalid selector as Degraded, naming the field and the key", () => {
+  const spec = { clusterSelector: { matchLabels: { "-bad": "x" } } };
+  const { status, synced: ok, degradedMessage } = computeStatus(
+    replicator(undefined, spec),
+    [synced("p")],
+    { targeting: resolveTargets(spec, "p", fleet) },
+    T0,
+  );
+  assert.equal(ok, false);
+  const expected =
+    `Invalid spec.clusterSelector (spec.clusterSelector.matchLabels: "-bad" is not a label key); it selects no cluster`;
+  assert.equal(degradedMessage, expected);
+  const selected = findCondition(status.conditions, CLUSTERS_SELECTED)!;
+  assert.deepEqual([selected.status, selected.reason, selected.message], [
+    "False",
+    "InvalidSelector",
+    expected,
+  ]);
+});
+
+Deno.test("computeStatus() drops the selection condition once the selector is removed, keeps it without targeting", () => {
+  const spec = { clusterSelector: {} };
+  const first = computeStatus(replicator(undefined, spec), [synced("p")], {
+    targeting: resolveTargets(spec, "p", fleet),
+  }, T0).status;
+  assert.equal(
+    findCondition(first.conditions, CLUSTERS_SELECTED)?.message,
+    `clusterSelector "(everything)" selects 2 clusters: s1, s2`,
+  );
+  const untouched =
+    computeStatus(replicator(first, spec), [], { extraFailure: "x", keepApplied: true }, T1).status;
+  assert.ok(findCondition(untouched.conditions, CLUSTERS_SELECTED));
+  const removed =
+    computeStatus(replicator(first), [synced("p")], { targeting: resolveTargets({}, "p", fleet) }, T1)
+      .status;
+  assert.equal(findCondition(removed.conditions, CLUSTERS_SELECTED), undefined);
+});
+
+Deno.test("selectionCondition() lists at most ten clusters", () => {
+  const many = Array.from({ length: 12 }, (_, i) => ({ name: `c${String(i).padStart(2, "0")}`, labels: {} }));
+  const message = selectionCondition(
+    replicator(undefined, { clusterSelector: {} }),
+    resolveTargets({ clusterSelector: {} }, "p", many),
+  )
+    ?.message;
+  assert.equal(
+    message,
+    `clusterSelector "(everything)" selects 12 clusters: c00, c01, c02, c03, c04, c05, c06, c07, c08, c09 and 2 more`,
+  );
+});
+
+Deno.test("invalidSelectorMessage() names the clusters an invalid selector keeps", () => {
+  const spec = { clusterSelector: { matchLabels: { "-bad": "x" } } };
+  const { status } = computeStatus(replicator(undefined, spec), [synced("p"), synced("s1")], {
+    targeting: resolveTargets(spec, "p", fleet, ["s1"]),
+  }, T0);
+  assert.equal(
+    findCondition(status.conditions, CLUSTERS_SELECTED)?.message,
+    `Invalid spec.clusterSelector (spec.clusterSelector.matchLabels: "-bad" is not a label key); ` +
+      "it selects no new cluster and keeps the 1 it selected before: s1",
+  );
 });
