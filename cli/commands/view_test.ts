@@ -128,7 +128,10 @@ Deno.test("formatRows() with showLabels adds a LABELS column of the user labels,
   assert.match(line("primary"), / <none>$/);
   assert.match(line("secondary1"), / region=east,tier=big$/);
   assert.match(line("secondary2"), / <none>$/);
-  assert.deepEqual(clusterRows(labelled)[1]!.labels, { region: "east", tier: "big" });
+  assert.deepEqual(clusterRows(labelled).find((r) => r.context === "secondary1")!.labels, {
+    region: "east",
+    tier: "big",
+  });
 });
 
 Deno.test("parseSelectorFlag() reads kubectl's syntax and refuses bad text naming --selector and the value", () => {
