@@ -328,7 +328,7 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
     const cases: [string[], RegExp][] = [
       [
         ["frobnicate"],
-        /unknown command "frobnicate"; commands: activate, add, remove, view; see plumberctl --help$/,
+        /unknown command "frobnicate"; commands: activate, add, label, remove, view; see plumberctl --help$/,
       ],
       [["view", "--bogus"], /unknown flag --bogus; see plumberctl view --help$/],
       [
@@ -352,9 +352,20 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
       assert.equal(run.stdout, "");
     }
     const help = expectOk(await plumberctl(home, ["--help"]), "--help");
-    assert.match(help.stdout, /Commands:\n {2}activate .*\n {2}add .*\n {2}remove .*\n {2}view /);
+    assert.match(
+      help.stdout,
+      /Commands:\n {2}activate .*\n {2}add .*\n {2}label .*\n {2}remove .*\n {2}view /,
+    );
     const addHelp = expectOk(await plumberctl(home, ["add", "-h"]), "add -h");
     assert.match(addHelp.stdout, /--timeout <duration> .*\(default 60s\)/);
+    assert.match(addHelp.stdout, /--label <key>=<value> +A label of the cluster; .* \(repeatable\)/);
+    const labelHelp = expectOk(await plumberctl(home, ["label", "--help"]), "label --help");
+    assert.match(labelHelp.stdout, /Usage:\n {2}plumberctl label <cluster> /);
+    assert.match(labelHelp.stdout, /Arguments:\n {2}<cluster> is a ClusterDetector name/);
+    assert.match(labelHelp.stdout, /--overwrite +Allow changing the value of an existing label/);
+    const viewHelp = expectOk(await plumberctl(home, ["view", "--help"]), "view --help");
+    assert.match(viewHelp.stdout, /--show-labels +Add a LABELS column/);
+    assert.match(viewHelp.stdout, /-l, --selector <selector> +Only clusters whose labels match/);
     await assert.rejects(Deno.stat(`${home}/.plumber`), Deno.errors.NotFound);
   } finally {
     await Deno.remove(home, { recursive: true });
