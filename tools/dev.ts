@@ -185,8 +185,8 @@ try {
   const help = `
 Point kubectl at the clusters meanwhile:
   export KUBECONFIG=${cp.kubeconfigPath}
-  kubectl --context primary    -n plumber-system get clusterdetectors -o wide --show-labels
-  HOME=${home} deno run -A cli/plumberctl.ts view --show-labels -l region=east
+  kubectl --context primary    -n plumber-system get clusterdetectors -o wide -L region
+  kubectl --context primary    -n plumber-system get clusterdetectors -l region=east
   kubectl --context primary    get replicators
   kubectl --context secondary1 -n test-ns get all,configmap,secret,ingress
   kubectl --context secondary2 -n test-ns get deployment nginx -o yaml
