@@ -25,6 +25,8 @@ export interface FlagSpec {
   default?: string;
   description: string;
   required?: boolean;
+  /** A string flag that may be given more than once (`--label a=b --label c=d`); read with `listFlag`. */
+  multiple?: boolean;
 }
 
 /** The flags every command takes. */
@@ -51,12 +53,29 @@ export interface Command {
   /** A paragraph or two for the command's help. */
   description: string;
   flags: readonly FlagSpec[];
+  /** Positional arguments the command takes, for help (`<cluster> <key>=<value>...`); none when absent. */
+  args?: string;
   examples: readonly string[];
   run(flags: ParsedFlags, ctx: CliContext): Promise<void>;
 }
 
-/** Flag values by long name; absent flags are undefined. */
-export type ParsedFlags = Record<string, string | boolean | undefined>;
+/** Flag values by long name; absent flags are undefined. Positional arguments under {@linkcode ARGS}. */
+export type ParsedFlags = Record<string, string | boolean | string[] | undefined>;
+
+/** The key of {@linkcode ParsedFlags} holding a command's positional arguments. */
+export const ARGS = "--";
+
+/** Every value of a repeatable flag, in order (empty when not given). */
+export function listFlag(flags: ParsedFlags, name: string): string[] {
+  const value = flags[name];
+  return Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
+}
+
+/** The positional arguments of a command that declares {@linkcode Command.args}. */
+export function positionalArgs(flags: ParsedFlags): string[] {
+  const value = flags[ARGS];
+  return Array.isArray(value) ? value : [];
+}
 
 /** The value of a string flag, or undefined when it was not given. */
 export function stringFlag(flags: ParsedFlags, name: string): string | undefined {
@@ -109,27 +128,40 @@ export function wantsHelp(args: readonly string[]): boolean {
  */
 export function parseFlags(command: Command, args: readonly string[]): ParsedFlags {
   const flags = allFlags(command);
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const flag of flags) {
-    options[flag.name] = flag.short ? { type: flag.type, short: flag.short } : { type: flag.type };
+    options[flag.name] = { type: flag.type, multiple: true, ...(flag.short ? { short: flag.short } : {}) };
   }
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  let positionals: string[];
   try {
-    values = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+    ({ values, positionals } = parseArgs({
+      args: [...args],
+      options,
+      strict: true,
+      allowPositionals: command.args !== undefined,
+    }));
   } catch (error) {
     throw new UsageError(parseArgsMessage(error, flags), command.name);
   }
   const parsed: ParsedFlags = {};
+  const clean = (flag: FlagSpec, value: string) => {
+    // kubectl accepts `-o=json`; parseArgs hands the "=" over with the value.
+    const v = flag.short && value.startsWith("=") ? value.slice(1) : value;
+    if (v === "") throw new UsageError(`flag --${flag.name} needs a non-empty value`, command.name);
+    return v;
+  };
   for (const flag of flags) {
-    let value = values[flag.name];
-    if (Array.isArray(value)) value = value.at(-1);
-    if (typeof value === "string") {
-      // kubectl accepts `-o=json`; parseArgs hands the "=" over with the value.
-      if (flag.short && value.startsWith("=")) value = value.slice(1);
-      if (value === "") throw new UsageError(`flag --${flag.name} needs a non-empty value`, command.name);
+    const all = values[flag.name];
+    const list = all === undefined ? [] : Array.isArray(all) ? all : [all];
+    if (flag.multiple) {
+      parsed[flag.name] = list.length === 0 ? undefined : list.map((v) => clean(flag, String(v)));
+      continue;
     }
-    parsed[flag.name] = value;
+    const value = list.at(-1);
+    parsed[flag.name] = typeof value === "string" ? clean(flag, value) : value;
   }
+  if (command.args !== undefined) parsed[ARGS] = positionals;
   for (const flag of flags) {
     if (flag.required && parsed[flag.name] === undefined) {
       throw new UsageError(
@@ -182,7 +214,8 @@ export function commandHelp(command: Command): string {
     );
     const width = Math.max(...heads.map((h) => h.length)) + 3;
     return flags.map((f, i) => {
-      const extra = f.required ? " (required)" : f.default !== undefined ? ` (default ${f.default})` : "";
+      const extra = (f.required ? " (required)" : f.default !== undefined ? ` (default ${f.default})` : "") +
+        (f.multiple ? " (repeatable)" : "");
       return `  ${(heads[i] ?? "").padEnd(width)}${f.description}${extra}`;
     }).join("\n");
   };
@@ -191,6 +224,7 @@ export function commandHelp(command: Command): string {
     "",
     "Usage:",
     `  ${command.usage}`,
+    ...(command.args !== undefined ? ["", "Arguments:", `  ${command.args}`] : []),
     "",
     "Flags:",
     render(command.flags),

@@ -38,6 +38,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   { name: "activate", load: async () => (await import("./commands/activate.ts")).activateCommand },
   { name: "add", load: async () => (await import("./commands/add.ts")).addCommand },
+  { name: "label", load: async () => (await import("./commands/label.ts")).labelCommand },
   { name: "remove", load: async () => (await import("./commands/remove.ts")).removeCommand },
   { name: "view", load: async () => (await import("./commands/view.ts")).viewCommand },
 ];
@@ -63,7 +64,9 @@ export async function rootHelp(): Promise<string> {
     "Examples:",
     "  plumberctl activate --path ~/.kube/config --activate-context primary",
     "  plumberctl add --target-context secondary1",
-    "  plumberctl view",
+    "  plumberctl add --target-context secondary2 --label region=west",
+    "  plumberctl label secondary1 region=east",
+    "  plumberctl view --show-labels -l region=east",
     "  plumberctl remove --context secondary1 --cleanup",
     "",
     'Configuration: ~/.plumber/config.toml (written by "plumberctl activate").',

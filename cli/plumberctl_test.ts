@@ -63,7 +63,7 @@ Deno.test("usage errors exit 2 with one line naming the reason and the help to r
   const cases: [string[], string][] = [
     [
       ["frobnicate"],
-      'plumberctl: unknown command "frobnicate"; commands: activate, add, remove, view; see plumberctl --help',
+      'plumberctl: unknown command "frobnicate"; commands: activate, add, label, remove, view; see plumberctl --help',
     ],
     [
       ["--kubeconfig", "x", "view"],
@@ -94,6 +94,30 @@ Deno.test("usage errors exit 2 with one line naming the reason and the help to r
       "plumberctl: flag --no-wait takes no value; see plumberctl add --help",
     ],
     [["remove"], "plumberctl: missing required flag --context <context>; see plumberctl remove --help"],
+    [
+      ["add", "--target-context", "s1", "--label", "Bad Key=x"],
+      "plumberctl: invalid value \"Bad Key=x\" for --label: \"Bad Key\" is not a valid label key ([prefix/]name: the name at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit; the prefix a DNS subdomain); see plumberctl add --help",
+    ],
+    [
+      ["add", "--target-context", "s1", "--label", "app.kubernetes.io/role=x"],
+      'plumberctl: invalid value "app.kubernetes.io/role=x" for --label: "app.kubernetes.io/role" is reserved: plumber sets app.kubernetes.io/role, app.kubernetes.io/managed-by and every key under plumber.jnytnai0613.github.io/ itself; see plumberctl add --help',
+    ],
+    [
+      ["view", "-l", "region in east"],
+      'plumberctl: invalid value "region in east" for --selector: expected "(" after "in" at position 11; see plumberctl view --help',
+    ],
+    [
+      ["label"],
+      "plumberctl: missing the cluster (a ClusterDetector or context name); see plumberctl label --help",
+    ],
+    [
+      ["label", "s1"],
+      "plumberctl: no label changes given: pass key=value to set or key- to remove, or --list; see plumberctl label --help",
+    ],
+    [
+      ["label", "s1", "region=we st"],
+      "plumberctl: invalid label argument \"region=we st\": value \"we st\" of label \"region\" is not a valid label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, or empty); see plumberctl label --help",
+    ],
     [
       ["remove", "--context", "s1", "--cleanup=false"],
       "plumberctl: flag --cleanup takes no value; see plumberctl remove --help",

@@ -25,7 +25,7 @@ import {
 import { isNotFound, type KubeClient } from "../lib/kube/client.ts";
 import { Controller, type ReconcileResult } from "../lib/kube/controller.ts";
 import type { EventRecorder } from "../lib/kube/events.ts";
-import type { Secret } from "../lib/kube/generated/core_v1.ts";
+import { CoreV1Api, type Secret } from "../lib/kube/generated/core_v1.ts";
 import {
   type ClusterDetector as ClusterDetectorObject,
   PlumberV1Api,
@@ -36,6 +36,9 @@ import type { Metrics } from "../lib/kube/metrics.ts";
 import { probeCluster } from "../lib/kube/probe.ts";
 import { restClientOf } from "../lib/kube/rest_adapter.ts";
 import type { Logger } from "../lib/log.ts";
+import { type Kubeconfig, readContextLabels } from "../lib/kubeconfig/mod.ts";
+import { sameLabels, SYNCED_LABELS_ANNOTATION, userLabels } from "../lib/cluster_labels.ts";
+import { type DesiredLabels, keptLabels, type LabelSyncDeps, syncLabels } from "./cluster_detector_labels.ts";
 import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
 import {
   detectorStatus,
@@ -74,6 +77,8 @@ export interface ClusterDetectorOptions {
   /** Parallel reconciles (default 4: one slow cluster must not hold up the others). */
   concurrency?: number;
   now?: () => Date;
+  /** Called on each write of the kubeconfig Secret (label mirroring) and of a ClusterDetector's metadata. */
+  onWrite?: (what: "secret" | "detector") => void;
 }
 
 /** The ClusterDetector informer of `namespace` in `primary`, as every controller shares it. */
@@ -102,11 +107,21 @@ export class ClusterDetectorController {
   #unsubscribe?: () => void;
   /** Why the kubeconfig Secret cannot be read now; undefined while it can. */
   #secretProblem?: SecretProblem;
+  /** The kubeconfig last read from the Secret (labels of each context). */
+  #config?: Kubeconfig;
+  #labelSync: LabelSyncDeps;
 
   constructor(options: ClusterDetectorOptions) {
     this.#o = options;
     this.#api = new PlumberV1Api(restClientOf(options.primary));
     this.#interval = options.probeIntervalMs ?? 10_000;
+    this.#labelSync = {
+      secrets: new CoreV1Api(restClientOf(options.primary)).namespace(options.namespace),
+      secretName: options.secretName ?? KUBECONFIG_SECRET_NAME,
+      namespace: options.namespace,
+      logger: options.logger,
+      onSecretWrite: () => options.onWrite?.("secret"),
+    };
     const informers = options.informers ?? new InformerFactory({ logger: options.logger });
     this.detectors = clusterDetectorInformer(informers, options.primary, options.namespace);
     this.secrets = informers.informer<Secret>({
@@ -189,6 +204,15 @@ export class ClusterDetectorController {
       await o.events?.record(subject, "Warning", reading.problem.reason, message);
     } else {
       this.#secretProblem = undefined;
+      this.#config = reading.config;
+      for (const { name: context } of reading.config.contexts) {
+        for (const problem of readContextLabels(reading.config, context).problems) {
+          const message = `Context "${context}" of Secret ${where.namespace}/${where.name}: ${problem}; ` +
+            "the ClusterDetector gets its other labels";
+          o.logger.warn("Ignoring an invalid label of a context", { context, error: message });
+          await o.events?.record(subject, "Warning", "InvalidLabel", message);
+        }
+      }
       const change = await o.registry.setSecondaries(reading.config);
       for (const rejected of change.rejected) {
         o.logger.warn("Cannot register a context", { context: rejected.context, error: rejected.message });
@@ -261,27 +285,54 @@ export class ClusterDetectorController {
     return { requeueAfterMs: wait };
   }
 
-  /** Creates or corrects the ClusterDetector object (spec and labels); writes only on a difference. */
+  /**
+   * Creates or corrects the ClusterDetector object: spec, plumber's labels, and a secondary's user
+   * labels in step with the kubeconfig Secret (see `cluster_detector_labels.ts`). Writes only on a
+   * difference; user labels with plumber's reserved keys are never touched.
+   */
   async #ensureObject(
     entry: RegisteredCluster,
     existing: ClusterDetector | undefined,
   ): Promise<ClusterDetectorObject> {
     const o = this.#o;
+    const detectors = this.#api.namespace(o.namespace);
     const spec = { context: entry.context, cluster: entry.cluster, user: entry.user };
-    const labels = { [LABEL_ROLE]: entry.role, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
+    const desired: DesiredLabels = entry.role === "secondary" && !this.#secretProblem && this.#config
+      ? await syncLabels(this.#labelSync, entry.context, this.#config, existing)
+      : keptLabels(existing);
+    const labels = { ...desired.labels, [LABEL_ROLE]: entry.role, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
+    const annotations = desired.synced === undefined
+      ? undefined
+      : { [SYNCED_LABELS_ANNOTATION]: desired.synced };
+    const have = userLabels(existing?.metadata.labels);
     const upToDate = existing &&
       existing.spec?.context === spec.context &&
       existing.spec?.cluster === spec.cluster &&
       existing.spec?.user === spec.user &&
       existing.metadata.labels?.[LABEL_ROLE] === entry.role &&
-      existing.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+      existing.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE &&
+      sameLabels(have, desired.labels) &&
+      existing.metadata.annotations?.[SYNCED_LABELS_ANNOTATION] === desired.synced;
     if (upToDate) return existing;
-    return await this.#api.namespace(o.namespace).applyClusterDetector({
+    let applied = await detectors.applyClusterDetector({
       apiVersion: API_VERSION,
       kind: CLUSTER_DETECTOR_KIND,
-      metadata: { name: entry.name, namespace: o.namespace, labels },
+      metadata: { name: entry.name, namespace: o.namespace, labels, ...(annotations ? { annotations } : {}) },
       spec,
     }, { fieldManager: FIELD_MANAGER, force: true });
+    o.onWrite?.("detector");
+    // Apply removes only labels plumber owned; one another manager set (kubectl label) needs a patch.
+    const extra = Object.keys(userLabels(applied.metadata?.labels)).filter((k) => !(k in desired.labels));
+    if (extra.length > 0) {
+      applied = await detectors.patchClusterDetector(entry.name, {
+        metadata: {
+          resourceVersion: applied.metadata?.resourceVersion,
+          labels: Object.fromEntries(extra.map((k) => [k, null])),
+        },
+      }, { fieldManager: FIELD_MANAGER });
+      o.onWrite?.("detector");
+    }
+    return applied;
   }
 
   /** Probes the cluster when its interval is up and computes the status to store. */

@@ -119,7 +119,8 @@ export class ClusterRegistry {
   async setSecondaries(config: Kubeconfig): Promise<RegistryChange> {
     const change: RegistryChange = { added: [], removed: [], changed: [], rejected: [] };
     const desired = new Map<string, Omit<RegisteredCluster, "client"> & { connection?: ClusterConnection }>();
-    const problems = storageProblems(config);
+    // A bad label is reported by the ClusterDetector controller; the credentials stay usable.
+    const problems = storageProblems(config).filter((p) => !p.labels);
     for (const ctx of listContexts(config)) {
       let name: string;
       try {

@@ -9,7 +9,14 @@ import type { ClusterDetector } from "../lib/api.ts";
 import { ClusterDetectorController, clusterDetectorInformer } from "../controllers/cluster_detector.ts";
 import { ClusterRegistry } from "../controllers/clusters.ts";
 import { ReplicatorController } from "../controllers/replicator/mod.ts";
-import type { RequestRecord } from "../lib/kube/client.ts";
+import type { KubeClient, RequestRecord } from "../lib/kube/client.ts";
+import {
+  LABELS_EXTENSION,
+  parseKubeconfig,
+  readContextLabels,
+  serializeKubeconfig,
+  withContextLabels,
+} from "../lib/kubeconfig/mod.ts";
 import { InformerFactory } from "../lib/kube/informer_factory.ts";
 import { createLogger } from "../lib/log.ts";
 import type { ControlPlaneState } from "./control_plane.ts";
@@ -406,5 +413,173 @@ Deno.test("The ClusterDetector controller and the Replicator's ClusterDetector c
     await informers.close();
     registry.close();
     primary.close();
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Cluster labels
+// ---------------------------------------------------------------------------
+
+const SECONDARY1 = "v1262-cluster.kubernetes-admin2";
+
+/** The Secret of `kubeconfigFor(secondary1)` with labels on its context. */
+function labelledKubeconfig(state: ControlPlaneState, labels: Record<string, string>): string {
+  const config = parseKubeconfig(kubeconfigFor([cluster(state, "secondary1")]));
+  return serializeKubeconfig(withContextLabels(config, "secondary1", labels));
+}
+
+async function storedLabels(
+  client: KubeClient,
+  namespace: string,
+): Promise<Record<string, string> | undefined> {
+  const secret = await client.get<{ data?: Record<string, string> }>({
+    apiVersion: "v1",
+    kind: "Secret",
+    namespace,
+    name: "plumber-kubeconfig",
+  });
+  return readContextLabels(parseKubeconfig(atob(secret.data?.kubeconfig ?? "")), "secondary1").labels;
+}
+
+Deno.test("ClusterDetector labels follow the Secret, kubectl label is mirrored into it, and the writes settle", async () => {
+  const state = await sharedControlPlane();
+  const namespace = uniqueName("cd-labels");
+  await prepareOperatorNamespace(state, namespace, []);
+  const admin = adminClient(state, "primary");
+  await writeKubeconfigSecret(admin, namespace, labelledKubeconfig(state, { region: "east" }));
+  const writes = { secret: 0, detector: 0 };
+  const requests: RequestRecord[] = [];
+  const start = () => {
+    const primary = adminClient(state, "primary", (r) => {
+      if (r.method !== "GET") requests.push(r);
+    });
+    const registry = new ClusterRegistry();
+    const controller = new ClusterDetectorController({
+      primary,
+      primaryIdentity: { context: "primary", cluster: "kubernetes", user: "kubernetes-admin" },
+      registry,
+      namespace,
+      logger: createLogger({ level: "error" }),
+      probeIntervalMs: 300,
+      onWrite: (what) => writes[what]++,
+    });
+    return {
+      controller,
+      stop: async () => {
+        await controller.stop();
+        registry.close();
+        primary.close();
+      },
+    };
+  };
+  const ref = { apiVersion: CD.apiVersion, kind: CD.kind, namespace, name: SECONDARY1 };
+  const labelsOf = async () => (await admin.get<ClusterDetector>(ref)).metadata.labels ?? {};
+  let running = start();
+  try {
+    await running.controller.start();
+    const first = await eventually("the Secret's label on the ClusterDetector", async () => {
+      const labels = await labelsOf();
+      return labels.region === "east" && labels;
+    });
+    assert.equal(first["app.kubernetes.io/role"], "secondary");
+
+    // kubectl label (another field manager, a merge patch): stored in the Secret.
+    await admin.mergePatch(ref, { metadata: { labels: { region: "west", tier: "big" } } });
+    await eventually("the Secret to hold the object's labels", async () => {
+      const stored = await storedLabels(admin, namespace);
+      return stored?.region === "west" && stored.tier === "big" && writes.secret === 1;
+    });
+    await admin.mergePatch(ref, { metadata: { labels: { tier: null } } });
+    await eventually("the removal in the Secret", async () => {
+      const stored = await storedLabels(admin, namespace);
+      return stored !== undefined && !("tier" in stored) && stored.region === "west" && writes.secret === 2;
+    });
+    assert.equal(writes.secret, 2, "one Secret write per kubectl change");
+
+    // A label under plumber's prefix set on the object is neither stored nor removed.
+    await admin.mergePatch(ref, {
+      metadata: { labels: { "plumber.jnytnai0613.github.io/x": "y", tier: "small" } },
+    });
+    await eventually(
+      "tier=small in the Secret",
+      async () => (await storedLabels(admin, namespace))?.tier === "small",
+    );
+    assert.deepEqual(await storedLabels(admin, namespace), { region: "west", tier: "small" });
+    assert.equal((await labelsOf())["plumber.jnytnai0613.github.io/x"], "y");
+
+    // A Secret change wins, also over a label another manager (kubectl) set.
+    await writeKubeconfigSecret(admin, namespace, labelledKubeconfig(state, { region: "north" }));
+    await eventually("the object to follow the Secret", async () => {
+      const labels = await labelsOf();
+      return labels.region === "north" && !("tier" in labels) && labels;
+    });
+
+    // Steady state: no write of the Secret or the object's metadata over several probe intervals.
+    const settled = { ...writes };
+    const metadataWrites = () =>
+      requests.filter((
+        r,
+      ) => (r.path.includes("/secrets/") ||
+        (r.path.includes("/clusterdetectors/") && !r.path.endsWith("/status")))
+      ).length;
+    const before = metadataWrites();
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // five probe intervals: time is the subject
+    assert.deepEqual(writes, settled, "no write loop");
+    assert.equal(metadataWrites(), before);
+    console.log(`label sync writes: ${writes.secret} Secret, ${writes.detector} ClusterDetector metadata`);
+
+    // The ClusterDetector deleted: it comes back with its labels.
+    await admin.delete(ref);
+    await eventually("the recreated ClusterDetector with its labels", async () => {
+      const cd = await admin.find<ClusterDetector>(ref);
+      return cd?.metadata.labels?.region === "north";
+    });
+
+    // A restart keeps the labels and writes nothing for them.
+    await running.stop();
+    const beforeRestart = { ...writes };
+    running = start();
+    await running.controller.start();
+    await eventually("the restarted controller to reconcile", () => running.controller.synced);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // a few probe intervals: time is the subject
+    assert.deepEqual(writes, beforeRestart, "a restart writes no labels");
+    assert.equal((await labelsOf()).region, "north");
+    assert.deepEqual(await storedLabels(admin, namespace), { region: "north" });
+  } finally {
+    await running.stop();
+    admin.close();
+  }
+});
+
+Deno.test("A bad label in the Secret is reported and left out; the cluster and its other labels stay", async () => {
+  const state = await sharedControlPlane();
+  const namespace = uniqueName("cd-badlabel");
+  await prepareOperatorNamespace(state, namespace, []);
+  const admin = adminClient(state, "primary");
+  const config = parseKubeconfig(kubeconfigFor([cluster(state, "secondary1")]));
+  config.contexts[0]!.context.extensions = [{
+    name: LABELS_EXTENSION,
+    extension: { labels: { region: "east", "app.kubernetes.io/role": "primary", "bad key": "x" } },
+  }];
+  await writeKubeconfigSecret(admin, namespace, serializeKubeconfig(config));
+  const operator = await startOperator(state, { namespace, replicatorSelector: "none=none" });
+  try {
+    const cd = await eventually("the ClusterDetector Running with its valid label", async () => {
+      const found = (await detectors(state, namespace)).get(SECONDARY1);
+      return found?.status?.clusterstatus === "Running" && found.metadata.labels?.region === "east" && found;
+    });
+    assert.equal(cd.metadata.labels?.["app.kubernetes.io/role"], "secondary");
+    assert.ok(!("bad key" in (cd.metadata.labels ?? {})));
+    const events = await eventually("InvalidLabel events on the Secret", async () => {
+      const list = await admin.list<{ reason?: string; message?: string }>("v1", "Event", { namespace });
+      const found = list.items.filter((e) => e.reason === "InvalidLabel");
+      return found.length >= 2 && found;
+    });
+    const messages = events.map((e) => e.message ?? "").join("\n");
+    assert.match(messages, /"app.kubernetes.io\/role" is reserved/);
+    assert.match(messages, /"bad key" is not a valid label key/);
+  } finally {
+    admin.close();
+    assert.equal((await operator.stop()).code, 0);
   }
 });

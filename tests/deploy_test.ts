@@ -236,6 +236,17 @@ Deno.test("Every rule of deploy/'s ClusterRole and Roles says which code path ne
   }
 });
 
+Deno.test("The operator may write Secrets in place (update) only for the kubeconfig Secret, by name", async () => {
+  const rules = await readRbacRules();
+  const updates = rules.filter((r) =>
+    r.rule.resources?.includes("secrets") && (r.rule.verbs.includes("update") || r.rule.verbs.includes("*"))
+  );
+  assert.deepEqual(updates.map((r) => [r.role.kind, r.rule.resourceNames, r.rule.verbs]), [
+    ["Role", ["plumber-kubeconfig"], ["update"]],
+  ]);
+  assert.match(updates[0]!.comment, /label mirroring/);
+});
+
 Deno.test("kubectl apply -k deploy/ installs plumber, which runs on its ServiceAccount without one denied request, and each sampled rule is needed", async (t) => {
   const env = await setUpDeployEnv();
   let operator: OperatorProcess | undefined;

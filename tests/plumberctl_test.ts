@@ -18,6 +18,7 @@ import { KubeApiError, KubeClient, type KubeObjectLike } from "../lib/kube/clien
 import {
   type Kubeconfig,
   parseKubeconfig,
+  readContextLabels,
   resolveConnection,
   serializeKubeconfig,
   storageProblems,
@@ -25,7 +26,7 @@ import {
 import { RUNTIME_PERMISSIONS } from "../cli/compile.ts";
 import { type ClusterInfo, type ControlPlaneState, freePort } from "./control_plane.ts";
 import { installCrds } from "./crds.ts";
-import { adminClient, sharedControlPlane, uniqueName } from "./harness.ts";
+import { adminClient, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
 import { startOperator } from "./operator.ts";
 
 const CLI = new URL("../cli/plumberctl.ts", import.meta.url).pathname;
@@ -327,7 +328,7 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
     const cases: [string[], RegExp][] = [
       [
         ["frobnicate"],
-        /unknown command "frobnicate"; commands: activate, add, remove, view; see plumberctl --help$/,
+        /unknown command "frobnicate"; commands: activate, add, label, remove, view; see plumberctl --help$/,
       ],
       [["view", "--bogus"], /unknown flag --bogus; see plumberctl view --help$/],
       [
@@ -351,9 +352,20 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
       assert.equal(run.stdout, "");
     }
     const help = expectOk(await plumberctl(home, ["--help"]), "--help");
-    assert.match(help.stdout, /Commands:\n {2}activate .*\n {2}add .*\n {2}remove .*\n {2}view /);
+    assert.match(
+      help.stdout,
+      /Commands:\n {2}activate .*\n {2}add .*\n {2}label .*\n {2}remove .*\n {2}view /,
+    );
     const addHelp = expectOk(await plumberctl(home, ["add", "-h"]), "add -h");
     assert.match(addHelp.stdout, /--timeout <duration> .*\(default 60s\)/);
+    assert.match(addHelp.stdout, /--label <key>=<value> +A label of the cluster; .* \(repeatable\)/);
+    const labelHelp = expectOk(await plumberctl(home, ["label", "--help"]), "label --help");
+    assert.match(labelHelp.stdout, /Usage:\n {2}plumberctl label <cluster> /);
+    assert.match(labelHelp.stdout, /Arguments:\n {2}<cluster> is a ClusterDetector name/);
+    assert.match(labelHelp.stdout, /--overwrite +Allow changing the value of an existing label/);
+    const viewHelp = expectOk(await plumberctl(home, ["view", "--help"]), "view --help");
+    assert.match(viewHelp.stdout, /--show-labels +Add a LABELS column/);
+    assert.match(viewHelp.stdout, /-l, --selector <selector> +Only clusters whose labels match/);
     await assert.rejects(Deno.stat(`${home}/.plumber`), Deno.errors.NotFound);
   } finally {
     await Deno.remove(home, { recursive: true });
@@ -771,6 +783,7 @@ Deno.test("plumberctl view prints the ClusterDetectors as a table, JSON and YAML
       kubernetesVersion: "",
       lastProbeTime: "2024-01-01T00:00:00Z",
       creationTimestamp: "",
+      labels: {},
     });
     const yaml = parse(expectOk(await plumberctl(home, ["view", "-n", namespace, "-oyaml"]), "yaml").stdout);
     assert.deepEqual(yaml, json);
@@ -881,4 +894,162 @@ Deno.test({
       }
     });
   },
+});
+
+// ---------------------------------------------------------------------------
+// cluster labels
+// ---------------------------------------------------------------------------
+
+Deno.test("plumberctl add --label, label and view --show-labels / -l: labels land on the ClusterDetector, survive re-add, operator restarts and recreation, and bad ones are refused", async () => {
+  await withActivatedHome(async (home, namespace) => {
+    const name = "v1262-cluster.kubernetes-admin2";
+    const ref = { ...CD, namespace, name };
+    const labelsOf = () =>
+      withAdmin(
+        "primary",
+        async (client) => (await client.find<ClusterDetector>(ref))?.metadata.labels ?? {},
+      );
+    const storedLabels = async () =>
+      readContextLabels((await storedKubeconfig(namespace))!, "secondary1").labels;
+    const run = async (args: string[], what = args.join(" ")) =>
+      expectOk(await plumberctl(home, [...args, "-n", namespace]), what);
+
+    // Bad labels are refused before anything is written, naming the flag or argument and the value.
+    expectError(
+      await plumberctl(home, [
+        "add",
+        "--target-context",
+        "secondary1",
+        "--label",
+        "region=east",
+        "--label",
+        "x/y/z=1",
+      ]),
+      2,
+      /invalid value "x\/y\/z=1" for --label: "x\/y\/z" is not a valid label key/,
+    );
+    expectError(
+      await plumberctl(home, [
+        "add",
+        "--target-context",
+        "secondary1",
+        "--label",
+        "app.kubernetes.io/managed-by=me",
+      ]),
+      2,
+      /invalid value "app.kubernetes.io\/managed-by=me" for --label: .* is reserved/,
+    );
+    assert.equal(await storedKubeconfig(namespace), undefined, "nothing stored");
+
+    let operator = await startOperator(state as ControlPlaneState, {
+      namespace,
+      replicatorSelector: "none=none",
+    });
+    try {
+      await run(["add", "--target-context", "secondary1", "--label", "region=east", "--label", "tier=big"]);
+      assert.deepEqual(await storedLabels(), { region: "east", tier: "big" });
+      const added = await labelsOf();
+      assert.equal(added.region, "east", "on the ClusterDetector once add returns");
+      assert.equal(added.tier, "big");
+      assert.equal(added["app.kubernetes.io/role"], "secondary");
+
+      // label: add, change (needs --overwrite), remove, list; by context or ClusterDetector name.
+      const set = await run(["label", "secondary1", "zone=a"]);
+      assert.equal(
+        set.stdout,
+        `Cluster ${name} labeled in the kubeconfig Secret and on its ClusterDetector: region=east,tier=big,zone=a\n`,
+      );
+      expectError(
+        await plumberctl(home, ["label", "secondary1", "region=west", "-n", namespace]),
+        2,
+        /label "region" already has the value "east"; pass --overwrite to change it to "west"/,
+      );
+      await run(["label", name, "region=west", "tier-", "--overwrite"]);
+      assert.deepEqual(await storedLabels(), { region: "west", zone: "a" });
+      const after = await labelsOf();
+      assert.equal(after.region, "west");
+      assert.ok(!("tier" in after));
+      assert.equal((await run(["label", "secondary1", "--list"])).stdout, "region=west\nzone=a\n");
+      assert.match(
+        (await run(["label", "secondary1", "zone=a"])).stdout,
+        /not labeled: its labels are already/,
+      );
+      expectError(
+        await plumberctl(home, ["label", "secondary1", "plumber.jnytnai0613.github.io/x=1", "-n", namespace]),
+        2,
+        /invalid label argument "plumber.jnytnai0613.github.io\/x=1": .* is reserved/,
+      );
+      expectError(
+        await plumberctl(home, ["label", "nope", "a=1", "-n", namespace]),
+        1,
+        /No registered cluster "nope"/,
+      );
+
+      // kubectl label on the object: mirrored into the Secret by the operator.
+      await withAdmin(
+        "primary",
+        (client) => client.mergePatch(ref, { metadata: { labels: { kubectl: "yes" } } }),
+      );
+      await eventually(
+        "the operator to store the kubectl label",
+        async () => (await storedLabels())?.kubectl === "yes",
+      );
+
+      // Re-adding without --label keeps the labels; with --label replaces them.
+      await run(["add", "--target-context", "secondary1", "--no-wait"]);
+      assert.deepEqual(await storedLabels(), { kubectl: "yes", region: "west", zone: "a" });
+
+      // view --show-labels and -l.
+      await eventually(
+        "the primary's ClusterDetector",
+        async () =>
+          (await withAdmin("primary", (c) => c.list(CD.apiVersion, CD.kind, { namespace }))).items.length ===
+            2,
+      );
+      const shown = (await run(["view", "--show-labels"])).stdout.trimEnd().split("\n");
+      assert.match(shown[0]!, / +AGE +LABELS$/);
+      assert.match(shown[1]!, /^primary .* <none>$/);
+      assert.match(shown[2]!, /^secondary1 .* kubectl=yes,region=west,zone=a$/);
+      const selected = (await run(["view", "-l", "region in (west,north),!tier", "-o", "json"])).stdout;
+      assert.deepEqual(JSON.parse(selected).map((r: { name: string }) => r.name), [name]);
+      const primaryOnly = (await run(["view", "-l", "app.kubernetes.io/role=primary", "-o", "json"])).stdout;
+      assert.deepEqual(JSON.parse(primaryOnly).map((r: { context: string }) => r.context), ["primary"]);
+      const none = await run(["view", "-l", "region=mars"]);
+      assert.equal(none.stdout, "");
+      assert.match(none.stderr, /No registered cluster matches the selector region=mars \(2 registered\)/);
+      expectError(
+        await plumberctl(home, ["view", "-l", "region notin east", "-n", namespace]),
+        2,
+        /invalid value "region notin east" for --selector: expected "\(" after "notin"/,
+      );
+
+      // With the operator down, label still takes effect on the object at once.
+      assert.equal((await operator.stop()).code, 0);
+      await run(["label", "secondary1", "kubectl-", "down=yes"]);
+      assert.equal((await labelsOf()).down, "yes");
+      assert.ok(!("kubectl" in (await labelsOf())));
+
+      // Restarted: the labels stay; the object deleted comes back with them.
+      operator = await startOperator(state as ControlPlaneState, {
+        namespace,
+        replicatorSelector: "none=none",
+      });
+      await withAdmin("primary", (client) => client.delete(ref));
+      await eventually("the ClusterDetector recreated with its labels", async () => {
+        const labels = await labelsOf();
+        return labels.down === "yes" && labels.region === "west" && labels.zone === "a" &&
+          !("kubectl" in labels);
+      });
+      assert.deepEqual(await storedLabels(), { down: "yes", region: "west", zone: "a" });
+
+      await run(["add", "--target-context", "secondary1", "--no-wait", "--label", "only=this"]);
+      assert.deepEqual(await storedLabels(), { only: "this" });
+      await eventually("the object to follow the re-add's --label", async () => {
+        const labels = await labelsOf();
+        return labels.only === "this" && !("region" in labels);
+      });
+    } finally {
+      assert.equal((await operator.stop()).code, 0);
+    }
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * `deno task dev`: plumber running with nothing else set up. Starts the local
  * three-cluster control plane, installs the CRDs, starts the operator,
- * registers both secondaries with `plumberctl add`, applies the seed's sample,
+ * registers both secondaries with `plumberctl add` (labelled `region=east` and
+ * `region=west`), applies the seed's sample,
  * and shows ClusterDetectors and the Replicator converging until Ctrl-C,
  * which tears everything down.
  *
@@ -14,6 +15,7 @@ import { ControlPlane } from "../tests/control_plane.ts";
 import { KubeClient } from "../lib/kube/client.ts";
 import { parseKubeconfig, resolveConnection } from "../lib/kubeconfig/mod.ts";
 import type { ClusterDetector, Replicator } from "../lib/api.ts";
+import { formatLabels, userLabels } from "../lib/cluster_labels.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SAMPLE = `${ROOT}examples/replicator-sample.yaml`;
@@ -52,13 +54,14 @@ async function snapshot(client: KubeClient): Promise<string> {
     namespace: NAMESPACE,
   });
   const reps = await client.list<Replicator>("plumber.jnytnai0613.github.io/v1", "Replicator");
-  const cdRows = [["CLUSTERDETECTOR", "ROLE", "CLUSTERSTATUS", "VERSION", "REASON", "AGE"]];
+  const cdRows = [["CLUSTERDETECTOR", "ROLE", "CLUSTERSTATUS", "VERSION", "LABELS", "REASON", "AGE"]];
   for (const cd of cds.items) {
     cdRows.push([
       cd.metadata.name,
       cd.metadata.labels?.["app.kubernetes.io/role"] ?? "",
       cd.status?.clusterstatus ?? "",
       cd.status?.kubernetesVersion ?? "",
+      formatLabels(userLabels(cd.metadata.labels)),
       (cd.status?.reason ?? "").slice(0, 50),
       age(cd.metadata.creationTimestamp),
     ]);
@@ -168,9 +171,13 @@ try {
   const ctl = ["run", "-A", `${ROOT}cli/plumberctl.ts`];
   say("plumberctl activate --path <kubeconfig> --activate-context primary");
   await run([...ctl, "activate", "--path", cp.kubeconfigPath, "--activate-context", "primary"], env);
-  for (const ctx of ["secondary1", "secondary2"]) {
-    say(`plumberctl add --target-context ${ctx}`);
-    await run([...ctl, "add", "--target-context", ctx, "--timeout", "60s"], env);
+  // Labelled by region, so Replicators can select them (spec.clusterSelector) and vary per region.
+  for (const [ctx, region] of [["secondary1", "east"], ["secondary2", "west"]]) {
+    say(`plumberctl add --target-context ${ctx} --label region=${region}`);
+    await run(
+      [...ctl, "add", "--target-context", ctx!, "--label", `region=${region}`, "--timeout", "60s"],
+      env,
+    );
   }
   say("Applying the seed's sample Replicator (replicator-sample, namespace test-ns)...");
   await primary.create(parse(await Deno.readTextFile(SAMPLE)));
@@ -178,7 +185,8 @@ try {
   const help = `
 Point kubectl at the clusters meanwhile:
   export KUBECONFIG=${cp.kubeconfigPath}
-  kubectl --context primary    -n plumber-system get clusterdetectors -o wide
+  kubectl --context primary    -n plumber-system get clusterdetectors -o wide -L region
+  kubectl --context primary    -n plumber-system get clusterdetectors -l region=east
   kubectl --context primary    get replicators
   kubectl --context secondary1 -n test-ns get all,configmap,secret,ingress
   kubectl --context secondary2 -n test-ns get deployment nginx -o yaml

@@ -11,7 +11,8 @@
  */
 
 import { KUBECONFIG_SECRET_NAME, LABEL_ROLE } from "../../lib/api.ts";
-import { CliError } from "../../lib/errors.ts";
+import { type Labels, parseLabelChange } from "../../lib/cluster_labels.ts";
+import { CliError, UsageError } from "../../lib/errors.ts";
 import { CoreV1Api } from "../../lib/kube/generated/core_v1.ts";
 import { type ClusterDetector, PlumberV1Api } from "../../lib/kube/generated/plumber_v1.ts";
 import {
@@ -20,14 +21,17 @@ import {
   type Kubeconfig,
   KubeconfigStorageError,
   mergeKubeconfig,
+  readContextLabels,
   removeContext,
   validateForStorage,
+  withContextLabels,
 } from "../../lib/kubeconfig/mod.ts";
 import { type Cluster, connect, connectPrimary, onCluster } from "../connection.ts";
 import type { CliContext } from "../context.ts";
 import {
   booleanFlag,
   type Command,
+  listFlag,
   namespaceFlag,
   parseDuration,
   requiredFlag,
@@ -82,24 +86,60 @@ export function checkRegistration(
 }
 
 /**
+ * Reads the `--label` values (`key=value`).
+ *
+ * @throws {UsageError} naming the flag and the value: `invalid value "Bad Key=x" for --label: ...`
+ */
+export function parseLabelFlags(values: readonly string[]): Labels | undefined {
+  if (values.length === 0) return undefined;
+  const labels: Labels = {};
+  for (const value of values) {
+    let change;
+    try {
+      change = parseLabelChange(value);
+    } catch (error) {
+      const reason = (error as Error).message.replace(/^"[^"]*": /, "");
+      throw new UsageError(`invalid value "${value}" for --label: ${reason}`, "add");
+    }
+    if ("value" in change) {
+      if (change.key in labels && labels[change.key] !== change.value) {
+        throw new UsageError(
+          `invalid value "${value}" for --label: label "${change.key}" is given twice`,
+          "add",
+        );
+      }
+      labels[change.key] = change.value;
+    }
+  }
+  return labels;
+}
+
+/**
  * Adds the one-context kubeconfig `entry` to the stored one. A context of the same name
  * is replaced ("re-adding updates it"), with the cluster and user only it used; entries
- * shared with other contexts must be identical.
+ * shared with other contexts must be identical. The context's labels are `labels` when
+ * given, else the ones stored before (a re-added context keeps its labels); labels the
+ * entry brought from the local kubeconfig are ignored.
  */
 export function registerContext(
   stored: Kubeconfig,
   entry: Kubeconfig,
   primaryDetector?: string,
+  labels?: Labels,
 ): { config: Kubeconfig; replaced: boolean } {
   const context = entry.contexts[0];
   if (!context || entry.contexts.length !== 1) throw new RangeError("registerContext() needs one context");
   checkRegistration(stored, { name: context.name, ...context.context }, primaryDetector);
   const replaced = stored.contexts.some((c) => c.name === context.name);
+  const kept = replaced ? readContextLabels(stored, context.name).labels ?? {} : {};
   const base = replaced ? removeContext(stored, context.name) : stored;
-  const addition = structuredClone(entry);
+  const addition = withContextLabels(entry, context.name, {});
   delete addition["current-context"];
   try {
-    return { config: mergeKubeconfig(base, addition), replaced };
+    return {
+      config: withContextLabels(mergeKubeconfig(base, addition), context.name, labels ?? kept),
+      replaced,
+    };
   } catch {
     const users = (kind: "cluster" | "user", name: string) =>
       base.contexts.filter((c) => c.context[kind] === name).map((c) => c.name).join(", ");
@@ -124,6 +164,8 @@ export interface AddOptions {
   timeoutMs: number;
   wait: boolean;
   namespace: string;
+  /** The cluster's labels (`--label`); undefined keeps those stored before. */
+  labels?: Labels;
 }
 
 /** What {@linkcode add} did. */
@@ -243,7 +285,7 @@ export async function add(options: AddOptions, ctx: CliContext): Promise<AddResu
     const detectors = new PlumberV1Api(primary.rest).namespace(namespace);
     const before = await findObject(() => detectors.getClusterDetector(name)).catch(() => undefined);
     const { result: replaced, changed } = await updateStoredKubeconfig(primary, namespace, (current) => {
-      const { config, replaced } = registerContext(current, entry, primaryDetector);
+      const { config, replaced } = registerContext(current, entry, primaryDetector, options.labels);
       return { config, result: replaced };
     });
     const credentials = options.useCurrentCredentials
@@ -301,7 +343,12 @@ the primary, then waits until the operator reports the cluster Running.
 Re-adding a context updates it.
 
 With --use-current-credentials your own credentials are stored instead; credential
-plugins (exec, auth-provider) cannot be stored and are refused.`,
+plugins (exec, auth-provider) cannot be stored and are refused.
+
+--label key=value (repeatable) sets the cluster's labels, which Replicators select
+clusters by; they are stored with the registration. Re-adding a context keeps its
+labels unless --label is given, which replaces them all. Change them later with
+plumberctl label.`,
   flags: [
     {
       name: "target-context",
@@ -330,14 +377,24 @@ plugins (exec, auth-provider) cannot be stored and are refused.`,
       description: "How long to wait for the token, then for the cluster to be Running",
     },
     { name: "no-wait", type: "boolean", description: "Do not wait for the cluster to be Running" },
+    {
+      name: "label",
+      type: "string",
+      value: "<key>=<value>",
+      multiple: true,
+      description: "A label of the cluster; replaces the labels stored before",
+    },
   ],
   examples: [
     "plumberctl add --target-context secondary1",
     "plumberctl add --target-context secondary2 --kubeconfig ~/.kube/other --timeout 2m",
     "plumberctl add --target-context dev --use-current-credentials --no-wait",
+    "plumberctl add --target-context secondary1 --label region=east --label tier=big",
   ],
   async run(flags, ctx) {
+    const labels = parseLabelFlags(listFlag(flags, "label"));
     await add({
+      labels,
       targetContext: requiredFlag(flags, "target-context"),
       kubeconfig: stringFlag(flags, "kubeconfig"),
       useCurrentCredentials: booleanFlag(flags, "use-current-credentials"),

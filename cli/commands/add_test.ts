@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
-import { type Kubeconfig, storageProblems, validateForStorage } from "../../lib/kubeconfig/mod.ts";
-import { CliError } from "../../lib/errors.ts";
-import { checkRegistration, registerContext } from "./add.ts";
+import {
+  type Kubeconfig,
+  readContextLabels,
+  storageProblems,
+  validateForStorage,
+  withContextLabels,
+} from "../../lib/kubeconfig/mod.ts";
+import { CliError, UsageError } from "../../lib/errors.ts";
+import { checkRegistration, parseLabelFlags, registerContext } from "./add.ts";
 import {
   CLUSTER_ROLE,
   clusterRoleBindingName,
@@ -210,4 +216,51 @@ Deno.test("checkRegistration() refuses the primary's own ClusterDetector name an
     () => checkRegistration(empty, { name: "x", cluster: "Kind_Cluster", user: "admin" }),
     (error: unknown) => error instanceof CliError && /not an RFC 1123 subdomain/.test(error.message),
   );
+});
+
+Deno.test("registerContext() stores --label labels, keeps the stored ones on a re-add without them, and ignores local ones", () => {
+  const labelsOf = (config: Kubeconfig) => readContextLabels(config, "secondary1").labels;
+  const first = registerContext(stored(), tokenKubeconfig(callerContext(), tokenSecret()), undefined, {
+    region: "east",
+  });
+  assert.deepEqual(labelsOf(first.config), { region: "east" });
+  assert.deepEqual(storageProblems(first.config), []);
+  const renewed = tokenKubeconfig(callerContext(), tokenSecret({ token: btoa("new-token"), "ca.crt": "" }));
+  assert.deepEqual(labelsOf(registerContext(first.config, renewed).config), { region: "east" }, "kept");
+  assert.deepEqual(
+    labelsOf(registerContext(first.config, renewed, undefined, { tier: "big" }).config),
+    { tier: "big" },
+    "--label replaces them all",
+  );
+  const local = withContextLabels(renewed, "secondary1", { from: "local" });
+  assert.equal(
+    labelsOf(registerContext(stored(), local).config),
+    undefined,
+    "a local kubeconfig's labels are not stored",
+  );
+});
+
+Deno.test("parseLabelFlags() reads repeated --label values and names the flag and the value in errors", () => {
+  assert.equal(parseLabelFlags([]), undefined);
+  assert.deepEqual(parseLabelFlags(["region=east", "tier=", "region=east"]), { region: "east", tier: "" });
+  const cases: [string[], string][] = [
+    [["region"], 'invalid value "region" for --label: "region" is not a label: expected key=value'],
+    [["-x=1"], 'invalid value "-x=1" for --label: "-x" is not a valid label key'],
+    [
+      ["region=-east"],
+      'invalid value "region=-east" for --label: value "-east" of label "region" is not a valid',
+    ],
+    [
+      ["plumber.jnytnai0613.github.io/x=1"],
+      'invalid value "plumber.jnytnai0613.github.io/x=1" for --label: "plumber.jnytnai0613.github.io/x" is reserved',
+    ],
+    [["a=1", "a=2"], 'invalid value "a=2" for --label: label "a" is given twice'],
+  ];
+  for (const [values, message] of cases) {
+    assert.throws(
+      () => parseLabelFlags(values),
+      (e: unknown) => e instanceof UsageError && e.exitCode === 2 && e.message.startsWith(message),
+      values.join(" "),
+    );
+  }
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import type { ClusterDetector } from "../../lib/api.ts";
-import { clusterRows, formatRows } from "./view.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { clusterRows, formatRows, parseSelectorFlag } from "./view.ts";
 
 const NOW = new Date("2024-05-03T12:00:00Z");
 
@@ -111,8 +112,37 @@ Deno.test("formatRows() -o json and -o yaml print the same list for scripts", ()
     kubernetesVersion: "v1.37.2",
     lastProbeTime: "2024-05-03T11:59:55Z",
     creationTimestamp: "2024-05-01T23:00:00Z",
+    labels: {},
   });
   assert.deepEqual(parse(formatRows(rows, "yaml", NOW)), rows);
   assert.equal(formatRows([], "json", NOW), "[]\n");
   assert.equal(formatRows([], "yaml", NOW), "[]\n");
+});
+
+Deno.test("formatRows() with showLabels adds a LABELS column of the user labels, sorted, <none> without", () => {
+  const labelled = DETECTORS.map((d) => structuredClone(d));
+  labelled[0]!.metadata.labels = { ...labelled[0]!.metadata.labels, tier: "big", region: "east" };
+  const lines = formatRows(clusterRows(labelled), "table", NOW, { showLabels: true }).trimEnd().split("\n");
+  assert.match(lines[0]!, / +AGE +LABELS$/);
+  const line = (context: string) => lines.find((l) => l.startsWith(`${context} `)) ?? "";
+  assert.match(line("primary"), / <none>$/);
+  assert.match(line("secondary1"), / region=east,tier=big$/);
+  assert.match(line("secondary2"), / <none>$/);
+  assert.deepEqual(clusterRows(labelled).find((r) => r.context === "secondary1")!.labels, {
+    region: "east",
+    tier: "big",
+  });
+});
+
+Deno.test("parseSelectorFlag() reads kubectl's syntax and refuses bad text naming --selector and the value", () => {
+  assert.deepEqual(parseSelectorFlag("region=east,!legacy"), {
+    matchLabels: { region: "east" },
+    matchExpressions: [{ key: "legacy", operator: "DoesNotExist" }],
+  });
+  assert.throws(
+    () => parseSelectorFlag("region in (east"),
+    (e: unknown) =>
+      e instanceof UsageError && e.exitCode === 2 &&
+      e.message === 'invalid value "region in (east" for --selector: expected "," or ")" at the end',
+  );
 });

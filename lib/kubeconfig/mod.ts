@@ -2,7 +2,7 @@
  * Kubeconfig handling for plumber: parse and serialize the kubectl on-disk format
  * (`parse.ts`, `serialize.ts`, `types.ts`), list, extract, merge and remove contexts
  * (`edit.ts`), check that a kubeconfig is fit to be stored in the secondaries Secret
- * (`storage.ts`), resolve what a REST client needs to connect (`connection.ts`), and
+ * (`storage.ts`), read and write a context's user labels (`labels.ts`), resolve what a REST client needs to connect (`connection.ts`), and
  * print one without its secrets (`redact.ts`).
  *
  * Everything here is pure except where a `readFile` option (default
@@ -52,3 +52,10 @@ export {
   resolveConnection,
 } from "./connection.ts";
 export { redactKubeconfig } from "./redact.ts";
+export {
+  LABELS_EXTENSION,
+  labelsField,
+  readContextLabels,
+  type StoredLabels,
+  withContextLabels,
+} from "./labels.ts";

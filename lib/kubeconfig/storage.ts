@@ -9,6 +9,7 @@
 import { proxyUrlProblem, tlsServerNameProblem } from "../cluster_transport.ts";
 import { redactText, redactUrl } from "../redact.ts";
 import { CLIENT_FILE_FIELDS, decodePem, hasValue, parseUrl } from "./_util.ts";
+import { readContextLabels } from "./labels.ts";
 import type { ClusterEntry, Kubeconfig, NamedCluster, NamedUser } from "./types.ts";
 
 /**
@@ -22,6 +23,11 @@ export interface StorageProblem {
   field: string;
   /** E.g. `a credential plugin (command "aws"); plumber does not run credential plugins; ...`. */
   message: string;
+  /**
+   * True for a problem of the context's labels extension (see `labels.ts`): it makes the
+   * registration unfit to store, but the operator still uses the context's credentials.
+   */
+  labels?: true;
 }
 
 /** Options for `storageProblems` and `validateForStorage`. */
@@ -145,7 +151,9 @@ function userProblems(named: NamedUser): FieldProblem[] {
  * `allowMissingCA`), a non-https server, a `proxy-url` or `tls-server-name` the client
  * cannot honour (see `cluster_transport.ts`), users without credentials, a client certificate
  * without its key or the reverse, basic auth, impersonation, undecodable `*-data`, and
- * clusters or users no context uses (reported with context ""). Problems come per
+ * clusters or users no context uses (reported with context ""), and a context's labels
+ * extension (`plumber.jnytnai0613.github.io/labels`, see `labels.ts`) with a bad or reserved
+ * key or value (marked `labels: true`; other extensions are opaque and kept). Problems come per
  * context, in file order; a cluster or user shared by two contexts is reported for each.
  *
  * @example
@@ -168,6 +176,15 @@ export function storageProblems(config: Kubeconfig, options: StorageOptions = {}
     if (user) found.push(...userProblems(user));
     else found.push([`contexts[${name}].context.user`, `names user "${context.user}", which is not defined`]);
     for (const [field, message] of found) problems.push({ context: name, field, message });
+    for (const problem of readContextLabels(config, name).problems) {
+      const split = problem.indexOf(": ");
+      problems.push({
+        context: name,
+        field: problem.slice(0, split),
+        message: problem.slice(split + 2),
+        labels: true,
+      });
+    }
   }
   for (const { name } of config.clusters) {
     if (!config.contexts.some((c) => c.context.cluster === name)) {
