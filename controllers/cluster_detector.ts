@@ -39,6 +39,9 @@ import type { Logger } from "../lib/log.ts";
 import { type Kubeconfig, readContextLabels } from "../lib/kubeconfig/mod.ts";
 import { sameLabels, SYNCED_LABELS_ANNOTATION, userLabels } from "../lib/cluster_labels.ts";
 import { type DesiredLabels, keptLabels, type LabelSyncDeps, syncLabels } from "./cluster_detector_labels.ts";
+
+/** Field manager of the user labels plumber copies from the kubeconfig Secret onto a ClusterDetector. */
+const LABELS_FIELD_MANAGER = "plumber-labels";
 import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
 import {
   detectorStatus,
@@ -121,6 +124,7 @@ export class ClusterDetectorController {
       namespace: options.namespace,
       logger: options.logger,
       onSecretWrite: () => options.onWrite?.("secret"),
+      written: new Map(),
     };
     const informers = options.informers ?? new InformerFactory({ logger: options.logger });
     this.detectors = clusterDetectorInformer(informers, options.primary, options.namespace);
@@ -300,39 +304,47 @@ export class ClusterDetectorController {
     const desired: DesiredLabels = entry.role === "secondary" && !this.#secretProblem && this.#config
       ? await syncLabels(this.#labelSync, entry.context, this.#config, existing)
       : keptLabels(existing);
-    const labels = { ...desired.labels, [LABEL_ROLE]: entry.role, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
-    const annotations = desired.synced === undefined
-      ? undefined
-      : { [SYNCED_LABELS_ANNOTATION]: desired.synced };
-    const have = userLabels(existing?.metadata.labels);
-    const upToDate = existing &&
+    // plumber's own labels and the spec are applied. The user labels and the synced-labels annotation are
+    // never in the apply (a stale apply would put back a label the user just removed); they change together
+    // in one merge patch of their own field manager, so no reader ever sees one without the other.
+    const labels = { [LABEL_ROLE]: entry.role, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
+    const ownUpToDate = existing &&
       existing.spec?.context === spec.context &&
       existing.spec?.cluster === spec.cluster &&
       existing.spec?.user === spec.user &&
       existing.metadata.labels?.[LABEL_ROLE] === entry.role &&
-      existing.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE &&
-      sameLabels(have, desired.labels) &&
-      existing.metadata.annotations?.[SYNCED_LABELS_ANNOTATION] === desired.synced;
-    if (upToDate) return existing;
-    let applied = await detectors.applyClusterDetector({
-      apiVersion: API_VERSION,
-      kind: CLUSTER_DETECTOR_KIND,
-      metadata: { name: entry.name, namespace: o.namespace, labels, ...(annotations ? { annotations } : {}) },
-      spec,
-    }, { fieldManager: FIELD_MANAGER, force: true });
-    o.onWrite?.("detector");
-    // Apply removes only labels plumber owned; one another manager set (kubectl label) needs a patch.
-    const extra = Object.keys(userLabels(applied.metadata?.labels)).filter((k) => !(k in desired.labels));
-    if (extra.length > 0) {
-      applied = await detectors.patchClusterDetector(entry.name, {
-        metadata: {
-          resourceVersion: applied.metadata?.resourceVersion,
-          labels: Object.fromEntries(extra.map((k) => [k, null])),
-        },
-      }, { fieldManager: FIELD_MANAGER });
+      existing.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+    let current: ClusterDetectorObject | undefined = existing;
+    if (!ownUpToDate) {
+      current = await detectors.applyClusterDetector({
+        apiVersion: API_VERSION,
+        kind: CLUSTER_DETECTOR_KIND,
+        metadata: { name: entry.name, namespace: o.namespace, labels },
+        spec,
+      }, { fieldManager: FIELD_MANAGER, force: true });
       o.onWrite?.("detector");
     }
-    return applied;
+    const now = userLabels(current!.metadata?.labels);
+    const setLabels = desired.set === true && !sameLabels(now, desired.labels);
+    const setSynced = desired.synced !== undefined &&
+      current!.metadata?.annotations?.[SYNCED_LABELS_ANNOTATION] !== desired.synced;
+    if (setLabels || setSynced) {
+      const patch: Record<string, unknown> = {
+        resourceVersion: current!.metadata?.resourceVersion,
+        annotations: { [SYNCED_LABELS_ANNOTATION]: desired.synced },
+      };
+      if (setLabels) {
+        const userPatch: Record<string, string | null> = { ...desired.labels };
+        for (const key of Object.keys(now)) if (!(key in desired.labels)) userPatch[key] = null;
+        patch.labels = userPatch;
+      }
+      // The resourceVersion read: a user's edit meanwhile makes this a 409, and the next reconcile decides again.
+      current = await detectors.patchClusterDetector(entry.name, { metadata: patch }, {
+        fieldManager: LABELS_FIELD_MANAGER,
+      });
+      o.onWrite?.("detector");
+    }
+    return current!;
   }
 
   /** Probes the cluster when its interval is up and computes the status to store. */

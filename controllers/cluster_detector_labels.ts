@@ -43,6 +43,8 @@ export interface DesiredLabels {
   labels: Labels;
   /** The {@linkcode SYNCED_LABELS_ANNOTATION} value; undefined leaves the annotation out. */
   synced?: string;
+  /** True when the Secret's copy wins and the object's user labels must become `labels`. */
+  set?: boolean;
 }
 
 /** What the label sync reads and writes. */
@@ -54,6 +56,12 @@ export interface LabelSyncDeps {
   logger: Logger;
   /** Counts Secret writes (tests assert there is no write loop). */
   onSecretWrite?: () => void;
+  /**
+   * Context -> the labels (formatted) this operator last wrote into the Secret. A Secret that still holds
+   * them changed through this operator only, so the object's labels win: the synced-labels annotation may
+   * not have landed yet when the user edits the object again, and must not make a stale Secret win.
+   */
+  written?: Map<string, string>;
 }
 
 /** The labels an object keeps when plumber does not sync them (primary, unreadable Secret). */
@@ -75,8 +83,12 @@ export async function syncLabels(
   existing: LabelledObject | undefined,
 ): Promise<DesiredLabels> {
   const object = existing ? userLabels(existing.metadata.labels) : undefined;
-  const base = parseSyncedLabels(existing?.metadata.annotations?.[SYNCED_LABELS_ANNOTATION]);
-  const first = decideLabelSync({ secret: readContextLabels(cached, context).labels, object, base });
+  const annotated = parseSyncedLabels(existing?.metadata.annotations?.[SYNCED_LABELS_ANNOTATION]);
+  // What the Secret holds was written by this operator: it is the base (see LabelSyncDeps.written).
+  const baseFor = (secret: Labels | undefined) =>
+    secret !== undefined && deps.written?.get(context) === formatSyncedLabels(secret) ? secret : annotated;
+  const cachedLabels = readContextLabels(cached, context).labels;
+  const first = decideLabelSync({ secret: cachedLabels, object, base: baseFor(cachedLabels) });
   if (first.action === "none") return keptLabels(existing);
 
   const where = { namespace: deps.namespace, name: deps.secretName };
@@ -90,15 +102,13 @@ export async function syncLabels(
   if (reading.problem || !reading.config.contexts.some((c) => c.name === context)) {
     return keptLabels(existing); // the Secret reconcile reports it; labels wait
   }
-  const decision = decideLabelSync({
-    secret: readContextLabels(reading.config, context).labels,
-    object,
-    base,
-  });
+  const fresh = readContextLabels(reading.config, context).labels;
+  const decision = decideLabelSync({ secret: fresh, object, base: baseFor(fresh) });
   switch (decision.action) {
     case "none":
       return keptLabels(existing);
     case "object":
+      return { labels: decision.labels, synced: formatSyncedLabels(decision.labels), set: true };
     case "base":
       return { labels: decision.labels, synced: formatSyncedLabels(decision.labels) };
     case "secret": {
@@ -111,6 +121,7 @@ export async function syncLabels(
           data: { ...secret.data, [KUBECONFIG_SECRET_KEY]: data },
         });
         deps.onSecretWrite?.();
+        deps.written?.set(context, formatSyncedLabels(decision.labels));
         deps.logger.info("Stored labels set on a ClusterDetector in the kubeconfig Secret", {
           context,
           labels: decision.labels,

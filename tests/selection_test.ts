@@ -108,12 +108,18 @@ async function reconciles(operator: OperatorProcess): Promise<number> {
   return total;
 }
 
-/** The operator's write requests after line `from` of its output. */
+/**
+ * Replication's write requests since line `from` of the operator's log. The ClusterDetector controller's
+ * label bookkeeping (a `kubectl label` mirrored into the kubeconfig Secret, the synced-labels annotation) is
+ * not replication and is left out.
+ */
 function writesSince(operator: OperatorProcess, from: number): string[] {
   return operator.lines.slice(from).flatMap((line) => {
     try {
       const l = JSON.parse(line);
-      return l.msg === "Write request" ? [`${l.method} ${l.host}${l.path}`] : [];
+      if (l.msg !== "Write request") return [];
+      if (/\/secrets\/plumber-kubeconfig$|\/clusterdetectors\/[^/]+$/.test(String(l.path))) return [];
+      return [`${l.method} ${l.host}${l.path}`];
     } catch {
       return [];
     }
