@@ -61,6 +61,8 @@ const REPLICATOR_SPEC_KEYS: Keys<hand.ReplicatorSpec, generated.ReplicatorSpec> 
   targetCluster: true,
   clusterSelector: true,
   overrides: true,
+  suspend: true,
+  deletionPolicy: true,
   replicationNamespace: true,
   deploymentName: true,
   deploymentSpec: true,

@@ -407,6 +407,22 @@ export function buildReplicatorCrd(
         maxItems: 32,
         items: overrideSchema(),
       },
+      suspend: {
+        type: "boolean",
+        description:
+          "Pause replication: while true plumber writes nothing to any cluster (no applies, no drift " +
+          "corrections, no prunes) but still reports drift in status and still cleans up (or orphans) on " +
+          "deletion. Setting it back to false converges with one apply per changed object.",
+      },
+      deletionPolicy: {
+        type: "string",
+        enum: ["Delete", "Orphan"],
+        description:
+          "What happens to the replicated objects when the Replicator is deleted or a cluster is no longer " +
+          "targeted. Delete (the default when absent) deletes them; Orphan leaves them in place and removes " +
+          "plumber's labels, intent-hash annotation and owner reference from them, so nothing manages them " +
+          "and a new Replicator can adopt them.",
+      },
       replicationNamespace: {
         type: "string",
         description:

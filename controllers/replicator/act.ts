@@ -17,6 +17,7 @@ import type { ReconcileResult } from "../../lib/kube/controller.ts";
 import { describeFailure } from "../../lib/kube/probe.ts";
 import { objectMeta, statusNumber } from "../../lib/object_meta.ts";
 import { applyOverrides, OverrideError } from "../../lib/overrides.ts";
+import { isSuspended } from "../../lib/release.ts";
 import { ingressHosts, ingressTlsEnabled, renderReplicator } from "../../lib/render.ts";
 import { cleanupCluster, keptMessages, mayHoldObjects } from "./cleanup.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
@@ -32,6 +33,7 @@ import {
   planObject,
   planPrune,
   requeueAfter,
+  suspendedVerdict,
   unreachableOutcome,
   unregisteredHoldings,
   withIntentHash,
@@ -67,10 +69,10 @@ export async function syncReplicator(
   for (const cluster of unregisteredHoldings(replicator, targets, known)) {
     outcomes.push(unreachableOutcome(replicator, cluster, "", false));
   }
-  // Clusters no longer targeted: remove what plumber made there.
-  const pruneElsewhere = [...ctx.caches.keys()].filter((c) =>
-    !targets.includes(c) && mayHoldObjects(ctx, replicator, c)
-  );
+  // Clusters no longer targeted: remove (or orphan) what plumber made there; nothing while suspended.
+  const pruneElsewhere = isSuspended(replicator.spec)
+    ? []
+    : [...ctx.caches.keys()].filter((c) => !targets.includes(c) && mayHoldObjects(ctx, replicator, c));
   const pruneResults = await mapLimit(pruneElsewhere, ctx.clusterConcurrency, async (cluster) => {
     try {
       await cleanupCluster(ctx, replicator, cluster);
@@ -172,17 +174,19 @@ async function syncCluster(
       ...await settleAll(objects.map((object) => applyObject(ctx, replicator, caches, object, outcome))),
     );
     const unwanted = planPrune(objects, caches.cached(), ownerOf(ctx, replicator));
-    await settleAll(unwanted.map(async (live) => {
-      if (!await caches.client.delete(refOf(live), { uid: objectMeta(live).uid })) return;
-      outcome.wrote++;
-      ctx.logger.info("Pruned", { replicator: replicator.metadata.name, cluster, object: objectId(live) });
-      await ctx.event(
-        replicator,
-        "Normal",
-        "Pruned",
-        `Deleted ${objectId(live)} in ${cluster}: no longer in the spec`,
-      );
-    }));
+    if (isSuspended(replicator.spec)) {
+      outcome.differs.push(...unwanted.map((o) => `${objectId(o)} (unwanted)`));
+    } else {await settleAll(unwanted.map(async (live) => {
+        if (!await caches.client.delete(refOf(live), { uid: objectMeta(live).uid })) return;
+        outcome.wrote++;
+        ctx.logger.info("Pruned", { replicator: replicator.metadata.name, cluster, object: objectId(live) });
+        await ctx.event(
+          replicator,
+          "Normal",
+          "Pruned",
+          `Deleted ${objectId(live)} in ${cluster}: no longer in the spec`,
+        );
+      }));}
   } catch (error) {
     await reportWrites(ctx, replicator, cluster, outcome);
     outcome.message = `cluster "${cluster}": ${describeFailure(error)}`;
@@ -212,6 +216,11 @@ async function syncCluster(
   outcome.ok = conflicts.length === 0;
   if (!outcome.ok) {
     outcome.message = conflicts.map((c) => `${c.kind} ${c.name}: ${c.applyStatus}`).join("; ");
+  }
+  const suspended = suspendedVerdict(replicator, outcome.differs);
+  if (suspended) {
+    outcome.ok &&= suspended.ok;
+    outcome.message = [outcome.message, suspended.message].filter((m) => m).join("; ");
   }
   return outcome;
 }
@@ -272,6 +281,7 @@ async function ensureNamespace(
   const action = planNamespace(caches.namespaces.get(undefined, name));
   if (action === "terminating") throw new Error(`namespace ${name} is being deleted; waiting for it to go`);
   if (action === "exists") return;
+  if (isSuspended(replicator.spec)) return void outcome.differs.push(`Namespace/${name}`);
   try {
     await caches.client.create(namespaceToCreate(name, replicator.metadata.name, ctx.primaryId));
     outcome.written.push(`Namespace ${name}`);
@@ -308,6 +318,10 @@ async function applyObject(
     return result;
   }
   if (plan.action === "skip") return result;
+  if (isSuspended(replicator.spec)) {
+    outcome.differs.push(objectId(object));
+    return result;
+  }
   await caches.client.apply(intent, { fieldManager: FIELD_MANAGER, force: true });
   outcome.wrote++;
   const drift = plan.action !== "create" && plan.drift;

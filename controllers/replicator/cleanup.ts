@@ -7,7 +7,7 @@
  * @module
  */
 
-import { FINALIZER, type Replicator } from "../../lib/api.ts";
+import { FIELD_MANAGER, FINALIZER, type Replicator } from "../../lib/api.ts";
 import { mapLimit } from "../../lib/async.ts";
 import { heldIn } from "../../lib/holdings.ts";
 import { ABANDON_ANNOTATION } from "../../lib/holdings.ts";
@@ -15,8 +15,9 @@ import { refOf } from "../../lib/kube/client.ts";
 import { describeCensus, type IsOwn, namespaceCensus } from "../../lib/kube/census.ts";
 import type { ReconcileResult } from "../../lib/kube/controller.ts";
 import { describeFailure } from "../../lib/kube/probe.ts";
-import { objectMeta } from "../../lib/object_meta.ts";
+import { type ObjectMeta, objectMeta } from "../../lib/object_meta.ts";
 import { mayChange } from "../../lib/ownership.ts";
+import { deletionPolicyOf, releasePatch } from "../../lib/release.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
 import { findReplicator, ownerOf, type ReplicatorContext, targetingOf } from "./context.ts";
 import {
@@ -98,7 +99,10 @@ export async function finalizeReplicator(
   });
 }
 
-/** Deletes a Replicator's objects in one cluster, then its namespace if plumber created it and it is empty. */
+/**
+ * Removes a Replicator from one cluster as its `deletionPolicy` says: Delete (the default) deletes its
+ * objects, then its namespace if plumber created it and it is empty; Orphan leaves them in place, released.
+ */
 export async function cleanupCluster(
   ctx: ReplicatorContext,
   replicator: Replicator,
@@ -109,6 +113,59 @@ export async function cleanupCluster(
   if (!caches.synced && !(await caches.waitForSync(ctx.cacheSyncTimeoutMs))) {
     throw new Error(`cannot list objects in cluster ${cluster}`);
   }
+  return deletionPolicyOf(replicator.spec) === "Orphan"
+    ? await orphanInCluster(ctx, replicator, caches)
+    : await deleteInCluster(ctx, replicator, caches);
+}
+
+/**
+ * deletionPolicy Orphan: removes plumber's labels, intent hash and owner reference from every object of
+ * the Replicator in one cluster (a JSON merge patch each, see `lib/release.ts`), and releases the namespaces
+ * it created (left in place). One `Orphaned` Event per cluster names what was left.
+ */
+async function orphanInCluster(
+  ctx: ReplicatorContext,
+  replicator: Replicator,
+  caches: ClusterCaches,
+): Promise<number> {
+  const name = replicator.metadata.name;
+  const uid = replicator.metadata.uid;
+  const released: string[] = [];
+  const release = async (live: { metadata?: unknown }, ref: ReturnType<typeof refOf>, id: string) => {
+    const patch = releasePatch((live.metadata ?? {}) as ObjectMeta, ctx.primaryId, name, uid);
+    await caches.client.mergePatch(ref, patch, { fieldManager: FIELD_MANAGER });
+    released.push(id);
+  };
+  for (const live of caches.ownedBy(ownerOf(ctx, replicator))) {
+    await release(live, refOf(live), objectId(live));
+  }
+  for (const ns of caches.namespaces.list()) {
+    const meta = objectMeta(ns);
+    if (createdBy(meta, ctx.primaryId) !== name || meta.name === undefined || isTerminating(ns)) continue;
+    await release(ns, { apiVersion: "v1", kind: "Namespace", name: meta.name }, `Namespace/${meta.name}`);
+  }
+  if (released.length > 0) {
+    ctx.logger.info("Orphaned", { replicator: name, cluster: caches.name, objects: released.length });
+    await ctx.event(
+      replicator,
+      "Normal",
+      "Orphaned",
+      `Left ${
+        released.join(", ")
+      } in ${caches.name} in place and removed plumber's labels (deletionPolicy Orphan)`
+        .slice(0, 1000),
+    );
+  }
+  return released.length;
+}
+
+/** Deletes a Replicator's objects in one cluster, then its namespace if plumber created it and it is empty. */
+async function deleteInCluster(
+  ctx: ReplicatorContext,
+  replicator: Replicator,
+  caches: ClusterCaches,
+): Promise<number> {
+  const cluster = caches.name;
   const name = replicator.metadata.name;
   const owner = ownerOf(ctx, replicator);
   let deleted = 0;

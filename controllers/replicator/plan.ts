@@ -22,6 +22,7 @@ import { firstDifference, INTENT_HASH_ANNOTATION } from "../../lib/diff.ts";
 import { heldIn, holdingClusters, isAbandoned, unregisteredMessage } from "../../lib/holdings.ts";
 import { type JsonObjectLike, type ObjectMeta, objectMeta, statusString } from "../../lib/object_meta.ts";
 import { LABEL_PRIMARY, mayChange, type Owner, ownershipOf } from "../../lib/ownership.ts";
+import { isSuspended, mayAdoptOrphan } from "../../lib/release.ts";
 
 /** Annotation on a Namespace that plumber created (and so may delete when it is empty). */
 export const CREATED_BY_ANNOTATION = "plumber.jnytnai0613.github.io/created-by";
@@ -45,11 +46,13 @@ export interface ClusterOutcome {
   /** Objects applied because they were new or their intent changed, and objects whose drift was reverted. */
   written: string[];
   corrected: string[];
+  /** While suspended: what would have been written (created, applied, reverted or pruned), not written. */
+  differs: string[];
 }
 
 /** An outcome with nothing done yet. */
 export function emptyOutcome(cluster: string): ClusterOutcome {
-  return { cluster, applied: [], ok: false, retry: false, wrote: 0, written: [], corrected: [] };
+  return { cluster, applied: [], ok: false, retry: false, wrote: 0, written: [], corrected: [], differs: [] };
 }
 
 /** `Kind/namespace/name`, how logs and Events name an object. */
@@ -167,6 +170,8 @@ export function planObject(
 ): ObjectAction {
   if (!live) return { action: "create" };
   const meta = objectMeta(live);
+  // Left in place by a Replicator of this name and primary under deletionPolicy Orphan: applied as our own.
+  if (mayAdoptOrphan(meta, owner.primaryId, owner.replicator)) return { action: "adopt", drift: false };
   const ownership = ownershipOf(meta.labels, owner);
   if (ownership.kind === "foreign") return { action: "conflict", reason: ownership.reason };
   const sameIntent = meta.annotations?.[INTENT_HASH_ANNOTATION] === hash;
@@ -285,4 +290,24 @@ export function requeueAfter(
   const waiting = outcomes.some((c) => !c.ok);
   const requeue = Math.min(waiting ? 30_000 : Infinity, renewInMs ?? Infinity);
   return Number.isFinite(requeue) ? requeue : undefined;
+}
+
+/**
+ * A cluster's verdict while the Replicator is suspended: in sync when nothing differs, otherwise not
+ * ready, naming what differs (nothing was written). Undefined when not suspended.
+ */
+export function suspendedVerdict(
+  replicator: Replicator,
+  differs: readonly string[],
+): { ok: boolean; message: string } | undefined {
+  if (!isSuspended(replicator.spec)) return undefined;
+  if (differs.length === 0) return { ok: true, message: "suspended; in sync" };
+  const listed = differs.slice(0, 5).join(", ") +
+    (differs.length > 5 ? ` and ${differs.length - 5} more` : "");
+  return {
+    ok: false,
+    message: `suspended; ${differs.length} object${differs.length === 1 ? "" : "s"} differ${
+      differs.length === 1 ? "s" : ""
+    }: ${listed}`,
+  };
 }

@@ -24,6 +24,7 @@ import {
   planObject,
   planPrune,
   requeueAfter,
+  suspendedVerdict,
   uncachedFailure,
   unreachableOutcome,
   unregisteredHoldings,
@@ -278,4 +279,53 @@ Deno.test("withIntentHash() annotates the intent without changing the rendered o
   const intent = withIntentHash(object, "abc");
   assert.equal(intent.metadata.annotations?.[INTENT_HASH_ANNOTATION], "abc");
   assert.equal(object.metadata.annotations, undefined);
+});
+
+Deno.test("suspendedVerdict(): undefined unless suspended; names what differs, in sync when nothing does", () => {
+  const rep = (suspend?: boolean): Replicator => ({
+    apiVersion: "plumber.jnytnai0613.github.io/v1",
+    kind: "Replicator",
+    metadata: { name: "web" },
+    spec: { replicationNamespace: "ns", ...(suspend === undefined ? {} : { suspend }) },
+  });
+  assert.equal(suspendedVerdict(rep(), ["ConfigMap/ns/a"]), undefined);
+  assert.equal(suspendedVerdict(rep(false), ["ConfigMap/ns/a"]), undefined);
+  assert.deepEqual(suspendedVerdict(rep(true), []), { ok: true, message: "suspended; in sync" });
+  assert.deepEqual(suspendedVerdict(rep(true), ["ConfigMap/ns/a", "Deployment/ns/d"]), {
+    ok: false,
+    message: "suspended; 2 objects differ: ConfigMap/ns/a, Deployment/ns/d",
+  });
+  const many = Array.from({ length: 7 }, (_, i) => `ConfigMap/ns/c${i}`);
+  assert.match(suspendedVerdict(rep(true), many)!.message, /7 objects differ: .*c4 and 2 more$/);
+});
+
+Deno.test("planObject(): an object orphaned by a Replicator of this name and primary is adopted", () => {
+  const intent: KubeObject = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "cm", namespace: "ns" },
+    data: {},
+  };
+  const orphan = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: "cm",
+      namespace: "ns",
+      annotations: { "plumber.jnytnai0613.github.io/orphaned-from": "p-uid/web" },
+    },
+  };
+  const hash = "h";
+  assert.deepEqual(
+    planObject(intent, hash, orphan, { primaryId: "p-uid", replicator: "web", replicatorUid: "u2" }),
+    {
+      action: "adopt",
+      drift: false,
+    },
+  );
+  assert.equal(
+    planObject(intent, hash, orphan, { primaryId: "p-uid", replicator: "other" }).action,
+    "conflict",
+  );
+  assert.equal(planObject(intent, hash, orphan, { primaryId: "q", replicator: "web" }).action, "conflict");
 });

@@ -1,6 +1,6 @@
 /**
  * A Replicator's status: computed from the clusters' outcomes by a pure function (conditions
- * `Ready`, `Degraded`, `NamespaceKept`, `ClustersSelected`; `applied[]`; `clusters[]` with `targetedBy`), compared with what is stored,
+ * `Ready`, `Degraded`, `NamespaceKept`, `ClustersSelected`, `Suspended`; `applied[]`; `clusters[]` with `targetedBy`), compared with what is stored,
  * and written (server-side apply of the status subresource) only when it differs.
  *
  * @module
@@ -22,6 +22,7 @@ import type { ReplicatorContext } from "./context.ts";
 import type { ClusterOutcome } from "./plan.ts";
 import type { Targeting } from "./targets.ts";
 import { formatSelector } from "../../lib/selector.ts";
+import { isSuspended } from "../../lib/release.ts";
 
 /** What a status is computed from, besides the clusters' outcomes. */
 export interface StatusOptions {
@@ -37,6 +38,9 @@ export interface StatusOptions {
 
 /** Condition type saying what `spec.clusterSelector` selects; present only while the spec has one. */
 export const CLUSTERS_SELECTED = "ClustersSelected";
+
+/** Condition type: True while `spec.suspend` is true. */
+export const SUSPENDED = "Suspended";
 
 /** Names listed in a message before "and N more". */
 const LISTED = 10;
@@ -165,6 +169,17 @@ export function computeStatus(
       status: kept.length > 0 ? "True" : "False",
       reason: kept.length > 0 ? "CannotCount" : "AsExpected",
       message: kept.join("; ").slice(0, 1000),
+      observedGeneration: generation,
+    }, now);
+  }
+  // True while suspended; once resumed False (reason Resumed), absent on a Replicator never suspended.
+  const suspended = isSuspended(replicator.spec);
+  if (suspended || findCondition(conditions, SUSPENDED)) {
+    conditions = setCondition(conditions, {
+      type: SUSPENDED,
+      status: suspended ? "True" : "False",
+      reason: suspended ? "Suspended" : "Resumed",
+      message: suspended ? "spec.suspend is true: nothing is applied, reverted or pruned" : "",
       observedGeneration: generation,
     }, now);
   }

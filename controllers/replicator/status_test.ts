@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { API_VERSION, findCondition, type Replicator, REPLICATOR_KIND } from "../../lib/api.ts";
 import { type ClusterOutcome, emptyOutcome } from "./plan.ts";
 import { resolveTargets } from "./targets.ts";
-import { CLUSTERS_SELECTED, computeStatus, sameReplicatorStatus, selectionCondition } from "./status.ts";
+import {
+  CLUSTERS_SELECTED,
+  computeStatus,
+  sameReplicatorStatus,
+  selectionCondition,
+  SUSPENDED,
+} from "./status.ts";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 const T1 = new Date("2026-01-01T01:00:00Z");
@@ -226,4 +232,17 @@ Deno.test("invalidSelectorMessage() names the clusters an invalid selector keeps
     `Invalid spec.clusterSelector (spec.clusterSelector.matchLabels: "-bad" is not a label key); ` +
       "it selects no new cluster and keeps the 1 it selected before: s1",
   );
+});
+
+Deno.test("computeStatus() has no Suspended condition until suspended, True while, False (Resumed) after", () => {
+  const never = computeStatus(replicator(), [synced("p")], {}, T0).status;
+  assert.equal(findCondition(never.conditions, SUSPENDED), undefined);
+  const paused = computeStatus(replicator(undefined, { suspend: true }), [synced("p")], {}, T0).status;
+  const on = findCondition(paused.conditions, SUSPENDED);
+  assert.equal(on?.status, "True");
+  assert.equal(on?.reason, "Suspended");
+  const resumed = computeStatus(replicator(paused, { suspend: false }), [synced("p")], {}, T1).status;
+  const off = findCondition(resumed.conditions, SUSPENDED);
+  assert.equal(off?.status, "False");
+  assert.equal(off?.reason, "Resumed");
 });

@@ -114,6 +114,8 @@ export type ReplicatorSpec = {
   configMapData?: Record<string, string>;
   /** Name of the ConfigMap to create from configMapData. */
   configMapName?: string;
+  /** What happens to the replicated objects when the Replicator is deleted or a cluster is no longer targeted. */
+  deletionPolicy?: "Delete" | "Orphan";
   /** Name of the Deployment to create from deploymentSpec. */
   deploymentName?: string;
   /** Spec of the Deployment to replicate, as apps/v1 DeploymentSpec (see kubectl explain deployment.spec). selector may be left out: plumber sets it from the Replicator and deploymentName, and adds its labels to the pod template. */
@@ -1898,6 +1900,8 @@ export type ReplicatorSpec = {
     trafficDistribution?: string;
     type?: "ClusterIP" | "ExternalName" | "LoadBalancer" | "NodePort";
   };
+  /** Pause replication: while true plumber writes nothing to any cluster (no applies, no drift corrections, no prunes) but still reports drift in status and still cleans up (or orphans) on deletion. */
+  suspend?: boolean;
   /** Names of the ClusterDetectors (<cluster>.<user>, in plumber-system) of the secondary clusters to replicate into. */
   targetCluster?: string[];
 };
