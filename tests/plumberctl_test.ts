@@ -23,6 +23,7 @@ import {
   serializeKubeconfig,
   storageProblems,
 } from "../lib/kubeconfig/mod.ts";
+import type { ObjectMeta } from "../lib/kube/generated/meta_v1.ts";
 import { RUNTIME_PERMISSIONS } from "../cli/compile.ts";
 import { type ClusterInfo, type ControlPlaneState, freePort } from "./control_plane.ts";
 import { installCrds } from "./crds.ts";
@@ -157,6 +158,8 @@ async function withActivatedHome(
     }
   }
 }
+
+type NamespaceObject = KubeObjectLike & { metadata: ObjectMeta };
 
 async function storedKubeconfig(namespace: string): Promise<Kubeconfig | undefined> {
   const secret = await withAdmin("primary", (client) =>
@@ -445,8 +448,18 @@ Deno.test("plumberctl add stores a ServiceAccount token that may replicate and l
     assert.equal(stored.users[0]!.name, "kubernetes-admin2");
     assert.equal(stored["current-context"], undefined);
 
-    // The objects in the target are plumber's.
+    // The objects in the target are plumber's, and so is the namespace add created there.
     await withAdmin("secondary1", async (admin) => {
+      const created = await admin.get<NamespaceObject>({
+        apiVersion: "v1",
+        kind: "Namespace",
+        name: namespace,
+      });
+      assert.equal(created.metadata.labels?.["app.kubernetes.io/managed-by"], "plumber");
+      assert.equal(
+        created.metadata.annotations?.["plumber.jnytnai0613.github.io/created-by"],
+        "plumberctl add",
+      );
       for (const ref of managedObjects(namespace)) {
         const object = await admin.get<KubeObjectLike & { metadata: { labels?: Record<string, string> } }>(
           ref,
@@ -560,10 +573,13 @@ Deno.test("plumberctl add stores a ServiceAccount token that may replicate and l
     assert.match(
       cleaned.stdout,
       new RegExp(
-        `Deleted in context secondary1: ClusterRoleBinding plumber-replicator-${namespace}, Secret ${namespace}/plumber-token, ServiceAccount ${namespace}/plumber`,
+        `Deleted in context secondary1: ClusterRoleBinding plumber-replicator-${namespace}, Secret ${namespace}/plumber-token, ServiceAccount ${namespace}/plumber(, ClusterRole plumber-replicator)?, Namespace ${namespace}\n`,
       ),
     );
     await withAdmin("secondary1", async (admin) => {
+      // add created the namespace and nothing else is in it: deleted (gone, or going).
+      const ns = await admin.find<NamespaceObject>({ apiVersion: "v1", kind: "Namespace", name: namespace });
+      assert.ok(ns === undefined || ns.metadata.deletionTimestamp, `namespace ${namespace} is deleted`);
       for (const ref of managedObjects(namespace).filter((r) => r.kind !== "ClusterRole")) {
         assert.equal(await admin.find(ref), undefined, `${ref.kind} ${ref.name} is deleted`);
       }
@@ -586,6 +602,61 @@ Deno.test("plumberctl add stores a ServiceAccount token that may replicate and l
       );
     });
     assert.deepEqual((await storedKubeconfig(namespace))!.contexts.map((c) => c.name), ["secondary2"]);
+
+    // A namespace add created but that holds something else is kept, with what it holds.
+    await withAdmin("secondary2", (admin) =>
+      admin.create({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "someone-elses", namespace },
+        data: { a: "b" },
+      }));
+    const kept = expectOk(
+      await plumberctl(home, ["remove", "--context", "secondary2", "--cleanup", "-n", namespace]),
+      "remove --cleanup secondary2",
+    );
+    assert.match(
+      kept.stdout,
+      new RegExp(`Deleted in context secondary2: .*ServiceAccount ${namespace}/plumber`),
+    );
+    assert.doesNotMatch(kept.stdout, /Namespace/);
+    assert.match(
+      kept.stderr,
+      new RegExp(`Kept in context secondary2: Namespace ${namespace} \\(holds ConfigMap someone-elses\\)\n`),
+    );
+    await withAdmin("secondary2", async (admin) => {
+      const ns = await admin.get<NamespaceObject>({ apiVersion: "v1", kind: "Namespace", name: namespace });
+      assert.equal(ns.metadata.deletionTimestamp, undefined, "kept");
+    });
+  });
+});
+
+Deno.test("plumberctl remove --cleanup never deletes a namespace that add did not create", async () => {
+  await withActivatedHome(async (home, namespace) => {
+    // The namespace exists in the target before add: someone else's, even once empty again.
+    await withAdmin(
+      "secondary1",
+      (admin) => admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }),
+    );
+    expectOk(
+      await plumberctl(home, ["add", "--target-context", "secondary1", "--no-wait", "-n", namespace]),
+      "add",
+    );
+    const cleaned = expectOk(
+      await plumberctl(home, ["remove", "--context", "secondary1", "--cleanup", "-n", namespace]),
+      "remove --cleanup",
+    );
+    assert.match(cleaned.stdout, new RegExp(`ServiceAccount ${namespace}/plumber`));
+    assert.doesNotMatch(cleaned.stdout + cleaned.stderr, /Namespace/);
+    await withAdmin("secondary1", async (admin) => {
+      const ns = await admin.get<NamespaceObject>({ apiVersion: "v1", kind: "Namespace", name: namespace });
+      assert.equal(ns.metadata.deletionTimestamp, undefined, "kept");
+      assert.equal(
+        ns.metadata.annotations?.["plumber.jnytnai0613.github.io/created-by"],
+        undefined,
+        "not marked",
+      );
+    });
   });
 });
 
