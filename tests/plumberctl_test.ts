@@ -331,7 +331,7 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
     const cases: [string[], RegExp][] = [
       [
         ["frobnicate"],
-        /unknown command "frobnicate"; commands: activate, add, label, remove, view; see plumberctl --help$/,
+        /unknown command "frobnicate"; commands: activate, add, label, remove, view, completion; see plumberctl --help$/,
       ],
       [["view", "--bogus"], /unknown flag --bogus; see plumberctl view --help$/],
       [
@@ -348,6 +348,10 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
         ["activate", "--path", state.kubeconfigPath],
         /missing required flag --activate-context <context>; see plumberctl activate --help$/,
       ],
+      [
+        ["completion", "powershell"],
+        /invalid shell "powershell": expected one of bash, zsh, fish; see plumberctl completion --help$/,
+      ],
     ];
     for (const [args, reason] of cases) {
       const run = await plumberctl(home, args);
@@ -357,8 +361,17 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
     const help = expectOk(await plumberctl(home, ["--help"]), "--help");
     assert.match(
       help.stdout,
-      /Commands:\n {2}activate .*\n {2}add .*\n {2}label .*\n {2}remove .*\n {2}view /,
+      /Commands:\n {2}activate .*\n {2}add .*\n {2}label .*\n {2}remove .*\n {2}view .*\n {2}completion /,
     );
+    assert.match(help.stdout, /"kubectl-plumber" on PATH, then "kubectl plumber view"/);
+    // The completion script, as the compiled binary prints it: bash checks its syntax.
+    const script = expectOk(await plumberctl(home, ["completion", "bash"]), "completion bash");
+    assert.match(script.stdout, /^complete -o default -F _plumberctl plumberctl kubectl-plumber$/m);
+    const bash = await new Deno.Command("bash", { args: ["-n", "-c", script.stdout], stderr: "piped" })
+      .output();
+    assert.equal(bash.code, 0, new TextDecoder().decode(bash.stderr));
+    const completionHelp = expectOk(await plumberctl(home, ["completion", "--help"]), "completion --help");
+    assert.match(completionHelp.stdout, /Usage:\n {2}plumberctl completion bash\|zsh\|fish/);
     const addHelp = expectOk(await plumberctl(home, ["add", "-h"]), "add -h");
     assert.match(addHelp.stdout, /--timeout <duration> .*\(default 60s\)/);
     assert.match(addHelp.stdout, /--label <key>=<value> +A label of the cluster; .* \(repeatable\)/);
