@@ -20,28 +20,13 @@ import { CliError, EXIT_FAILURE, UsageError } from "../lib/errors.ts";
 import { redactText } from "../lib/redact.ts";
 import { type CliContext, processContext } from "./context.ts";
 import { errorLine } from "./error_text.ts";
-import { type Command, commandHelp, parseFlags, wantsHelp } from "./flags.ts";
+import { COMMANDS, ROOT_FLAGS as ROOT_FLAG_SPECS } from "./command_list.ts";
+import { commandHelp, parseFlags, wantsHelp } from "./flags.ts";
 
 /** Version printed by `--version`. */
 export const VERSION: string = denoJson.version;
 
-/**
- * A command by name, loaded on demand: `plumberctl view` loads only `view`'s module and
- * what it imports, not `add`'s (ServiceAccount, RBAC, waiting) or any other's.
- */
-export interface CommandEntry {
-  name: string;
-  load(): Promise<Command>;
-}
-
-/** Every command, in help order. The specifiers are literal so that `deno compile` bundles them. */
-export const COMMANDS: readonly CommandEntry[] = [
-  { name: "activate", load: async () => (await import("./commands/activate.ts")).activateCommand },
-  { name: "add", load: async () => (await import("./commands/add.ts")).addCommand },
-  { name: "label", load: async () => (await import("./commands/label.ts")).labelCommand },
-  { name: "remove", load: async () => (await import("./commands/remove.ts")).removeCommand },
-  { name: "view", load: async () => (await import("./commands/view.ts")).viewCommand },
-];
+export { type CommandEntry, COMMANDS } from "./command_list.ts";
 
 /** `plumberctl --help` (loads every command for its summary). */
 export async function rootHelp(): Promise<string> {
@@ -57,9 +42,9 @@ export async function rootHelp(): Promise<string> {
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     "",
     "Flags:",
-    "  -h, --help      Show help (also: plumberctl <command> --help)",
-    "      --version   Show the version",
-    "      --debug     Show stack traces of errors",
+    ...ROOT_FLAG_SPECS.map((f) =>
+      `  ${f.short ? `-${f.short}, ` : "    "}${`--${f.name}`.padEnd(12)}${f.description}`
+    ),
     "",
     "Examples:",
     "  plumberctl activate --path ~/.kube/config --activate-context primary",
@@ -68,14 +53,18 @@ export async function rootHelp(): Promise<string> {
     "  plumberctl label secondary1 region=east",
     "  plumberctl view --show-labels -l region=east",
     "  plumberctl remove --context secondary1 --cleanup",
+    "  source <(plumberctl completion bash)",
     "",
+    'As a kubectl plugin: install the binary as "kubectl-plumber" on PATH, then "kubectl plumber view".',
     'Configuration: ~/.plumber/config.toml (written by "plumberctl activate").',
     "Exit codes: 0 success, 1 error, 2 usage error.",
     "",
   ].join("\n");
 }
 
-const ROOT_FLAGS = new Set(["--debug", "-h", "--help", "--version"]);
+const ROOT_FLAGS = new Set(
+  ROOT_FLAG_SPECS.flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]),
+);
 
 /**
  * Runs plumberctl with `args` and returns the exit code; never throws.

@@ -30,6 +30,11 @@ export const MANAGED_BY_VALUE = "plumber";
 export const LABEL_REPLICATOR = "plumber.jnytnai0613.github.io/replicator";
 /** Label on a ClusterDetector telling whether its cluster is the primary or a secondary. */
 export const LABEL_ROLE = "app.kubernetes.io/role";
+/**
+ * Annotation on a Namespace plumber created, naming who created it (a Replicator, or `plumberctl add`):
+ * plumber deletes only namespaces it created, and only when nothing else is in them.
+ */
+export const CREATED_BY_ANNOTATION = "plumber.jnytnai0613.github.io/created-by";
 /** Namespace of the operator, its kubeconfig Secret and the ClusterDetectors. */
 export const DEFAULT_NAMESPACE = "plumber-system";
 /** Name of the Secret (in the operator's namespace) holding the secondaries' kubeconfig. */

@@ -15,15 +15,17 @@
  */
 
 import { INTENT_HASH_ANNOTATION } from "./diff.ts";
-import { LABEL_MANAGED_BY, LABEL_REPLICATOR, MANAGED_BY_VALUE } from "./api.ts";
+import {
+  CREATED_BY_ANNOTATION as CREATED_BY,
+  LABEL_MANAGED_BY,
+  LABEL_REPLICATOR,
+  MANAGED_BY_VALUE,
+} from "./api.ts";
 import type { ObjectMeta } from "./object_meta.ts";
 import { LABEL_PRIMARY, LABEL_REPLICATOR_UID } from "./ownership.ts";
 
 /** Annotation left on an orphaned object: `<primary kube-system uid>/<replicator name>`. */
 export const ORPHANED_FROM_ANNOTATION = "plumber.jnytnai0613.github.io/orphaned-from";
-
-/** Annotation on a Namespace plumber created (mirrors `CREATED_BY_ANNOTATION` of the controller). */
-const CREATED_BY = "plumber.jnytnai0613.github.io/created-by";
 
 /** The labels that make an object plumber's; removed when it is orphaned. */
 export const OWNERSHIP_LABELS: readonly string[] = [

@@ -28,6 +28,12 @@ export const CA_SECRET_NAME = "ca-secret";
 /** Name of the Secret holding the client certificate and key for calling the Ingress. */
 export const CLIENT_SECRET_NAME = "cli-secret";
 
+/**
+ * `spec.ingressClassName` of the Ingress when `ingressSpec` names none, as the original always set:
+ * with ingress-nginx installed but not the default class, an Ingress without a class is ignored.
+ */
+export const DEFAULT_INGRESS_CLASS = "nginx";
+
 /** Annotations put on the Ingress when `ingressSecureEnabled` is set (ingress-nginx mTLS). */
 export const ANNOTATION_AUTH_TLS_VERIFY_CLIENT = "nginx.ingress.kubernetes.io/auth-tls-verify-client";
 /** Annotation naming the Secret (`<namespace>/<name>`) whose `ca.crt` verifies clients. */
@@ -130,6 +136,8 @@ export function ingressTlsEnabled(spec: ReplicatorSpec): boolean {
  * - With `ingressSecureEnabled` and an Ingress, the Secrets are rendered and the Ingress
  *   gets `spec.tls` (the rules' hosts, secret `ca-secret`, replacing any `tls` the user
  *   wrote) and ingress-nginx's client-certificate annotations.
+ * - The Ingress' `ingressClassName` is {@linkcode DEFAULT_INGRESS_CLASS} unless `ingressSpec`
+ *   names a class, which is kept.
  * - For the primary role, namespaced objects get a controller owner reference to the
  *   Replicator when it has a uid. The Namespace never does: deleting it is plumber's
  *   explicit decision, not the garbage collector's.
@@ -249,6 +257,8 @@ export function renderReplicator(options: RenderOptions): KubeObject[] {
 
   if (spec.ingressName) {
     const ingressSpec = cloneJson(spec.ingressSpec ?? {});
+    // The original always set ingress-nginx's class; the mTLS annotations are ingress-nginx's too.
+    if (!ingressSpec.ingressClassName) ingressSpec.ingressClassName = DEFAULT_INGRESS_CLASS;
     let annotations: Record<string, string> | undefined;
     if (secure) {
       const hosts = ingressHosts(spec);

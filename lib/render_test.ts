@@ -11,6 +11,7 @@ import {
 import {
   CA_SECRET_NAME,
   CLIENT_SECRET_NAME,
+  DEFAULT_INGRESS_CLASS,
   ingressHosts,
   ingressTlsEnabled,
   renderReplicator,
@@ -194,7 +195,7 @@ Deno.test("renderReplicator() ignores a spec whose name is not set", () => {
   assert.deepStrictEqual(objects.map((o) => o.kind), ["Namespace"]);
 });
 
-Deno.test("renderReplicator() with TLS off renders no Secrets and leaves the Ingress as written", async () => {
+Deno.test("renderReplicator() with TLS off renders no Secrets and leaves the Ingress as written, class added", async () => {
   const sample = await loadSample();
   sample.spec.ingressSecureEnabled = false;
   sample.spec.ingressSpec!.tls = [{ hosts: ["nginx.example.com"], secretName: "my-own-cert" }];
@@ -202,7 +203,27 @@ Deno.test("renderReplicator() with TLS off renders no Secrets and leaves the Ing
   assert.equal(find(objects, "Secret"), undefined);
   const ingress = mustFind(objects, "Ingress", "nginx");
   assert.equal(ingress.metadata.annotations, undefined);
-  assert.deepStrictEqual(ingress.spec, sample.spec.ingressSpec);
+  assert.deepStrictEqual(ingress.spec, { ...sample.spec.ingressSpec, ingressClassName: "nginx" });
+});
+
+Deno.test("renderReplicator() defaults the Ingress class to nginx and keeps a class the user sets", () => {
+  const spec = (ingressSpec?: ReplicatorSpec["ingressSpec"]): ReplicatorSpec => ({
+    replicationNamespace: "shop",
+    ingressName: "web",
+    ...(ingressSpec ? { ingressSpec } : {}),
+  });
+  const classOf = (s: ReplicatorSpec) =>
+    (mustFind(renderReplicator({ replicator: replicator("r", s), role: "primary" }), "Ingress", "web")
+      .spec as Loose)
+      .ingressClassName;
+  assert.equal(DEFAULT_INGRESS_CLASS, "nginx");
+  assert.equal(classOf(spec()), "nginx");
+  assert.equal(classOf(spec({ rules: [{ host: "a.example.com" }] })), "nginx");
+  assert.equal(classOf(spec({ ingressClassName: "" })), "nginx");
+  assert.equal(classOf(spec({ ingressClassName: "traefik" })), "traefik");
+  const input = spec({ rules: [{ host: "a.example.com" }] });
+  classOf(input);
+  assert.equal(input.ingressSpec!.ingressClassName, undefined, "the input is not modified");
 });
 
 Deno.test("renderReplicator() with TLS on takes the hosts of two rules and drops a duplicate host", () => {

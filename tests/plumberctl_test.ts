@@ -23,6 +23,7 @@ import {
   serializeKubeconfig,
   storageProblems,
 } from "../lib/kubeconfig/mod.ts";
+import type { ObjectMeta } from "../lib/kube/generated/meta_v1.ts";
 import { RUNTIME_PERMISSIONS } from "../cli/compile.ts";
 import { type ClusterInfo, type ControlPlaneState, freePort } from "./control_plane.ts";
 import { installCrds } from "./crds.ts";
@@ -157,6 +158,8 @@ async function withActivatedHome(
     }
   }
 }
+
+type NamespaceObject = KubeObjectLike & { metadata: ObjectMeta };
 
 async function storedKubeconfig(namespace: string): Promise<Kubeconfig | undefined> {
   const secret = await withAdmin("primary", (client) =>
@@ -328,7 +331,7 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
     const cases: [string[], RegExp][] = [
       [
         ["frobnicate"],
-        /unknown command "frobnicate"; commands: activate, add, label, remove, view; see plumberctl --help$/,
+        /unknown command "frobnicate"; commands: activate, add, label, remove, view, completion; see plumberctl --help$/,
       ],
       [["view", "--bogus"], /unknown flag --bogus; see plumberctl view --help$/],
       [
@@ -345,6 +348,10 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
         ["activate", "--path", state.kubeconfigPath],
         /missing required flag --activate-context <context>; see plumberctl activate --help$/,
       ],
+      [
+        ["completion", "powershell"],
+        /invalid shell "powershell": expected one of bash, zsh, fish; see plumberctl completion --help$/,
+      ],
     ];
     for (const [args, reason] of cases) {
       const run = await plumberctl(home, args);
@@ -354,8 +361,17 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
     const help = expectOk(await plumberctl(home, ["--help"]), "--help");
     assert.match(
       help.stdout,
-      /Commands:\n {2}activate .*\n {2}add .*\n {2}label .*\n {2}remove .*\n {2}view /,
+      /Commands:\n {2}activate .*\n {2}add .*\n {2}label .*\n {2}remove .*\n {2}view .*\n {2}completion /,
     );
+    assert.match(help.stdout, /"kubectl-plumber" on PATH, then "kubectl plumber view"/);
+    // The completion script, as the compiled binary prints it: bash checks its syntax.
+    const script = expectOk(await plumberctl(home, ["completion", "bash"]), "completion bash");
+    assert.match(script.stdout, /^complete -o default -F _plumberctl plumberctl kubectl-plumber$/m);
+    const bash = await new Deno.Command("bash", { args: ["-n", "-c", script.stdout], stderr: "piped" })
+      .output();
+    assert.equal(bash.code, 0, new TextDecoder().decode(bash.stderr));
+    const completionHelp = expectOk(await plumberctl(home, ["completion", "--help"]), "completion --help");
+    assert.match(completionHelp.stdout, /Usage:\n {2}plumberctl completion bash\|zsh\|fish/);
     const addHelp = expectOk(await plumberctl(home, ["add", "-h"]), "add -h");
     assert.match(addHelp.stdout, /--timeout <duration> .*\(default 60s\)/);
     assert.match(addHelp.stdout, /--label <key>=<value> +A label of the cluster; .* \(repeatable\)/);
@@ -445,8 +461,18 @@ Deno.test("plumberctl add stores a ServiceAccount token that may replicate and l
     assert.equal(stored.users[0]!.name, "kubernetes-admin2");
     assert.equal(stored["current-context"], undefined);
 
-    // The objects in the target are plumber's.
+    // The objects in the target are plumber's, and so is the namespace add created there.
     await withAdmin("secondary1", async (admin) => {
+      const created = await admin.get<NamespaceObject>({
+        apiVersion: "v1",
+        kind: "Namespace",
+        name: namespace,
+      });
+      assert.equal(created.metadata.labels?.["app.kubernetes.io/managed-by"], "plumber");
+      assert.equal(
+        created.metadata.annotations?.["plumber.jnytnai0613.github.io/created-by"],
+        "plumberctl add",
+      );
       for (const ref of managedObjects(namespace)) {
         const object = await admin.get<KubeObjectLike & { metadata: { labels?: Record<string, string> } }>(
           ref,
@@ -560,10 +586,13 @@ Deno.test("plumberctl add stores a ServiceAccount token that may replicate and l
     assert.match(
       cleaned.stdout,
       new RegExp(
-        `Deleted in context secondary1: ClusterRoleBinding plumber-replicator-${namespace}, Secret ${namespace}/plumber-token, ServiceAccount ${namespace}/plumber`,
+        `Deleted in context secondary1: ClusterRoleBinding plumber-replicator-${namespace}, Secret ${namespace}/plumber-token, ServiceAccount ${namespace}/plumber(, ClusterRole plumber-replicator)?, Namespace ${namespace}\n`,
       ),
     );
     await withAdmin("secondary1", async (admin) => {
+      // add created the namespace and nothing else is in it: deleted (gone, or going).
+      const ns = await admin.find<NamespaceObject>({ apiVersion: "v1", kind: "Namespace", name: namespace });
+      assert.ok(ns === undefined || ns.metadata.deletionTimestamp, `namespace ${namespace} is deleted`);
       for (const ref of managedObjects(namespace).filter((r) => r.kind !== "ClusterRole")) {
         assert.equal(await admin.find(ref), undefined, `${ref.kind} ${ref.name} is deleted`);
       }
@@ -586,6 +615,61 @@ Deno.test("plumberctl add stores a ServiceAccount token that may replicate and l
       );
     });
     assert.deepEqual((await storedKubeconfig(namespace))!.contexts.map((c) => c.name), ["secondary2"]);
+
+    // A namespace add created but that holds something else is kept, with what it holds.
+    await withAdmin("secondary2", (admin) =>
+      admin.create({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "someone-elses", namespace },
+        data: { a: "b" },
+      }));
+    const kept = expectOk(
+      await plumberctl(home, ["remove", "--context", "secondary2", "--cleanup", "-n", namespace]),
+      "remove --cleanup secondary2",
+    );
+    assert.match(
+      kept.stdout,
+      new RegExp(`Deleted in context secondary2: .*ServiceAccount ${namespace}/plumber`),
+    );
+    assert.doesNotMatch(kept.stdout, /Namespace/);
+    assert.match(
+      kept.stderr,
+      new RegExp(`Kept in context secondary2: Namespace ${namespace} \\(holds ConfigMap someone-elses\\)\n`),
+    );
+    await withAdmin("secondary2", async (admin) => {
+      const ns = await admin.get<NamespaceObject>({ apiVersion: "v1", kind: "Namespace", name: namespace });
+      assert.equal(ns.metadata.deletionTimestamp, undefined, "kept");
+    });
+  });
+});
+
+Deno.test("plumberctl remove --cleanup never deletes a namespace that add did not create", async () => {
+  await withActivatedHome(async (home, namespace) => {
+    // The namespace exists in the target before add: someone else's, even once empty again.
+    await withAdmin(
+      "secondary1",
+      (admin) => admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }),
+    );
+    expectOk(
+      await plumberctl(home, ["add", "--target-context", "secondary1", "--no-wait", "-n", namespace]),
+      "add",
+    );
+    const cleaned = expectOk(
+      await plumberctl(home, ["remove", "--context", "secondary1", "--cleanup", "-n", namespace]),
+      "remove --cleanup",
+    );
+    assert.match(cleaned.stdout, new RegExp(`ServiceAccount ${namespace}/plumber`));
+    assert.doesNotMatch(cleaned.stdout + cleaned.stderr, /Namespace/);
+    await withAdmin("secondary1", async (admin) => {
+      const ns = await admin.get<NamespaceObject>({ apiVersion: "v1", kind: "Namespace", name: namespace });
+      assert.equal(ns.metadata.deletionTimestamp, undefined, "kept");
+      assert.equal(
+        ns.metadata.annotations?.["plumber.jnytnai0613.github.io/created-by"],
+        undefined,
+        "not marked",
+      );
+    });
   });
 });
 

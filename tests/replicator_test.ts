@@ -95,6 +95,7 @@ Deno.test("The seed's sample applied verbatim is replicated to primary, secondar
       );
       assert.equal(ing.metadata.annotations?.["nginx.ingress.kubernetes.io/rewrite-target"], "/");
       assert.deepEqual(ing.spec?.tls, [{ hosts: ["nginx.example.com"], secretName: "ca-secret" }]);
+      assert.equal(ing.spec?.ingressClassName, "nginx", "the original's class, as the sample names none");
       const ca = await client.get<Obj>(ref("Secret", "test-ns", "ca-secret"));
       assert.deepEqual(Object.keys(ca.data ?? {}).sort(), ["ca.crt", "tls.crt", "tls.key"]);
       const cli = await client.get<Obj>(ref("Secret", "test-ns", "cli-secret"));

@@ -15,12 +15,23 @@
  * @module
  */
 
-import { DEFAULT_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../../lib/api.ts";
+import {
+  CREATED_BY_ANNOTATION,
+  DEFAULT_NAMESPACE,
+  LABEL_MANAGED_BY,
+  MANAGED_BY_VALUE,
+} from "../../lib/api.ts";
 import { decodeBase64 } from "../../lib/base64.ts";
 import { formatDuration } from "../../lib/duration.ts";
 import { CliError } from "../../lib/errors.ts";
 import { isConflict } from "../../lib/kube/client.ts";
-import { CoreV1Api, type Secret, type ServiceAccount } from "../../lib/kube/generated/core_v1.ts";
+import {
+  CoreV1Api,
+  type Namespace,
+  type Secret,
+  type ServiceAccount,
+} from "../../lib/kube/generated/core_v1.ts";
+import type { ObjectMeta } from "../../lib/kube/generated/meta_v1.ts";
 import {
   type ClusterRole,
   type ClusterRoleBinding,
@@ -66,6 +77,33 @@ export const REPLICATION_RULES = [
 ] satisfies PolicyRule[];
 
 const MANAGED_LABELS = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
+
+export { CREATED_BY_ANNOTATION };
+/** Its value on the namespace `add` creates in a target (a space: never a Replicator's name). */
+export const CREATED_BY_ADD = "plumberctl add";
+
+/** The namespace `add` creates in a target when it is missing: labelled managed-by plumber, marked as `add`'s. */
+export function targetNamespace(namespace: string): Namespace {
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: {
+      name: namespace,
+      labels: MANAGED_LABELS,
+      annotations: { [CREATED_BY_ANNOTATION]: CREATED_BY_ADD },
+    },
+  };
+}
+
+/**
+ * Whether `plumberctl add` created this namespace (its label and annotation), so that `remove --cleanup`
+ * may delete it once a census finds nothing else in it. A namespace someone else made is never deleted.
+ */
+export function createdByAdd(namespace: { metadata?: ObjectMeta } | undefined): boolean {
+  const meta = namespace?.metadata;
+  return meta?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE &&
+    meta.annotations?.[CREATED_BY_ANNOTATION] === CREATED_BY_ADD;
+}
 
 /** What `add` applies in the target, in order: ServiceAccount, ClusterRole, binding, token Secret. */
 export function targetManifests(
@@ -113,7 +151,7 @@ export async function provisionServiceAccount(target: Cluster, namespace: string
     // Created only when missing, so plumberctl never claims a namespace someone else made.
     if (!await findObject(() => core.getNamespace(namespace))) {
       try {
-        await core.createNamespace({ metadata: { name: namespace, labels: MANAGED_LABELS } });
+        await core.createNamespace(targetNamespace(namespace));
       } catch (error) {
         if (!isConflict(error)) throw error;
       }

@@ -11,11 +11,13 @@ import { checkRegistration, parseLabelFlags, registerContext } from "./add.ts";
 import {
   CLUSTER_ROLE,
   clusterRoleBindingName,
+  createdByAdd,
   REPLICATION_RULES,
   targetManifests,
+  targetNamespace,
   tokenKubeconfig,
 } from "./add_target.ts";
-import { cleanupRefs } from "./remove.ts";
+import { cleanupRefs, isAddsOwn } from "./remove.ts";
 
 const CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBdemo\n-----END CERTIFICATE-----\n";
 const OTHER_CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBother\n-----END CERTIFICATE-----\n";
@@ -263,4 +265,56 @@ Deno.test("parseLabelFlags() reads repeated --label values and names the flag an
       values.join(" "),
     );
   }
+});
+
+Deno.test("targetNamespace() is marked as add's; createdByAdd() needs both the label and the annotation", () => {
+  const ns = targetNamespace("plumber-system");
+  assert.deepEqual(ns.metadata, {
+    name: "plumber-system",
+    labels: { "app.kubernetes.io/managed-by": "plumber" },
+    annotations: { "plumber.jnytnai0613.github.io/created-by": "plumberctl add" },
+  });
+  assert.equal(createdByAdd(ns), true);
+  assert.equal(createdByAdd(undefined), false);
+  assert.equal(createdByAdd({ metadata: { name: "x" } }), false, "someone else's namespace");
+  assert.equal(
+    createdByAdd({ metadata: { labels: ns.metadata!.labels } }),
+    false,
+    "label only: not known to be add's",
+  );
+  assert.equal(
+    createdByAdd({ metadata: { annotations: ns.metadata!.annotations } }),
+    false,
+    "annotation without plumber's label",
+  );
+  assert.equal(
+    createdByAdd({
+      metadata: {
+        labels: ns.metadata!.labels,
+        annotations: { "plumber.jnytnai0613.github.io/created-by": "replicator-sample" },
+      },
+    }),
+    false,
+    "created by the operator for a Replicator",
+  );
+});
+
+Deno.test("isAddsOwn() counts plumber-labelled objects of no Replicator as the namespace's own", () => {
+  const object = (labels?: Record<string, string>) => ({
+    group: "",
+    resource: "configmaps",
+    kind: "ConfigMap",
+    metadata: { name: "o", ...(labels ? { labels } : {}) },
+  });
+  assert.equal(isAddsOwn(object({ "app.kubernetes.io/managed-by": "plumber" })), true);
+  assert.equal(isAddsOwn(object()), false);
+  assert.equal(isAddsOwn(object({ "app.kubernetes.io/managed-by": "helm" })), false);
+  assert.equal(
+    isAddsOwn(object({
+      "app.kubernetes.io/managed-by": "plumber",
+      "plumber.jnytnai0613.github.io/replicator": "web",
+    })),
+    false,
+    "a replicated workload keeps the namespace",
+  );
 });

@@ -6,8 +6,14 @@
  * @module
  */
 
-import { KUBECONFIG_SECRET_NAME, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../../lib/api.ts";
+import {
+  KUBECONFIG_SECRET_NAME,
+  LABEL_MANAGED_BY,
+  LABEL_REPLICATOR,
+  MANAGED_BY_VALUE,
+} from "../../lib/api.ts";
 import { CliError } from "../../lib/errors.ts";
+import { type CensusObject, describeCensus, namespaceCensus } from "../../lib/kube/census.ts";
 import { isNotFound } from "../../lib/kube/client.ts";
 import { CoreV1Api } from "../../lib/kube/generated/core_v1.ts";
 import type { ObjectMeta } from "../../lib/kube/generated/meta_v1.ts";
@@ -21,7 +27,13 @@ import { booleanFlag, type Command, namespaceFlag, requiredFlag, stringFlag } fr
 import { loadKubeconfig } from "../kubeconfig_file.ts";
 import { findObject } from "../reads.ts";
 import { readStoredKubeconfig, updateStoredKubeconfig } from "../secret_storage.ts";
-import { CLUSTER_ROLE, clusterRoleBindingName, SERVICE_ACCOUNT, TOKEN_SECRET } from "./add_target.ts";
+import {
+  CLUSTER_ROLE,
+  clusterRoleBindingName,
+  createdByAdd,
+  SERVICE_ACCOUNT,
+  TOKEN_SECRET,
+} from "./add_target.ts";
 
 /** Options of {@linkcode remove}. */
 export interface RemoveOptions {
@@ -146,8 +158,41 @@ async function cleanupTarget(
 }
 
 /**
+ * What the census of the namespace `add` created counts as plumber's own: objects labelled managed-by
+ * plumber that belong to no Replicator (a replicated workload is a workload like any other: it keeps
+ * the namespace).
+ */
+export function isAddsOwn(object: CensusObject): boolean {
+  const labels = object.metadata.labels;
+  return labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && labels[LABEL_REPLICATOR] === undefined;
+}
+
+/**
+ * Deletes the namespace when `add` created it ({@linkcode createdByAdd}) and a census finds nothing else
+ * in it (DESIGN.md section 4: every namespaced type, Kubernetes' defaults aside); a namespace someone else
+ * made is not touched.
+ */
+async function cleanupNamespace(
+  target: Cluster,
+  namespace: string,
+): Promise<Pick<RemoveResult, "deleted" | "kept">> {
+  const core = new CoreV1Api(target.rest);
+  const live = await findObject(() => core.getNamespace(namespace));
+  if (!live || live.metadata?.deletionTimestamp || !createdByAdd(live)) return { deleted: [], kept: [] };
+  const label = `Namespace ${namespace}`;
+  const census = await namespaceCensus(target.client, namespace, isAddsOwn);
+  if (!census.empty) return { deleted: [], kept: [`${label} (${describeCensus(census)})`] };
+  const uid = live.metadata?.uid;
+  const gone = await deletedUnlessGone(
+    core.deleteNamespace(namespace, uid ? { preconditions: { uid } } : {}),
+  );
+  return { deleted: gone ? [label] : [], kept: [] };
+}
+
+/**
  * Removes a context from the kubeconfig Secret of the primary and, with `cleanup`,
- * deletes the ServiceAccount, token Secret and RBAC `add` created in the target.
+ * deletes the ServiceAccount, token Secret and RBAC `add` created in the target, and the namespace when
+ * `add` created it and nothing else is in it.
  *
  * @throws {CliError} when the context is not registered (listing those that are).
  */
@@ -194,7 +239,12 @@ export async function remove(options: RemoveOptions, ctx: CliContext): Promise<R
     if (name) result.name = name;
     if (target) {
       const rest = target.rest;
-      const cleaned = await onCluster(target, () => cleanupTarget(rest, namespace)).catch((error) => {
+      const cluster = target;
+      const cleaned = await onCluster(target, async () => {
+        const objects = await cleanupTarget(rest, namespace);
+        const ns = await cleanupNamespace(cluster, namespace);
+        return { deleted: [...objects.deleted, ...ns.deleted], kept: [...objects.kept, ...ns.kept] };
+      }).catch((error) => {
         throw new CliError(
           `The context was removed, but cleaning up context ${options.context} failed: ${error.message}`,
         );
@@ -226,7 +276,9 @@ Unregister a secondary cluster: remove its context from the kubeconfig Secret of
 primary; the operator then deletes its ClusterDetector. With --cleanup, also delete
 what "plumberctl add" created in the cluster (ServiceAccount, token Secret, ClusterRole
 and ClusterRoleBinding, only objects labelled app.kubernetes.io/managed-by=plumber),
-reaching it through the same context of your kubeconfig; this revokes the stored token.`,
+reaching it through the same context of your kubeconfig; this revokes the stored token.
+The namespace goes too when "add" created it and a census of every type finds nothing
+else in it; otherwise it is kept and the reason printed.`,
   flags: [
     {
       name: "context",
@@ -238,7 +290,7 @@ reaching it through the same context of your kubeconfig; this revokes the stored
     {
       name: "cleanup",
       type: "boolean",
-      description: "Also delete the ServiceAccount, token and RBAC that add created in the cluster",
+      description: "Also delete the ServiceAccount, token, RBAC and (if empty) namespace that add created",
     },
     {
       name: "kubeconfig",

@@ -19,6 +19,7 @@ import { objectMeta, statusNumber } from "../../lib/object_meta.ts";
 import { applyOverrides, OverrideError } from "../../lib/overrides.ts";
 import { isSuspended } from "../../lib/release.ts";
 import { ingressHosts, ingressTlsEnabled, renderReplicator } from "../../lib/render.ts";
+import { allFailed, failedApplyStatus, failureSummary } from "./apply_failure.ts";
 import { cleanupCluster, keptMessages, mayHoldObjects } from "./cleanup.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
 import { ownerOf, type ReplicatorContext, targetingOf } from "./context.ts";
@@ -168,15 +169,22 @@ async function syncCluster(
   }
   const [namespace, ...objects] = desired;
   try {
-    await ensureNamespace(ctx, replicator, caches, namespace!, outcome);
+    try {
+      await ensureNamespace(ctx, replicator, caches, namespace!, outcome);
+    } catch (error) {
+      outcome.applied.push(...allFailed(cluster, objects, `namespace: ${describeFailure(error)}`));
+      throw error;
+    }
     // The objects of a namespace do not depend on each other: apply them at once, one round trip instead of six.
+    // An object the API server refuses is listed as failed; the others are still applied.
     outcome.applied.push(
       ...await settleAll(objects.map((object) => applyObject(ctx, replicator, caches, object, outcome))),
     );
     const unwanted = planPrune(objects, caches.cached(), ownerOf(ctx, replicator));
     if (isSuspended(replicator.spec)) {
       outcome.differs.push(...unwanted.map((o) => `${objectId(o)} (unwanted)`));
-    } else {await settleAll(unwanted.map(async (live) => {
+    } else {
+      await settleAll(unwanted.map(async (live) => {
         if (!await caches.client.delete(refOf(live), { uid: objectMeta(live).uid })) return;
         outcome.wrote++;
         ctx.logger.info("Pruned", { replicator: replicator.metadata.name, cluster, object: objectId(live) });
@@ -186,7 +194,10 @@ async function syncCluster(
           "Pruned",
           `Deleted ${objectId(live)} in ${cluster}: no longer in the spec`,
         );
-      }));}
+      }));
+    }
+    const failures = failureSummary(outcome.applied);
+    if (failures) throw new Error(failures);
   } catch (error) {
     await reportWrites(ctx, replicator, cluster, outcome);
     outcome.message = `cluster "${cluster}": ${describeFailure(error)}`;
@@ -304,8 +315,14 @@ async function applyObject(
   const result: AppliedResource = { cluster: caches.name, kind, name, applyStatus: "applied" };
   // Not in plumber's cache (which holds only objects labelled as plumber's): an object of the same name
   // may still be there, and must not be taken over.
-  const live = caches.objects.get(kind)?.get(namespace, name) ??
-    await caches.client.find({ apiVersion: object.apiVersion, kind, namespace, name });
+  let live;
+  try {
+    live = caches.objects.get(kind)?.get(namespace, name) ??
+      await caches.client.find({ apiVersion: object.apiVersion, kind, namespace, name });
+  } catch (error) {
+    result.applyStatus = failedApplyStatus(describeFailure(error));
+    return result;
+  }
   const plan = planObject(intent, hash, live, ownerOf(ctx, replicator));
   if (plan.action === "conflict") {
     result.applyStatus = `conflict: ${plan.reason}`;
@@ -322,7 +339,12 @@ async function applyObject(
     outcome.differs.push(objectId(object));
     return result;
   }
-  await caches.client.apply(intent, { fieldManager: FIELD_MANAGER, force: true });
+  try {
+    await caches.client.apply(intent, { fieldManager: FIELD_MANAGER, force: true });
+  } catch (error) {
+    result.applyStatus = failedApplyStatus(describeFailure(error));
+    return result;
+  }
   outcome.wrote++;
   const drift = plan.action !== "create" && plan.drift;
   ctx.logger.info(drift ? "Reverted drift" : "Applied", {

@@ -18,14 +18,14 @@ import {
   type ReplicationRole,
   type Replicator,
 } from "../../lib/api.ts";
+import { CREATED_BY_ANNOTATION } from "../../lib/api.ts";
 import { firstDifference, INTENT_HASH_ANNOTATION } from "../../lib/diff.ts";
 import { heldIn, holdingClusters, isAbandoned, unregisteredMessage } from "../../lib/holdings.ts";
 import { type JsonObjectLike, type ObjectMeta, objectMeta, statusString } from "../../lib/object_meta.ts";
 import { LABEL_PRIMARY, mayChange, type Owner, ownershipOf } from "../../lib/ownership.ts";
 import { isSuspended, mayAdoptOrphan } from "../../lib/release.ts";
 
-/** Annotation on a Namespace that plumber created (and so may delete when it is empty). */
-export const CREATED_BY_ANNOTATION = "plumber.jnytnai0613.github.io/created-by";
+export { CREATED_BY_ANNOTATION };
 
 /** An object of any kind as JSON, as the caches hold it. */
 export interface LiveObject extends JsonObjectLike {
