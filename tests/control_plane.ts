@@ -191,14 +191,18 @@ class Component {
   }
 }
 
+/** Polls `probe` until true; fails early when `component` (or one of `alsoRunning`) exits. */
 async function waitFor(
   component: Component,
   timeoutMs: number,
   probe: () => Promise<boolean>,
+  alsoRunning: Component[] = [],
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (component.exited) throw await component.failure("exited before it was ready");
+    for (const c of [component, ...alsoRunning]) {
+      if (c.exited) throw await c.failure("exited before it was ready");
+    }
     try {
       if (await probe()) return;
     } catch {
@@ -517,8 +521,8 @@ export class ControlPlane {
       }
       await response.body?.cancel();
     }
+    const scheduler = c.scheduler;
     await waitFor(c.kwok, this.#timeout, async () => {
-      if (c.scheduler?.exited) throw await c.scheduler.failure("exited");
       const response = await fetch(`${c.info.server}/api/v1/nodes`, { client: c.http });
       const list = await response.json() as {
         items?: {
@@ -534,7 +538,7 @@ export class ControlPlane {
           .map((n) => n.metadata.name),
       );
       return names.every((name) => ready.has(name));
-    });
+    }, [scheduler]);
   }
 
   async #writeKubeconfig(): Promise<void> {
