@@ -364,11 +364,9 @@ async function lifeCycle(env: DeployEnv): Promise<void> {
   }, { timeoutMs: 15_000 });
 
   // Dropping the Service from the spec prunes it in both clusters.
-  const current = await primary.get<Obj>(rep);
-  const spec = { ...current.spec };
-  delete spec.serviceName;
-  delete spec.serviceSpec;
-  await primary.update({ ...current, spec });
+  // A merge patch (null removes a field): the operator writes the status while Pods become ready,
+  // so a read-modify-update of the whole object could meet a 409.
+  await primary.mergePatch(rep, { spec: { serviceName: null, serviceSpec: null } });
   for (const client of [primary, secondary]) {
     await eventually("the Service to be pruned", async () => !(await client.find(ref("Service"))), {
       timeoutMs: 15_000,
