@@ -175,6 +175,13 @@ Deno.test("Drift is reverted: a hand edit and a hand delete in a secondary are u
     // The corrections (two applies and their Events) and then nothing more: no write loop.
     // Pods run: the 7 replicas start, become ready and go again, and the Replicator's status follows
     // the secondary's counts (a status write per change the operator sees), besides the corrections.
+    // So first wait for the secondary to settle: 2 ready replicas, the other 5 Pods gone.
+    await eventually("secondary1's Deployment to settle at 2 ready replicas", async () => {
+      const d = await c.secondary1.get<Obj>(ref("Deployment", ns, "web"));
+      const status = d.status as { replicas?: number; readyReplicas?: number } | undefined;
+      const pods = await c.secondary1.list("v1", "Pod", { namespace: ns });
+      return status?.replicas === 2 && status.readyReplicas === 2 && pods.items.length === 2;
+    }, { timeoutMs: 60_000 });
     const after = await settledWriteCount(operator);
     const log = operator.logs.filter((l) => l.msg === "Write request").slice(logBefore).map((l) =>
       `${l.method} ${l.path}`
