@@ -160,7 +160,16 @@ export class BenchEnv {
       ...c,
       apiserverArgs: ["--service-cluster-ip-range=10.0.0.0/16"],
     }));
-    const cp = await ControlPlane.start({ binary, dir, clusters, controllerManager: false, log: say });
+    // No controller manager, so no scheduler or KWOK either: plumber's cost alone is measured
+    // (Deployments it applies are never rolled out to Pods). See docs/benchmarks.md.
+    const cp = await ControlPlane.start({
+      binary,
+      dir,
+      clusters,
+      controllerManager: false,
+      nodes: false,
+      log: say,
+    });
     const env = new BenchEnv(cp, dir, say, operatorArgs);
     try {
       await prepareOperatorNamespace(env.state, OPERATOR_NAMESPACE);

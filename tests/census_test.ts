@@ -158,7 +158,7 @@ Deno.test("namespaceCensus() finds empty a namespace holding plumber's Deploymen
         metadata: { name: "web", namespace, labels: PLUMBER_LABELS },
         data: { a: "b" },
       });
-      // kube-controller-manager makes the ReplicaSet, its 60 Pods (Pending: no nodes), the Service's
+      // kube-controller-manager makes the ReplicaSet, its 60 Pods (run by KWOK's fake Nodes), the Service's
       // Endpoints and EndpointSlice, the namespace's kube-root-ca.crt and default ServiceAccount, and Events.
       const listed = async (path: string) =>
         (await client.raw<{ items: unknown[] }>("GET", path)).items.length;

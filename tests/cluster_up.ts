@@ -1,6 +1,7 @@
 /**
  * `deno task cluster:up`: runs the local three-cluster control plane in the
- * foreground and tears it down on Ctrl-C.
+ * foreground (with kube-scheduler and three KWOK-simulated Nodes per cluster,
+ * so Pods run; `--no-nodes` leaves them out) and tears it down on Ctrl-C.
  *
  * @module
  */
@@ -10,12 +11,13 @@ import { ControlPlane } from "./control_plane.ts";
 
 const binary = await ensureControlPlaneBinary();
 const started = performance.now();
-const cp = await ControlPlane.start({ binary, log: (line) => console.error(line) });
+const nodes = Deno.args.includes("--no-nodes") ? false : undefined;
+const cp = await ControlPlane.start({ binary, nodes, log: (line) => console.error(line) });
 console.log(`Local control plane ready in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
 console.log(`\n  export KUBECONFIG=${cp.kubeconfigPath}\n`);
 for (const c of cp.clusters) {
   console.log(
-    `  kubectl --context ${c.context} get ns    # cluster ${c.cluster}, user ${c.user}, ${c.server}`,
+    `  kubectl --context ${c.context} get nodes,ns    # cluster ${c.cluster}, user ${c.user}, ${c.server}`,
   );
 }
 console.log("\nPress Ctrl-C to stop and remove everything.");

@@ -4,6 +4,12 @@
  * request), one real kube-apiserver and one kube-controller-manager per cluster,
  * all on loopback with free ports, every certificate made by `lib/pki/`.
  *
+ * With nodes (the default when the controller manager runs), each cluster also
+ * runs kube-scheduler and KWOK, which plays the kubelet of a few fake Nodes
+ * (`tests/kwok/stages.yaml`): Deployments' Pods are scheduled, become Running
+ * and Ready, and rollouts complete, without containers. `nodes: false` leaves
+ * them out (Pods then stay Pending forever).
+ *
  * This is what controller-runtime's envtest does, with more than one cluster.
  *
  * @example
@@ -16,6 +22,7 @@
  */
 
 import { stringify } from "yaml";
+import { ensureKwokBinary } from "./build.ts";
 import {
   type CertificateAndKey,
   createCertificateAuthority,
@@ -75,6 +82,13 @@ export interface ControlPlaneOptions {
   dir?: string;
   /** Start kube-controller-manager for every cluster (default true). */
   controllerManager?: boolean;
+  /**
+   * Fake Nodes per cluster, run by kube-scheduler and KWOK (default 3 when the
+   * controller manager runs, else none); `false` or 0 for none.
+   */
+  nodes?: number | false;
+  /** Path of the KWOK binary (default: built or found by `ensureKwokBinary`). */
+  kwokBinary?: string;
   /** How long each component may take to become ready (default 120 s). */
   readyTimeoutMs?: number;
   /** Progress lines (default: none). */
@@ -177,14 +191,18 @@ class Component {
   }
 }
 
+/** Polls `probe` until true; fails early when `component` (or one of `alsoRunning`) exits. */
 async function waitFor(
   component: Component,
   timeoutMs: number,
   probe: () => Promise<boolean>,
+  alsoRunning: Component[] = [],
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (component.exited) throw await component.failure("exited before it was ready");
+    for (const c of [component, ...alsoRunning]) {
+      if (c.exited) throw await c.failure("exited before it was ready");
+    }
     try {
       if (await probe()) return;
     } catch {
@@ -204,7 +222,36 @@ interface RunningCluster {
   /** Further kube-apiservers of the same cluster (same etcd prefix), as in an HA control plane. */
   extraApiServers: Component[];
   controllerManager?: Component;
+  scheduler?: Component;
+  kwok?: Component;
   http: Deno.HttpClient;
+}
+
+/** Annotation KWOK is told to manage Nodes by. */
+const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
+const STAGES = new URL("./kwok/stages.yaml", import.meta.url);
+
+/** Room for the tests' and the sample's Pods on every fake Node. */
+export const FAKE_NODE_CAPACITY = { cpu: "32", memory: "128Gi", pods: "110" } as const;
+
+/** The Node object of fake Node `name`, for KWOK to run. */
+export function fakeNode(name: string): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name,
+      annotations: { [KWOK_NODE_ANNOTATION]: "fake" },
+      labels: {
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        type: "kwok",
+      },
+    },
+    spec: {},
+    status: { capacity: { ...FAKE_NODE_CAPACITY }, allocatable: { ...FAKE_NODE_CAPACITY } },
+  };
 }
 
 /** A running set of local clusters. Create with {@linkcode ControlPlane.start}. */
@@ -284,8 +331,12 @@ export class ControlPlane {
       await this.#prepareCluster(spec, etcdUrl);
     }));
     await this.#writeKubeconfig();
-    await Promise.all([...this.#clusters.values()].map((c) => this.#startCluster(c)));
-    this.#log(`${specs.length} clusters ready after ${Math.round(performance.now() - started)} ms`);
+    const kwokBinary = this.nodeCount > 0
+      ? this.#options.kwokBinary ?? await ensureKwokBinary({ log: this.#options.log })
+      : undefined;
+    await Promise.all([...this.#clusters.values()].map((c) => this.#startCluster(c, kwokBinary)));
+    const nodes = kwokBinary ? `, ${this.nodeCount} Ready nodes each` : "";
+    this.#log(`${specs.length} clusters ready${nodes} after ${Math.round(performance.now() - started)} ms`);
   }
 
   async #prepareCluster(spec: ClusterSpec, etcdUrl: string): Promise<void> {
@@ -314,6 +365,12 @@ export class ControlPlane {
       commonName: "system:kube-controller-manager",
       organizations: ["system:masters"],
     });
+    // The same for kube-scheduler and KWOK (which writes Node and Pod status as kubelets would).
+    const scheduler = await issueClientCertificate(ca, {
+      commonName: "system:kube-scheduler",
+      organizations: ["system:masters"],
+    });
+    const kwok = await issueClientCertificate(ca, { commonName: "kwok", organizations: ["system:masters"] });
     const serviceAccount = await generateKeyPairPem("ecdsa-p256");
     const files: Record<string, string> = {
       "ca.crt": ca.certPem,
@@ -327,21 +384,30 @@ export class ControlPlane {
       await Deno.writeTextFile(`${dir}/${name}`, content, { mode: 0o600 });
     }
     const server = `https://127.0.0.1:${port}`;
-    await Deno.writeTextFile(
-      `${dir}/kcm.kubeconfig`,
-      stringify(
-        kubeconfigFor([{ context: "kcm", cluster: spec.cluster, user: "kcm", server, ca, cert: kcm }]),
-      ),
-      { mode: 0o600 },
-    );
+    for (const [name, cert] of [["kcm", kcm], ["scheduler", scheduler], ["kwok", kwok]] as const) {
+      await Deno.writeTextFile(
+        `${dir}/${name}.kubeconfig`,
+        stringify(kubeconfigFor([{ context: name, cluster: spec.cluster, user: name, server, ca, cert }])),
+        { mode: 0o600 },
+      );
+    }
     const info: ClusterInfo = { ...pick(spec), server, port, ca, admin };
     const http = Deno.createHttpClient({ caCerts: [ca.certPem], cert: admin.certPem, key: admin.keyPem });
     this.#clusters.set(spec.context, { spec, info, dir, etcdUrl, http, extraApiServers: [] });
   }
 
-  async #startCluster(c: RunningCluster): Promise<void> {
+  /** How many fake Nodes each cluster gets. */
+  get nodeCount(): number {
+    const nodes = this.#options.nodes ?? (this.#options.controllerManager === false ? 0 : 3);
+    return nodes === false ? 0 : nodes;
+  }
+
+  async #startCluster(c: RunningCluster, kwokBinary: string | undefined): Promise<void> {
     await this.#startApiServer(c);
-    if (this.#options.controllerManager !== false) await this.#startControllerManager(c);
+    await Promise.all([
+      this.#options.controllerManager !== false ? this.#startControllerManager(c) : undefined,
+      kwokBinary ? this.#startNodes(c, kwokBinary) : undefined,
+    ]);
   }
 
   async #startApiServer(c: RunningCluster): Promise<void> {
@@ -418,6 +484,63 @@ export class ControlPlane {
     });
   }
 
+  /**
+   * Starts kube-scheduler and KWOK for a cluster, registers its fake Nodes and
+   * waits until KWOK reports them Ready.
+   */
+  async #startNodes(c: RunningCluster, kwokBinary: string): Promise<void> {
+    const d = c.dir;
+    c.scheduler = new Component(`kube-scheduler (${c.spec.context})`, this.#options.binary, [
+      "kube-scheduler",
+      `--kubeconfig=${d}/scheduler.kubeconfig`,
+      "--leader-elect=false",
+      "--secure-port=0",
+    ], `${d}/kube-scheduler.log`);
+    // KWOK cannot notice its parent is gone; `controlplane run` ends it with the test process.
+    c.kwok = new Component(`kwok (${c.spec.context})`, this.#options.binary, [
+      "run",
+      kwokBinary,
+      `--kubeconfig=${d}/kwok.kubeconfig`,
+      `--config=${STAGES.pathname}`,
+      "--manage-all-nodes=false",
+      `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
+      "--node-ip=127.0.0.1",
+      "--cidr=10.244.0.0/16",
+      "--node-lease-duration-seconds=40",
+    ], `${d}/kwok.log`);
+    const names = Array.from({ length: this.nodeCount }, (_, i) => `kwok-node-${i}`);
+    for (const name of names) {
+      const response = await fetch(`${c.info.server}/api/v1/nodes`, {
+        method: "POST",
+        client: c.http,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(fakeNode(name)),
+      });
+      if (!response.ok) {
+        throw new Error(`Cannot create fake Node ${name} in ${c.spec.context}: ${await response.text()}`);
+      }
+      await response.body?.cancel();
+    }
+    const scheduler = c.scheduler;
+    await waitFor(c.kwok, this.#timeout, async () => {
+      const response = await fetch(`${c.info.server}/api/v1/nodes`, { client: c.http });
+      const list = await response.json() as {
+        items?: {
+          metadata: { name: string };
+          status?: { conditions?: { type: string; status: string }[] };
+        }[];
+      };
+      const ready = new Set(
+        (list.items ?? [])
+          .filter((n) =>
+            n.status?.conditions?.some((cond) => cond.type === "Ready" && cond.status === "True")
+          )
+          .map((n) => n.metadata.name),
+      );
+      return names.every((name) => ready.has(name));
+    }, [scheduler]);
+  }
+
   async #writeKubeconfig(): Promise<void> {
     const entries = [...this.#clusters.values()].map((c) => ({
       context: c.spec.context,
@@ -475,20 +598,30 @@ export class ControlPlane {
     await this.#startApiServer(c);
   }
 
-  /** Resident memory of every process of the control plane, in bytes. */
+  /** Resident memory of every process of the control plane (KWOK included), in bytes. */
   async residentBytes(): Promise<number> {
     const pids = [
       ...this.#etcds,
-      ...[...this.#clusters.values()].flatMap((c) => [c.apiserver, c.controllerManager]),
+      ...[...this.#clusters.values()].flatMap((c) => [
+        c.apiserver,
+        c.controllerManager,
+        c.scheduler,
+        c.kwok,
+      ]),
     ]
       .filter((p): p is Component => p !== undefined && !p.exited)
       .map((p) => p.pid);
     let total = 0;
-    for (const pid of pids) {
+    const pending = [...pids];
+    while (pending.length > 0) {
+      const pid = pending.pop()!;
       try {
         const status = await Deno.readTextFile(`/proc/${pid}/status`);
         const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
         total += kb * 1024;
+        // `controlplane run` holds KWOK as its child: count children too.
+        const children = await Deno.readTextFile(`/proc/${pid}/task/${pid}/children`);
+        pending.push(...children.trim().split(/\s+/).filter(Boolean).map(Number));
       } catch {
         // gone
       }
@@ -501,7 +634,9 @@ export class ControlPlane {
     if (this.#stopped) return;
     this.#stopped = true;
     const clusters = [...this.#clusters.values()];
-    await Promise.all(clusters.map((c) => c.controllerManager?.stop()));
+    await Promise.all(
+      clusters.flatMap((c) => [c.kwok, c.scheduler, c.controllerManager]).map((p) => p?.stop()),
+    );
     await Promise.all(clusters.flatMap((c) => [c.apiserver, ...c.extraApiServers]).map((a) => a?.stop()));
     await Promise.all(this.#etcds.map((e) => e.stop()));
     for (const c of clusters) c.http.close();

@@ -39,7 +39,7 @@ export function sharedControlPlane(): Promise<ControlPlaneState> {
 /** A control plane of its own for a test that stops or breaks clusters. Stop it in `finally`. */
 export async function privateControlPlane(
   clusters: readonly ClusterSpec[],
-  options: { controllerManager?: boolean } = {},
+  options: { controllerManager?: boolean; nodes?: number | false } = {},
 ): Promise<ControlPlane> {
   return await ControlPlane.start({ binary: await ensureControlPlaneBinary(), clusters, ...options });
 }
