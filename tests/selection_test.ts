@@ -303,6 +303,11 @@ Deno.test("targetCluster and clusterSelector add up (targetedBy both), and a ste
       [SECONDARY2, ["clusterSelector"]],
     ]);
     for (const [, client] of c.all) assert.ok(await hasWeb(client, ns));
+    // The local clusters run Pods: status follows them until every cluster's Deployment is ready.
+    await eventually("the workload ready in every cluster", async () => {
+      const clusters = (await getRep(c.primary, rep.metadata.name))?.status?.clusters ?? [];
+      return clusters.length === 3 && clusters.every((x) => x.ready && x.readyReplicas === x.replicas);
+    }, { timeoutMs: 60_000 });
 
     // Let the last status write and its Event land, then: a label change that changes no selection
     // reaches the Replicator (a reconcile) and writes nothing, anywhere.
@@ -333,6 +338,11 @@ Deno.test("targetCluster and clusterSelector add up (targetedBy both), and a ste
       "a cluster named in targetCluster is never pruned by a label change",
     );
 
+    await eventually("the status to settle again", async () => {
+      const before = f.operator.lines.length;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return writesSince(f.operator, before).length === 0;
+    });
     const steady = f.operator.lines.length;
     const reconcilesBefore = await reconciles(f.operator);
     await label(f, SECONDARY2, { tier: "small" });
