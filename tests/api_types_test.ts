@@ -73,6 +73,8 @@ const REPLICATOR_SPEC_KEYS: Keys<hand.ReplicatorSpec, generated.ReplicatorSpec> 
   ingressName: true,
   ingressSpec: true,
   ingressSecureEnabled: true,
+  resources: true,
+  rollout: true,
 };
 const REPLICATOR_STATUS_KEYS: Keys<hand.ReplicatorStatus, generated.ReplicatorStatus> = {
   applied: true,
@@ -80,17 +82,29 @@ const REPLICATOR_STATUS_KEYS: Keys<hand.ReplicatorStatus, generated.ReplicatorSt
   observedGeneration: true,
   conditions: true,
   clusters: true,
+  rollout: true,
 };
 const APPLIED_KEYS: Keys<hand.AppliedResource, NonNullable<generated.ReplicatorStatus["applied"]>[number]> = {
   cluster: true,
   kind: true,
   name: true,
   applyStatus: true,
+  apiVersion: true,
 };
 const CLUSTER_STATUS_KEYS: Keys<
   hand.ClusterReplicationStatus,
   NonNullable<generated.ReplicatorStatus["clusters"]>[number]
-> = { name: true, targetedBy: true, ready: true, replicas: true, readyReplicas: true, message: true };
+> = {
+  name: true,
+  targetedBy: true,
+  ready: true,
+  replicas: true,
+  readyReplicas: true,
+  message: true,
+  revision: true,
+  driftCorrections: true,
+  lastDrift: true,
+};
 const CONDITION_KEYS: Keys<hand.Condition, NonNullable<generated.ReplicatorStatus["conditions"]>[number]> = {
   type: true,
   status: true,

@@ -135,7 +135,11 @@ Deno.test("installCrds() applies both CRDs, they become Established, and install
     assert.deepEqual(replicators.spec.names.shortNames, ["rep"]);
     assert.deepEqual(
       replicators.spec.versions[0]?.additionalPrinterColumns?.map((c) => [c.name, c.jsonPath]),
-      [["SYNCED", ".status.synced"], ["AGE", ".metadata.creationTimestamp"]],
+      [
+        ["SYNCED", ".status.synced"],
+        ["AVAILABLE", '.status.conditions[?(@.type=="Available")].status'],
+        ["AGE", ".metadata.creationTimestamp"],
+      ],
     );
     assert.equal(detectors.spec.scope, "Namespaced");
     assert.deepEqual(detectors.spec.names.shortNames, ["cd"]);

@@ -378,6 +378,207 @@ function overrideSchema(): JSONSchemaProps {
   };
 }
 
+/**
+ * Kinds refused in `spec.resources` at admission: cluster-scoped kinds of Kubernetes'
+ * own groups, and namespaced kinds plumber must never manage (its own kinds; Namespace
+ * has `replicationNamespace`). The operator also refuses, per cluster, any kind that
+ * cluster's discovery reports as cluster-scoped (custom resources included).
+ */
+export const REFUSED_RESOURCE_KINDS: readonly string[] = [
+  "Namespace",
+  "Node",
+  "APIService",
+  "CustomResourceDefinition",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "PersistentVolume",
+  "StorageClass",
+  "PriorityClass",
+  "RuntimeClass",
+  "IngressClass",
+  "CSIDriver",
+  "CSINode",
+  "VolumeAttachment",
+  "MutatingWebhookConfiguration",
+  "ValidatingWebhookConfiguration",
+  "ValidatingAdmissionPolicy",
+  "ValidatingAdmissionPolicyBinding",
+  "CertificateSigningRequest",
+  "FlowSchema",
+  "PriorityLevelConfiguration",
+  "ComponentStatus",
+  "Event",
+  "Lease",
+  "Replicator",
+  "ClusterDetector",
+];
+
+/** `spec.resources`: complete manifests of any namespaced kind. */
+export function resourcesSchema(): JSONSchemaProps {
+  const refused = REFUSED_RESOURCE_KINDS.map((kind) => `'${kind}'`).join(", ");
+  return {
+    type: "array",
+    description: "Further objects of any namespaced kind (ServiceAccount, Secret, PodDisruptionBudget, " +
+      "HorizontalPodAutoscaler, NetworkPolicy, CronJob, custom resources...), each a complete manifest " +
+      "(apiVersion, kind, metadata.name, and the rest), placed into replicationNamespace in every target " +
+      "cluster and applied, drift-corrected, pruned and cleaned up like the seed's resources. A kind a " +
+      "cluster does not serve is reported for that cluster and retried when it appears. Cluster-scoped kinds, " +
+      "Namespace (use replicationNamespace), plumber's own kinds, Events and Leases are refused.",
+    maxItems: 64,
+    "x-kubernetes-list-type": "atomic",
+    items: {
+      type: "object",
+      "x-kubernetes-embedded-resource": true,
+      "x-kubernetes-preserve-unknown-fields": true,
+      required: ["apiVersion", "kind", "metadata"],
+      properties: {
+        apiVersion: { type: "string", minLength: 1 },
+        kind: { type: "string", minLength: 1 },
+        metadata: {
+          type: "object",
+          properties: {
+            name: { type: "string" },
+            generateName: { type: "string" },
+            namespace: { type: "string" },
+            labels: { type: "object", additionalProperties: { type: "string" } },
+            annotations: { type: "object", additionalProperties: { type: "string" } },
+          },
+        },
+      },
+      "x-kubernetes-validations": [
+        {
+          rule: "has(self.metadata.name) && self.metadata.name != ''",
+          message: "metadata.name is required: plumber applies each manifest by name",
+          reason: "FieldValueRequired",
+        },
+        {
+          rule: `!(self.kind in [${refused}])`,
+          message:
+            `this kind is never replicated through resources[]: cluster-scoped kinds, Namespace (use ` +
+            `replicationNamespace), plumber's own kinds, Events and Leases are refused (${
+              REFUSED_RESOURCE_KINDS.join(", ")
+            })`,
+          messageExpression: `'kind ' + self.kind + ' is never replicated through resources[]: ` +
+            `cluster-scoped kinds, Namespace (use replicationNamespace), plumber\\'s own kinds, Events and ` +
+            `Leases are refused'`,
+          reason: "FieldValueForbidden",
+        },
+        {
+          rule: "!has(self.metadata.generateName) || self.metadata.generateName == ''",
+          message: "metadata.generateName is not supported: give the object a metadata.name",
+          reason: "FieldValueForbidden",
+        },
+      ],
+    },
+  };
+}
+
+/** `spec.rollout`: how a spec change reaches the clusters. */
+export function rolloutSchema(): JSONSchemaProps {
+  return {
+    type: "object",
+    description:
+      "How a change of the spec reaches the target clusters. All (the default) applies it everywhere at " +
+      "once; Progressive applies it to at most maxConcurrentClusters clusters at a time, in order (the " +
+      "primary first, then targetCluster order, then by name, unless order says otherwise) and starts the " +
+      "next only when those are ready; a cluster not ready within progressDeadlineSeconds halts the rollout " +
+      "(RolloutHalted) and the clusters not yet reached keep the previous revision. Drift corrections are " +
+      "never gated.",
+    properties: {
+      strategy: {
+        type: "string",
+        enum: ["All", "Progressive"],
+        description: "All (default) or Progressive.",
+      },
+      maxConcurrentClusters: {
+        "x-kubernetes-int-or-string": true,
+        description: "Clusters updated at a time: a number (at least 1) or a percent of the targets " +
+          "(rounded down, at least 1). Default 1.",
+      },
+      progressDeadlineSeconds: {
+        type: "integer",
+        format: "int32",
+        minimum: 1,
+        maximum: 86400,
+        description: "Seconds a cluster may take to become ready before the rollout halts. Default 600.",
+      },
+      order: {
+        type: "array",
+        description: "Cluster names to update first, in this order; the rest follow in the default order.",
+        maxItems: 256,
+        items: { type: "string", maxLength: 253, minLength: 1 },
+        "x-kubernetes-list-type": "atomic",
+      },
+      applyOnCreate: {
+        type: "string",
+        enum: ["All", "Progressive"],
+        description:
+          "How a new Replicator's first revision is applied: All (default: every cluster at once, " +
+          "there is nothing to protect yet) or Progressive (by the same strategy).",
+      },
+    },
+    "x-kubernetes-validations": [{
+      rule: "!has(self.maxConcurrentClusters) || (type(self.maxConcurrentClusters) == int ? " +
+        "int(self.maxConcurrentClusters) >= 1 : " +
+        "string(self.maxConcurrentClusters).matches('^([1-9][0-9]?|100)%$'))",
+      message: "maxConcurrentClusters is a number of at least 1 or a percent from 1% to 100%",
+      fieldPath: ".maxConcurrentClusters",
+      reason: "FieldValueInvalid",
+    }],
+  };
+}
+
+/** `status.clusters[].lastDrift`: the last drift plumber reverted in a cluster, and who caused it. */
+export function lastDriftSchema(): JSONSchemaProps {
+  const str = (description: string): JSONSchemaProps => ({ type: "string", description });
+  return {
+    type: "object",
+    description: "The last drift plumber reverted in this cluster.",
+    required: ["time", "kind", "name"],
+    properties: {
+      time: { type: "string", format: "date-time", description: "When plumber reverted it." },
+      kind: str("Kind of the object."),
+      name: str("Name of the object."),
+      fields: {
+        type: "array",
+        description: "Changed field paths (for a Secret, paths only, never values); empty when deleted.",
+        maxItems: 32,
+        items: { type: "string" },
+      },
+      deleted: { type: "boolean", description: "The object had been deleted." },
+      manager: str("Field manager of the change, from the live object's managedFields (e.g. kubectl-scale)."),
+      operation: str("Operation of that managedFields entry (Update or Apply)."),
+      changedAt: { type: "string", format: "date-time", description: "Time of that managedFields entry." },
+    },
+  };
+}
+
+/** `status.rollout`: progress of the current revision across the clusters. */
+export function rolloutStatusSchema(): JSONSchemaProps {
+  return {
+    type: "object",
+    description: "Progress of the current revision across the target clusters.",
+    properties: {
+      revision: { type: "string", description: "Revision of the current spec." },
+      strategy: { type: "string", description: "Strategy in force." },
+      phase: {
+        type: "string",
+        enum: ["Progressing", "Complete", "Halted"],
+        description: "Progressing, Complete or Halted.",
+      },
+      updatedClusters: { type: "integer", format: "int32", minimum: 0, description: "Clusters on it." },
+      totalClusters: { type: "integer", format: "int32", minimum: 0, description: "Target clusters." },
+      currentClusters: {
+        type: "array",
+        description: "Clusters being updated now.",
+        items: { type: "string" },
+      },
+      haltedCluster: { type: "string", description: "Cluster that missed its deadline, when Halted." },
+      message: { type: "string", description: "Human-readable progress." },
+    },
+  };
+}
+
 /** The Replicator CRD, its embedded specs converted from the given OpenAPI documents. */
 export function buildReplicatorCrd(
   documents: readonly OpenApiDocument[],
@@ -423,6 +624,8 @@ export function buildReplicatorCrd(
           "plumber's labels, intent-hash annotation and owner reference from them, so nothing manages them " +
           "and a new Replicator can adopt them.",
       },
+      resources: resourcesSchema(),
+      rollout: rolloutSchema(),
       replicationNamespace: {
         type: "string",
         description:
@@ -458,6 +661,14 @@ export function buildReplicatorCrd(
       },
     },
     "x-kubernetes-validations": [
+      {
+        rule: "!has(self.resources) || self.resources.all(r, !has(r.metadata.namespace) || " +
+          "r.metadata.namespace == '' || r.metadata.namespace == self.replicationNamespace)",
+        message: "every resources[] entry is placed into replicationNamespace: leave metadata.namespace " +
+          "out, or set it to replicationNamespace",
+        fieldPath: ".resources",
+        reason: "FieldValueInvalid",
+      },
       needs("deploymentSpec", "deploymentName", "it names the Deployment"),
       needs("deploymentName", "deploymentSpec", "the Deployment needs a spec"),
       needs("configMapData", "configMapName", "it names the ConfigMap"),
@@ -491,7 +702,11 @@ export function buildReplicatorCrd(
             cluster: { type: "string", description: "ClusterDetector name of the cluster." },
             kind: { type: "string", description: "Kind of the resource." },
             name: { type: "string", description: "Name of the resource." },
-            applyStatus: { type: "string", description: "Outcome of the last apply." },
+            applyStatus: {
+              type: "string",
+              description: "Outcome of the last apply: applied, conflict: <why> or failed: <reason>.",
+            },
+            apiVersion: { type: "string", description: "API version of the resource (resources[] entries)." },
           },
         },
       },
@@ -501,7 +716,11 @@ export function buildReplicatorCrd(
         enum: ["synced", "not synced"],
       },
       observedGeneration: observedGeneration(),
-      conditions: conditionsSchema("Ready and Degraded."),
+      conditions: conditionsSchema(
+        "Ready (everything applied), Available (the workload ready in every targeted cluster), Degraded, " +
+          "Suspended, RolloutHalted, ClustersSelected, NamespaceKept.",
+      ),
+      rollout: rolloutStatusSchema(),
       clusters: {
         type: "array",
         description: "Readiness of the replicated workload in each cluster.",
@@ -524,6 +743,19 @@ export function buildReplicatorCrd(
             replicas: { type: "integer", format: "int32", minimum: 0, description: "Desired pods." },
             readyReplicas: { type: "integer", format: "int32", minimum: 0, description: "Ready pods." },
             message: { type: "string", description: "Why the cluster is not ready, if it is not." },
+            revision: {
+              type: "string",
+              description:
+                "Revision (hash of the rendered objects) the cluster runs; with a Progressive rollout, " +
+                "clusters not yet reached keep the previous revision.",
+            },
+            driftCorrections: {
+              type: "integer",
+              format: "int64",
+              minimum: 0,
+              description: "Drifts plumber reverted in this cluster since the operator started.",
+            },
+            lastDrift: lastDriftSchema(),
           },
         },
       },
@@ -553,6 +785,11 @@ export function buildReplicatorCrd(
         subresources: { status: {} },
         additionalPrinterColumns: [
           { name: "SYNCED", type: "string", jsonPath: ".status.synced" },
+          {
+            name: "AVAILABLE",
+            type: "string",
+            jsonPath: '.status.conditions[?(@.type=="Available")].status',
+          },
           { name: "AGE", type: "date", jsonPath: ".metadata.creationTimestamp" },
         ],
         schema: {

@@ -40,7 +40,7 @@ import {
   withIntentHash,
 } from "./plan.ts";
 import { writeStatus } from "./status.ts";
-import { targetNames } from "./targets.ts";
+import { targetNames } from "../../lib/targets.ts";
 import { ensureTls, type StoredTls } from "./tls_material.ts";
 
 /** Syncs a Replicator that is not being deleted into every cluster it targets. */

@@ -29,7 +29,7 @@ import {
   uncachedFailure,
 } from "./plan.ts";
 import { writeStatus } from "./status.ts";
-import { targetNames } from "./targets.ts";
+import { targetNames } from "../../lib/targets.ts";
 
 /** Queue key of the namespace clean-up pass ("\0" cannot start a Replicator name). */
 export const NAMESPACE_JANITOR_KEY = "\u0000namespaces";

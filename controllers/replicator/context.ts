@@ -14,7 +14,7 @@ import type { Logger } from "../../lib/log.ts";
 import type { Owner } from "../../lib/ownership.ts";
 import type { ClusterRegistry } from "../clusters.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
-import { resolveTargets, type SelectableCluster, selectedIn, type Targeting } from "./targets.ts";
+import { resolveTargets, type SelectableCluster, selectedIn, type Targeting } from "../../lib/targets.ts";
 import type { StoredTls } from "./tls_material.ts";
 
 /** A Replicator's TLS material as last ensured, reused until due or until its hosts change. */

@@ -44,7 +44,7 @@ import { syncReplicator } from "./act.ts";
 import { collectNamespaces, finalizeReplicator, NAMESPACE_JANITOR_KEY } from "./cleanup.ts";
 import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { CachedTls, ReplicatorContext } from "./context.ts";
-import { mayTarget } from "./targets.ts";
+import { mayTarget } from "../../lib/targets.ts";
 
 export { CREATED_BY_ANNOTATION } from "./plan.ts";
 export { sameReplicatorStatus } from "./status.ts";

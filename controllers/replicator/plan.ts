@@ -1,6 +1,6 @@
 /**
  * The Replicator controller's decisions, as pure functions of observed and desired state (no I/O):
- * which clusters to work on (`targets.ts` resolves them), what to do with each rendered object given the live one (create, apply,
+ * which clusters to work on (`lib/targets.ts` resolves them), what to do with each rendered object given the live one (create, apply,
  * adopt, skip or conflict, after the ownership rules of `lib/ownership.ts` and the intent hash of
  * `lib/diff.ts`), which live objects to prune, which namespaces plumber may delete, and which
  * unregistered clusters to report or abandon (`lib/holdings.ts`). `act.ts` and `cleanup.ts` carry the

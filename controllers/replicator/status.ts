@@ -20,7 +20,7 @@ import {
 import { canonicalJson } from "../../lib/json.ts";
 import type { ReplicatorContext } from "./context.ts";
 import type { ClusterOutcome } from "./plan.ts";
-import type { Targeting } from "./targets.ts";
+import type { Targeting } from "../../lib/targets.ts";
 import { formatSelector } from "../../lib/selector.ts";
 import { isSuspended } from "../../lib/release.ts";
 

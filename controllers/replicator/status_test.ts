@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { API_VERSION, findCondition, type Replicator, REPLICATOR_KIND } from "../../lib/api.ts";
 import { type ClusterOutcome, emptyOutcome } from "./plan.ts";
-import { resolveTargets } from "./targets.ts";
+import { resolveTargets } from "../../lib/targets.ts";
 import {
   CLUSTERS_SELECTED,
   computeStatus,

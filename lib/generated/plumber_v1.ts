@@ -1864,6 +1864,29 @@ export type ReplicatorSpec = {
   }[];
   /** Namespace created in every cluster to hold the replicated resources (an RFC 1123 label). */
   replicationNamespace: string;
+  /** Further objects of any namespaced kind (ServiceAccount, Secret, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, CronJob, custom resources...), each a complete manifest (apiVersion, kind, metadata.name, and the rest), placed into replicationNamespace in every target cluster and applie... */
+  resources?: {
+    /** apiVersion defines the versioned schema of this representation of an object. */
+    apiVersion: string;
+    /** kind is a string value representing the type of this object. */
+    kind: string;
+    /** Standard object's metadata. */
+    metadata: ObjectMeta;
+    [key: string]: unknown;
+  }[];
+  /** How a change of the spec reaches the target clusters. */
+  rollout?: {
+    /** How a new Replicator's first revision is applied: All (default: every cluster at once, there is nothing to protect yet) or Progressive (by the same strategy). */
+    applyOnCreate?: "All" | "Progressive";
+    /** Clusters updated at a time: a number (at least 1) or a percent of the targets (rounded down, at least 1). */
+    maxConcurrentClusters?: number | string;
+    /** Cluster names to update first, in this order; the rest follow in the default order. */
+    order?: string[];
+    /** Seconds a cluster may take to become ready before the rollout halts. */
+    progressDeadlineSeconds?: number;
+    /** All (default) or Progressive. */
+    strategy?: "All" | "Progressive";
+  };
   /** Name of the Service to create from serviceSpec (an RFC 1035 label, as Service names are). */
   serviceName?: string;
   /** Spec of the Service to replicate, as core/v1 ServiceSpec (see kubectl explain service.spec). selector may be left out: with a deploymentName, plumber selects the Deployment's pods. */
@@ -1910,7 +1933,9 @@ export type ReplicatorSpec = {
 export type ReplicatorStatus = {
   /** Every resource applied, per cluster, with the outcome. */
   applied?: {
-    /** Outcome of the last apply. */
+    /** API version of the resource (resources[] entries). */
+    apiVersion?: string;
+    /** Outcome of the last apply: applied, conflict: <why> or failed: <reason>. */
     applyStatus: string;
     /** ClusterDetector name of the cluster. */
     cluster: string;
@@ -1921,6 +1946,27 @@ export type ReplicatorStatus = {
   }[];
   /** Readiness of the replicated workload in each cluster. */
   clusters?: {
+    /** Drifts plumber reverted in this cluster since the operator started. */
+    driftCorrections?: number;
+    /** The last drift plumber reverted in this cluster. */
+    lastDrift?: {
+      /** Time of that managedFields entry. */
+      changedAt?: string;
+      /** The object had been deleted. */
+      deleted?: boolean;
+      /** Changed field paths (for a Secret, paths only, never values); empty when deleted. */
+      fields?: string[];
+      /** Kind of the object. */
+      kind: string;
+      /** Field manager of the change, from the live object's managedFields (e.g. kubectl-scale). */
+      manager?: string;
+      /** Name of the object. */
+      name: string;
+      /** Operation of that managedFields entry (Update or Apply). */
+      operation?: string;
+      /** When plumber reverted it. */
+      time: string;
+    };
     /** Why the cluster is not ready, if it is not. */
     message?: string;
     /** ClusterDetector name of the cluster. */
@@ -1931,10 +1977,12 @@ export type ReplicatorStatus = {
     readyReplicas?: number;
     /** Desired pods. */
     replicas?: number;
+    /** Revision (hash of the rendered objects) the cluster runs; with a Progressive rollout, clusters not yet reached keep the previous revision. */
+    revision?: string;
     /** Why the cluster is targeted: primary, targetCluster and/or clusterSelector. */
     targetedBy?: ("primary" | "targetCluster" | "clusterSelector")[];
   }[];
-  /** Ready and Degraded. */
+  /** Ready (everything applied), Available (the workload ready in every targeted cluster), Degraded, Suspended, RolloutHalted, ClustersSelected, NamespaceKept. */
   conditions?: {
     /** When the status last changed. */
     lastTransitionTime: string;
@@ -1951,6 +1999,25 @@ export type ReplicatorStatus = {
   }[];
   /** metadata.generation of the spec this status describes. */
   observedGeneration?: number;
+  /** Progress of the current revision across the target clusters. */
+  rollout?: {
+    /** Clusters being updated now. */
+    currentClusters?: string[];
+    /** Cluster that missed its deadline, when Halted. */
+    haltedCluster?: string;
+    /** Human-readable progress. */
+    message?: string;
+    /** Progressing, Complete or Halted. */
+    phase?: "Progressing" | "Complete" | "Halted";
+    /** Revision of the current spec. */
+    revision?: string;
+    /** Strategy in force. */
+    strategy?: string;
+    /** Target clusters. */
+    totalClusters?: number;
+    /** Clusters on it. */
+    updatedClusters?: number;
+  };
   /** Whether every resource was applied to every cluster. */
   synced?: "synced" | "not synced";
 };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LABEL_ROLE } from "../../lib/api.ts";
+import { LABEL_ROLE } from "./api.ts";
 import { mayTarget, resolveTargets, selectedIn, targetNames } from "./targets.ts";
 
 const east = { region: "east", [LABEL_ROLE]: "secondary" };

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { LABEL_ROLE, type ReplicatorSpec, type ReplicatorStatus } from "../../lib/api.ts";
-import { matchesSelector, selectorProblems } from "../../lib/selector.ts";
+import { LABEL_ROLE, type ReplicatorSpec, type ReplicatorStatus } from "./api.ts";
+import { matchesSelector, selectorProblems } from "./selector.ts";
 
 /** Why a cluster is targeted, as `status.clusters[].targetedBy` says. */
 export type TargetReason = "primary" | "targetCluster" | "clusterSelector";
