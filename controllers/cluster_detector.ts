@@ -45,6 +45,7 @@ const LABELS_FIELD_MANAGER = "plumber-labels";
 import type { ClusterRegistry, RegisteredCluster } from "./clusters.ts";
 import {
   detectorStatus,
+  explainProbeFailure,
   initialProbeState,
   type ProbeState,
   recordProbe,
@@ -364,7 +365,8 @@ export class ClusterDetectorController {
       state.lastProbeAt = Date.now();
       state.lastProbeTime = kubeTime(now);
     } else if (Date.now() - state.lastProbeAt >= this.#interval - 50) {
-      const result = await probeCluster(entry.client, o.probeTimeoutMs ?? 3000);
+      const probed = await probeCluster(entry.client, o.probeTimeoutMs ?? 3000);
+      const result = explainProbeFailure(probed, entry.client.server, entry.context);
       recordProbe(state, result, { now, nowMs: Date.now() }, o.failureThreshold ?? 3, current.status?.reason);
     }
     return detectorStatus({

@@ -8,6 +8,7 @@
 
 import { type ClusterDetectorStatus, type Condition, kubeTime, setCondition } from "../lib/api.ts";
 import { canonicalJson } from "../lib/json.ts";
+import { isLoopbackServer } from "../lib/loopback.ts";
 import type { ProbeResult } from "../lib/kube/probe.ts";
 import { credentialsCondition, type SecretProblem } from "./kubeconfig_secret.ts";
 
@@ -143,4 +144,20 @@ export function detectorStatus(input: DetectorStatusInput): ClusterDetectorStatu
   };
   if (state.version) status.kubernetesVersion = state.version;
   return status;
+}
+
+/**
+ * The probe result with what to do appended when the cluster could not be reached at a loopback
+ * address: from an operator running in a cluster, 127.0.0.1 is its own Pod (a kind cluster's
+ * kubeconfig names `https://127.0.0.1:<port>`). Answers from a server (401, 403, readyz) are left as is.
+ */
+export function explainProbeFailure(result: ProbeResult, server: string, context: string): ProbeResult {
+  if (result.healthy || !isLoopbackServer(server)) return result;
+  if (/^\d{3} |^readyz answered/.test(result.reason)) return result;
+  const host = new URL(server).hostname;
+  return {
+    healthy: false,
+    reason: `${result.reason}; ${host} is the operator's own Pod when plumber runs in a cluster: ` +
+      `re-register with plumberctl add --target-context ${context} --server <address reachable from the Pod>`,
+  };
 }

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { detectorStatus, initialProbeState, recordProbe } from "./cluster_detector_status.ts";
+import {
+  detectorStatus,
+  explainProbeFailure,
+  initialProbeState,
+  recordProbe,
+} from "./cluster_detector_status.ts";
 
 const t0 = new Date("2026-01-01T00:00:00Z");
 const t1 = new Date("2026-01-01T00:00:10Z");
@@ -65,4 +70,32 @@ Deno.test("detectorStatus() reports a reachable primary Ready with its version, 
     "True",
     "Reachable",
   ]]);
+});
+
+Deno.test("explainProbeFailure() says what to do when a loopback address cannot be reached, and nothing else", () => {
+  assert.deepEqual(
+    explainProbeFailure(
+      { healthy: false, reason: "connection refused" },
+      "https://127.0.0.1:40123",
+      "kind-east",
+    ),
+    {
+      healthy: false,
+      reason:
+        "connection refused; 127.0.0.1 is the operator's own Pod when plumber runs in a cluster: re-register with plumberctl add --target-context kind-east --server <address reachable from the Pod>",
+    },
+  );
+  assert.match(
+    (explainProbeFailure({ healthy: false, reason: "timed out" }, "https://localhost:6443", "c") as {
+      reason: string;
+    })
+      .reason,
+    /^timed out; localhost is the operator's own Pod/,
+  );
+  const answered = { healthy: false as const, reason: "401 Unauthorized: the credentials were rejected" };
+  assert.equal(explainProbeFailure(answered, "https://127.0.0.1:1", "c"), answered, "the server answered");
+  const remote = { healthy: false as const, reason: "connection refused" };
+  assert.equal(explainProbeFailure(remote, "https://10.0.0.5:6443", "c"), remote, "not loopback");
+  const healthy = { healthy: true as const, version: "v1.37.2" };
+  assert.equal(explainProbeFailure(healthy, "https://127.0.0.1:1", "c"), healthy);
 });

@@ -49,6 +49,22 @@ import {
   waitForToken,
 } from "./add_target.ts";
 import { waitForRunning } from "./add_wait.ts";
+import {
+  type AllowedKind,
+  describeGrant,
+  discoverKinds,
+  extraRoleName,
+  grantKinds,
+  parseAllowKinds,
+} from "./add_kinds.ts";
+import {
+  isLoopbackServer,
+  loopbackWarning,
+  operatorInCluster,
+  parseServerOverride,
+  type ServerOverride,
+  withServer,
+} from "./add_server.ts";
 
 /** The ClusterDetector name of a context, as a CliError when the names are not valid. */
 export function detectorNameOf(cluster: string, user: string): string {
@@ -166,6 +182,10 @@ export interface AddOptions {
   namespace: string;
   /** The cluster's labels (`--label`); undefined keeps those stored before. */
   labels?: Labels;
+  /** `--allow-kind`: extra kinds the ServiceAccount may manage; empty or undefined keeps the grant as is. */
+  allowKinds?: AllowedKind[];
+  /** `--server`, `--tls-server-name`: the address stored instead of the kubeconfig's. */
+  server?: ServerOverride;
 }
 
 /** What {@linkcode add} did. */
@@ -235,6 +255,14 @@ export async function add(options: AddOptions, ctx: CliContext): Promise<AddResu
         `Context "${found.name}" points at the primary's API server (${primary.server}); the primary is registered automatically, add secondary clusters only`,
       );
     }
+    const allowKinds = options.allowKinds ?? [];
+    if (options.useCurrentCredentials && allowKinds.length > 0) {
+      throw new UsageError(
+        "--allow-kind grants kinds to the ServiceAccount add creates; with --use-current-credentials grant them to your own user",
+        "add",
+      );
+    }
+    extracted = withServer(extracted, options.server ?? {});
     if (options.useCurrentCredentials) {
       try {
         validateForStorage(extracted);
@@ -259,6 +287,10 @@ export async function add(options: AddOptions, ctx: CliContext): Promise<AddResu
     const stored = await readStoredKubeconfig(primary, namespace);
     const primaryDetector = await primaryDetectorName(primary, namespace);
     const name = checkRegistration(stored.config, identity, primaryDetector);
+    const storedServer = extracted.clusters[0]?.cluster.server ?? "";
+    if (isLoopbackServer(storedServer) && await operatorInCluster(primary, namespace)) {
+      ctx.stderr(loopbackWarning(storedServer, found.name, namespace));
+    }
 
     const connected = connect(file, found.name, ctx);
     target = connected;
@@ -271,12 +303,21 @@ export async function add(options: AddOptions, ctx: CliContext): Promise<AddResu
       });
       entry = extracted;
     } else {
+      const kinds = allowKinds.length > 0 ? await discoverKinds(connected, allowKinds) : [];
       await provisionServiceAccount(connected, namespace);
       ctx.stderr(
         `Applied ServiceAccount ${namespace}/${SERVICE_ACCOUNT}, ClusterRole ${CLUSTER_ROLE} and ClusterRoleBinding ${
           clusterRoleBindingName(namespace)
         } in context ${found.name}\n`,
       );
+      if (kinds.length > 0) {
+        await grantKinds(connected, namespace, kinds);
+        ctx.stderr(
+          `Applied ClusterRole and ClusterRoleBinding ${extraRoleName(namespace)} (${
+            describeGrant(kinds)
+          }) in context ${found.name}\n`,
+        );
+      }
       const secret = await waitForToken(connected, namespace, options.timeoutMs, ctx);
       entry = tokenKubeconfig(extracted, secret);
       validateForStorage(entry);
@@ -348,7 +389,18 @@ plugins (exec, auth-provider) cannot be stored and are refused.
 --label key=value (repeatable) sets the cluster's labels, which Replicators select
 clusters by; they are stored with the registration. Re-adding a context keeps its
 labels unless --label is given, which replaces them all. Change them later with
-plumberctl label.`,
+plumberctl label.
+
+--allow-kind <group>/<Kind> (repeatable; core kinds as /ServiceAccount or ServiceAccount)
+lets the ServiceAccount also manage that namespaced kind (for spec.resources), through a
+ClusterRole and binding plumber-replicator-extra[-<namespace>]; kinds are resolved
+through the cluster's discovery. Given again, it replaces the kinds granted before;
+without it, re-adding keeps them. remove --cleanup deletes them.
+
+--server <url> stores that API server address instead of your kubeconfig's, for an
+operator that reaches the cluster differently than you do (an operator in a cluster
+cannot use https://127.0.0.1:<port>: that is its own Pod); --tls-server-name <name>
+when the server certificate does not name that address.`,
   flags: [
     {
       name: "target-context",
@@ -384,17 +436,42 @@ plumberctl label.`,
       multiple: true,
       description: "A label of the cluster; replaces the labels stored before",
     },
+    {
+      name: "allow-kind",
+      type: "string",
+      value: "<group>/<Kind>",
+      multiple: true,
+      description:
+        "Also let the ServiceAccount manage this namespaced kind; replaces the kinds granted before",
+    },
+    {
+      name: "server",
+      type: "string",
+      value: "<url>",
+      default: "the kubeconfig's",
+      description: "API server address the operator reaches the cluster at",
+    },
+    {
+      name: "tls-server-name",
+      type: "string",
+      value: "<name>",
+      description: "Name to verify the server certificate against, when it does not name --server's host",
+    },
   ],
   examples: [
     "plumberctl add --target-context secondary1",
     "plumberctl add --target-context secondary2 --kubeconfig ~/.kube/other --timeout 2m",
     "plumberctl add --target-context dev --use-current-credentials --no-wait",
     "plumberctl add --target-context secondary1 --label region=east --label tier=big",
+    "plumberctl add --target-context secondary1 --allow-kind policy/PodDisruptionBudget --allow-kind /ServiceAccount",
+    "plumberctl add --target-context kind-east --server https://east-control-plane:6443",
   ],
   async run(flags, ctx) {
     const labels = parseLabelFlags(listFlag(flags, "label"));
     await add({
       labels,
+      allowKinds: parseAllowKinds(listFlag(flags, "allow-kind")),
+      server: parseServerOverride(stringFlag(flags, "server"), stringFlag(flags, "tls-server-name")),
       targetContext: requiredFlag(flags, "target-context"),
       kubeconfig: stringFlag(flags, "kubeconfig"),
       useCurrentCredentials: booleanFlag(flags, "use-current-credentials"),

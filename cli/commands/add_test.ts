@@ -86,6 +86,8 @@ Deno.test("clusterRoleBindingName() keeps the contract name in plumber-system an
   assert.equal(clusterRoleBindingName("plumber-system"), CLUSTER_ROLE);
   assert.equal(clusterRoleBindingName("team-a"), "plumber-replicator-team-a");
   assert.deepEqual(cleanupRefs("team-a").map((r) => `${r.kind}/${r.name}`), [
+    "ClusterRoleBinding/plumber-replicator-extra-team-a",
+    "ClusterRole/plumber-replicator-extra-team-a",
     "ClusterRoleBinding/plumber-replicator-team-a",
     "Secret/plumber-token",
     "ServiceAccount/plumber",

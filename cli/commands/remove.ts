@@ -34,6 +34,7 @@ import {
   SERVICE_ACCOUNT,
   TOKEN_SECRET,
 } from "./add_target.ts";
+import { extraRoleName } from "./add_kinds.ts";
 
 /** Options of {@linkcode remove}. */
 export interface RemoveOptions {
@@ -56,9 +57,11 @@ export interface RemoveResult {
 
 const RBAC = "rbac.authorization.k8s.io/v1";
 
-/** The objects `add` creates in a target, in deletion order (binding first, account last). */
+/** The objects `add` creates in a target, in deletion order (bindings first, account last). */
 export function cleanupRefs(namespace: string): ObjectRef[] {
   return [
+    { apiVersion: RBAC, kind: "ClusterRoleBinding", name: extraRoleName(namespace) },
+    { apiVersion: RBAC, kind: "ClusterRole", name: extraRoleName(namespace) },
     { apiVersion: RBAC, kind: "ClusterRoleBinding", name: clusterRoleBindingName(namespace) },
     { apiVersion: "v1", kind: "Secret", namespace, name: TOKEN_SECRET },
     { apiVersion: "v1", kind: "ServiceAccount", namespace, name: SERVICE_ACCOUNT },
@@ -274,8 +277,8 @@ export const removeCommand: Command = {
   description: `
 Unregister a secondary cluster: remove its context from the kubeconfig Secret of the
 primary; the operator then deletes its ClusterDetector. With --cleanup, also delete
-what "plumberctl add" created in the cluster (ServiceAccount, token Secret, ClusterRole
-and ClusterRoleBinding, only objects labelled app.kubernetes.io/managed-by=plumber),
+what "plumberctl add" created in the cluster (ServiceAccount, token Secret, ClusterRoles
+and ClusterRoleBindings, --allow-kind's included, only objects labelled app.kubernetes.io/managed-by=plumber),
 reaching it through the same context of your kubeconfig; this revokes the stored token.
 The namespace goes too when "add" created it and a census of every type finds nothing
 else in it; otherwise it is kept and the reason printed.`,
