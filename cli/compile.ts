@@ -30,12 +30,17 @@
  * @module
  */
 
-/** Release targets (`deno compile --target`). */
+/**
+ * Release targets (`deno compile --target`; Deno 2.9.6's list of possible values has all six).
+ * Windows outputs get `.exe` appended by `deno compile`.
+ */
 export const TARGETS = [
   "x86_64-unknown-linux-gnu",
   "aarch64-unknown-linux-gnu",
   "x86_64-apple-darwin",
   "aarch64-apple-darwin",
+  "x86_64-pc-windows-msvc",
+  "aarch64-pc-windows-msvc",
 ] as const;
 
 /** Permissions baked into the binary; see the module documentation for why each. */
