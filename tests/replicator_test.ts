@@ -166,7 +166,9 @@ Deno.test("Drift is reverted: a hand edit and a hand delete in a secondary are u
         "Event",
         { namespace: "default" },
       );
-      return events.items.find((e) => e.involvedObject?.name === name && e.reason === "DriftCorrected");
+      return events.items.find((e) =>
+        e.involvedObject?.name === name && e.reason === "DriftCorrected" && e.message?.includes("Deployment")
+      );
     });
     assert.match(
       event.message ?? "",
