@@ -166,11 +166,15 @@ Deno.test("Drift is reverted: a hand edit and a hand delete in a secondary are u
         "Event",
         { namespace: "default" },
       );
-      return events.items.find((e) => e.involvedObject?.name === name && e.reason === "DriftCorrected");
+      return events.items.find((e) =>
+        e.involvedObject?.name === name && e.reason === "DriftCorrected" && e.message?.includes("Deployment")
+      );
     });
     assert.match(
       event.message ?? "",
-      new RegExp(`Deployment ${ns}/web in v1262-cluster\\.kubernetes-admin2`),
+      new RegExp(
+        `cluster v1262-cluster\\.kubernetes-admin2: Deployment ${ns}/web: spec\\.replicas changed by someone`,
+      ),
     );
     assert.ok(editMs < 3000 && deleteMs < 3000, `drift took ${editMs} / ${deleteMs} ms`);
     // The corrections (two applies and their Events) and then nothing more: no write loop.

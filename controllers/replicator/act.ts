@@ -40,6 +40,7 @@ import {
   withIntentHash,
 } from "./plan.ts";
 import { writeStatus } from "./status.ts";
+import { type DriftChange, inspectDrift, reportDrift, wasApplied } from "./drift.ts";
 import { targetNames } from "../../lib/targets.ts";
 import { ensureTls, type StoredTls } from "./tls_material.ts";
 
@@ -260,7 +261,7 @@ async function holdBack(
   return outcome;
 }
 
-/** One Event per cluster and reconcile for what was applied, and one for drift reverted. */
+/** One Event per cluster and reconcile for what was applied (each drift reverted has its own, `drift.ts`). */
 async function reportWrites(
   ctx: ReplicatorContext,
   replicator: Replicator,
@@ -269,14 +270,6 @@ async function reportWrites(
 ): Promise<void> {
   if (outcome.written.length > 0) {
     await ctx.event(replicator, "Normal", "Applied", `Applied ${outcome.written.join(", ")} in ${cluster}`);
-  }
-  if (outcome.corrected.length > 0) {
-    await ctx.event(
-      replicator,
-      "Normal",
-      "DriftCorrected",
-      `Reverted changes made outside plumber to ${outcome.corrected.join(", ")} in ${cluster}`,
-    );
   }
 }
 
@@ -339,6 +332,14 @@ async function applyObject(
     outcome.differs.push(objectId(object));
     return result;
   }
+  // A drift (changed, or deleted although applied before): who changed what, read before plumber's apply
+  // takes the fields back.
+  const deleted = plan.action === "create" && wasApplied(replicator, caches.name, object);
+  const change: DriftChange | undefined = deleted
+    ? "deleted"
+    : plan.action !== "create" && plan.drift
+    ? await inspectDrift(caches.client, intent, live, ctx.logger)
+    : undefined;
   try {
     await caches.client.apply(intent, { fieldManager: FIELD_MANAGER, force: true });
   } catch (error) {
@@ -346,7 +347,8 @@ async function applyObject(
     return result;
   }
   outcome.wrote++;
-  const drift = plan.action !== "create" && plan.drift;
+  if (change) await reportDrift(ctx, replicator, caches.name, object, change);
+  const drift = change !== undefined;
   ctx.logger.info(drift ? "Reverted drift" : "Applied", {
     replicator: replicator.metadata.name,
     cluster: caches.name,
@@ -356,6 +358,7 @@ async function applyObject(
       : plan.action === "adopt"
       ? "adopted (written by an earlier release)"
       : plan.difference,
+    ...(change ? { drift: change === "deleted" ? "deleted" : change.fields.join(", ") } : {}),
   });
   // One Event per cluster and reconcile, not one per object: a fan-out would otherwise write as many Events as objects.
   (drift ? outcome.corrected : outcome.written).push(`${kind} ${namespace}/${name}`);

@@ -44,6 +44,7 @@ import { syncReplicator } from "./act.ts";
 import { collectNamespaces, finalizeReplicator, NAMESPACE_JANITOR_KEY } from "./cleanup.ts";
 import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { CachedTls, ReplicatorContext } from "./context.ts";
+import { DriftLedger } from "./drift.ts";
 import { mayTarget } from "../../lib/targets.ts";
 
 export { CREATED_BY_ANNOTATION } from "./plan.ts";
@@ -142,6 +143,7 @@ export class ReplicatorController {
       cacheSyncTimeoutMs: o.cacheSyncTimeoutMs ?? 10_000,
       tls: new Map<string, CachedTls>(),
       kept: new Map(),
+      drift: new DriftLedger(o.metrics),
       now: () => o.now?.() ?? new Date(),
       event: (replicator, type, reason, message) =>
         o.events?.record(

@@ -23,6 +23,7 @@ import type { ClusterOutcome } from "./plan.ts";
 import type { Targeting } from "../../lib/targets.ts";
 import { formatSelector } from "../../lib/selector.ts";
 import { isSuspended } from "../../lib/release.ts";
+import type { DriftTally } from "./drift.ts";
 
 /** What a status is computed from, besides the clusters' outcomes. */
 export interface StatusOptions {
@@ -34,6 +35,8 @@ export interface StatusOptions {
   kept?: string[];
   /** The resolved targets: `clusters[].targetedBy` and the `ClustersSelected` condition (kept as is when absent). */
   targeting?: Targeting;
+  /** Drifts reverted in a cluster since the operator started (`clusters[].driftCorrections`, `lastDrift`). */
+  drift?: (cluster: string) => DriftTally | undefined;
 }
 
 /** Condition type saying what `spec.clusterSelector` selects; present only while the spec has one. */
@@ -197,6 +200,12 @@ export function computeStatus(
     if (c.replicas !== undefined) s.replicas = c.replicas;
     if (c.readyReplicas !== undefined) s.readyReplicas = c.readyReplicas;
     if (c.message) s.message = c.message.slice(0, 500);
+    // Drift audit: the count since the operator started, and the last drift (kept across restarts).
+    const drift = options.drift?.(c.cluster);
+    if (drift?.count) s.driftCorrections = drift.count;
+    const lastDrift = drift?.last ??
+      replicator.status?.clusters?.find((p) => p.name === c.cluster)?.lastDrift;
+    if (lastDrift) s.lastDrift = lastDrift;
     return s;
   });
   const status: ReplicatorStatus = {
@@ -219,7 +228,12 @@ export async function writeStatus(
   outcomes: readonly ClusterOutcome[],
   options: StatusOptions = {},
 ): Promise<void> {
-  const { status, synced, degradedMessage } = computeStatus(replicator, outcomes, options, ctx.now());
+  const { status, synced, degradedMessage } = computeStatus(
+    replicator,
+    outcomes,
+    { drift: (cluster) => ctx.drift.of(replicator, cluster), ...options },
+    ctx.now(),
+  );
   if (sameReplicatorStatus(replicator.status, status)) return;
   await ctx.api.applyReplicatorStatus({
     apiVersion: API_VERSION,

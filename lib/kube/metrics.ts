@@ -138,6 +138,7 @@ export class Metrics {
 
   readonly #restRequests: Counter<"code" | "method" | "host">;
   readonly #leader: Gauge<"name">;
+  readonly #driftCorrections: Counter<"cluster" | "kind">;
 
   readonly #controllers = new Map<string, ControllerMetrics>();
   readonly #queues = new Map<string, QueueMetrics>();
@@ -257,6 +258,13 @@ export class Metrics {
       registers,
     });
 
+    this.#driftCorrections = new Counter({
+      name: "plumber_drift_corrections_total",
+      help: "Drifts plumber reverted (objects changed or deleted outside plumber), per cluster and kind.",
+      labelNames: ["cluster", "kind"],
+      registers,
+    });
+
     if (options.collectDefault) collectDefaultMetrics({ register: registry });
     if (options.processMetrics) {
       // prom-client's process_* collectors read /proc/self, which Deno allows only with -A
@@ -365,6 +373,11 @@ export class Metrics {
   /** Sets `leader_election_master_status{name}` to 1 or 0. */
   setLeader(name: string, isLeader: boolean): void {
     this.#leader.set({ name }, isLeader ? 1 : 0);
+  }
+
+  /** Counts one reverted drift (`plumber_drift_corrections_total`). */
+  countDriftCorrection(labels: { cluster: string; kind: string }): void {
+    this.#driftCorrections.inc(labels);
   }
 
   /** The value of the Content-Type header for {@link text}. */

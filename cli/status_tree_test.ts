@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { API_VERSION, type Replicator, REPLICATOR_KIND } from "../lib/api.ts";
+import { describeDrift, eventHistory, renderStatusTree, shortTime, statusReport } from "./status_tree.ts";
+
+const NOW = new Date("2026-12-02T11:00:00Z");
+
+const DRIFT = {
+  time: "2026-12-02T10:42:08Z",
+  kind: "Deployment",
+  name: "nginx",
+  fields: ["spec.replicas"],
+  deleted: false,
+  manager: "kubectl-scale",
+  operation: "Update",
+  changedAt: "2026-12-02T10:42:07Z",
+};
+
+function sample(): Replicator {
+  return {
+    apiVersion: API_VERSION,
+    kind: REPLICATOR_KIND,
+    metadata: { name: "sample", generation: 3 },
+    spec: { replicationNamespace: "replicate-ns" },
+    status: {
+      synced: "not synced",
+      observedGeneration: 3,
+      conditions: [
+        {
+          type: "Ready",
+          status: "False",
+          reason: "NotSynced",
+          message: "1 of 2 clusters not synced",
+          lastTransitionTime: "",
+        },
+        { type: "Available", status: "True", reason: "Ready", message: "", lastTransitionTime: "" },
+      ],
+      applied: [
+        { cluster: "primary.admin", kind: "ConfigMap", name: "nginx", applyStatus: "applied" },
+        { cluster: "primary.admin", kind: "Deployment", name: "nginx", applyStatus: "applied" },
+        { cluster: "s1.admin", kind: "ConfigMap", name: "nginx", applyStatus: "conflict: not plumber's" },
+        { cluster: "s1.admin", kind: "Service", name: "nginx", applyStatus: "failed: nodePort 5 is invalid" },
+      ],
+      clusters: [
+        {
+          name: "primary.admin",
+          ready: true,
+          targetedBy: ["primary"],
+          replicas: 3,
+          readyReplicas: 3,
+          revision: "5f2c0123456789abcdef",
+          driftCorrections: 2,
+          lastDrift: DRIFT,
+        },
+        {
+          name: "s1.admin",
+          ready: false,
+          targetedBy: ["targetCluster"],
+          replicas: 3,
+          readyReplicas: 1,
+          message: "Service nginx: failed",
+        },
+      ],
+    },
+  };
+}
+
+const EVENTS = [
+  {
+    reason: "DriftCorrected",
+    message:
+      "cluster primary.admin: Deployment replicate-ns/nginx: spec.replicas changed by kubectl-scale (Update at 2026-12-02T10:42:07Z); reverted",
+    count: 1,
+    lastTimestamp: "2026-12-02T10:42:08Z",
+  },
+  {
+    reason: "DriftCorrected",
+    message: "cluster primary.admin: Deployment replicate-ns/nginx: deleted; re-created",
+    lastTimestamp: "2026-12-02T10:30:00Z",
+  },
+  {
+    reason: "Applied",
+    message: "Applied ConfigMap replicate-ns/nginx, Deployment replicate-ns/nginx in primary.admin",
+    lastTimestamp: "2026-12-02T09:00:00Z",
+  },
+  { reason: "Synced", message: "Replicated to primary.admin" },
+];
+
+Deno.test("eventHistory() counts drifts per cluster and object and keeps the latest change", () => {
+  const history = eventHistory(EVENTS);
+  assert.deepEqual(history.get("primary.admin/Deployment/nginx"), {
+    drifts: 2,
+    last: "2026-12-02T10:42:08Z",
+  });
+  assert.deepEqual(history.get("primary.admin/ConfigMap/nginx"), { drifts: 0, last: "2026-12-02T09:00:00Z" });
+  assert.equal(history.size, 2);
+});
+
+Deno.test("statusReport() gives every cluster its objects, apply states, drifts and replicas", () => {
+  const report = statusReport(sample(), EVENTS);
+  assert.equal(report.available, "True");
+  assert.deepEqual(report.clusters.map((c) => [c.name, c.objects.length, c.driftCorrections]), [
+    ["primary.admin", 2, 2],
+    ["s1.admin", 2, 0],
+  ]);
+  const deployment = report.clusters[0]!.objects[1]!;
+  assert.deepEqual(deployment, {
+    kind: "Deployment",
+    name: "nginx",
+    applyStatus: "applied",
+    drifts: 2,
+    lastDrift: DRIFT,
+    lastChange: "2026-12-02T10:42:08Z",
+  });
+  assert.equal(report.clusters[1]!.objects[1]!.applyStatus, "failed: nodePort 5 is invalid");
+  // JSON round trip: what -o json prints.
+  assert.deepEqual(JSON.parse(JSON.stringify(report)), report);
+});
+
+Deno.test("renderStatusTree() draws a tree per cluster with conditions and reasons", () => {
+  assert.equal(
+    renderStatusTree(statusReport(sample(), EVENTS), NOW),
+    [
+      "Replicator sample  SYNCED not synced  AVAILABLE True  generation 3 (observed 3)",
+      "Conditions: Ready=False (NotSynced: 1 of 2 clusters not synced); Available=True (Ready)",
+      "primary.admin (primary)    ready   replicas 3/3   revision 5f2c01234567   drifts 2",
+      "├─ ConfigMap   nginx  applied   changed 09:00:00",
+      "└─ Deployment  nginx  applied   drifts 2, last 10:42:07 spec.replicas by kubectl-scale",
+      "s1.admin (targetCluster)   NOT READY   replicas 1/3",
+      "├─ ConfigMap  nginx  conflict: not plumber's",
+      "├─ Service    nginx  failed: nodePort 5 is invalid",
+      "└─ message: Service nginx: failed",
+      "",
+    ].join("\n"),
+  );
+});
+
+Deno.test("renderStatusTree() of a Replicator without status says so", () => {
+  const rep = { ...sample(), status: undefined };
+  assert.equal(
+    renderStatusTree(statusReport(rep), NOW),
+    "Replicator sample  SYNCED <none>  AVAILABLE Unknown  generation 3 (observed -)\nConditions: <none>\n" +
+      "No cluster reported yet\n",
+  );
+});
+
+Deno.test("describeDrift() and shortTime() name the time, the fields and the manager", () => {
+  assert.equal(describeDrift({ ...DRIFT, deleted: true, fields: [] }, NOW), "last 10:42:07 deleted");
+  assert.equal(
+    describeDrift({ ...DRIFT, manager: undefined }, NOW),
+    "last 10:42:07 spec.replicas by unknown manager",
+  );
+  assert.equal(shortTime("2026-12-01T10:00:00Z", NOW), "2026-12-01 10:00:00");
+});
