@@ -164,7 +164,9 @@ export function cellState(rep: Replicator, cluster: string, now: Date): Cell {
       reason: `rollout in progress: revision ${entry.revision} here, ${rollout.revision} wanted`,
     };
   }
-  if (!entry.ready) {
+  // `ready` says everything is applied; the workload is ready when its Pods are too.
+  const podsShort = entry.replicas !== undefined && (entry.readyReplicas ?? 0) < entry.replicas;
+  if (!entry.ready || podsShort) {
     const counts = entry.replicas !== undefined
       ? `${entry.readyReplicas ?? 0}/${entry.replicas}`
       : "not ready";

@@ -67,6 +67,15 @@ Deno.test("cellState() says not ready with ready/desired and the cluster's messa
   });
 });
 
+Deno.test("cellState() says not ready while fewer Pods are ready than desired, even with everything applied", () => {
+  const r = rep({ applied: applied("a"), clusters: [ready("a", { readyReplicas: 0 })] });
+  assert.deepEqual(cellState(r, "a", NOW), {
+    state: "not-ready",
+    label: "0/3",
+    reason: "0/3 replicas ready",
+  });
+});
+
 Deno.test("cellState() reports failed before conflict, and conflict before anything else", () => {
   const both = rep({
     applied: [...applied("a", "conflict: owned by someone else"), {

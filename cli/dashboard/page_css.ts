@@ -9,7 +9,8 @@ header h1 { font-size: 15px; margin: 0; }
 #conn.live { background: #e8f5e9; color: #1b5e20; }
 #conn.down { background: #ffebee; color: #b71c1c; }
 .legend { display: flex; gap: 8px; flex-wrap: wrap; }
-.legend span { padding: 1px 6px; border-radius: 3px; }
+.legend span { padding: 1px 6px; border-radius: 3px; color: #fff; }
+.legend span.s-not-targeted { color: #607d8b; }
 main { display: flex; flex: 1; min-height: 0; }
 #wrap { flex: 1; overflow: auto; }
 table { border-collapse: separate; border-spacing: 0; }

@@ -184,7 +184,7 @@ export const PAGE_JS = String.raw`"use strict";
     close.addEventListener("click", closePanel);
     panel.appendChild(close);
     panel.appendChild(text("h2", d.replicator + " in " + d.cluster));
-    panel.appendChild(text("div", d.cell.label ? d.cell.state + " (" + d.cell.label + ")" : d.cell.state, "s-" + d.cell.state));
+    panel.appendChild(text("div", d.cell.label && d.cell.label !== d.cell.state ? d.cell.state + " (" + d.cell.label + ")" : d.cell.state, "s-" + d.cell.state));
     panel.appendChild(text("p", d.cell.reason));
     section("Objects");
     if (d.objects.length === 0) panel.appendChild(text("p", "none applied to this cluster"));

@@ -57,7 +57,8 @@ export function dashboardHandler(
       case "/app.css":
         return respond(PAGE_CSS, "text/css; charset=utf-8");
       case "/events":
-        return eventStream(hub, AbortSignal.any([request.signal, closing]));
+        // Not request.signal: a client that goes away cancels the stream instead.
+        return eventStream(hub, closing);
       case "/api/cell": {
         const replicator = url.searchParams.get("replicator") ?? "";
         const cluster = url.searchParams.get("cluster") ?? "";
