@@ -37,10 +37,6 @@ async function screenshot(page: Page, name: string): Promise<void> {
   console.log(`screenshot: ${path}`);
 }
 
-async function cellOf(page: Page, replicator: string, cluster: string): Promise<string | undefined> {
-  return (await readGrid(page))[replicator]?.[cluster];
-}
-
 Deno.test("plumberctl dashboard shows the sample synced, a drift in the right cell and a stopped secondary as Unknown, live", async () => {
   const { browser, close } = await launchChromium();
   const cp = await privateControlPlane(DEFAULT_CLUSTERS);
