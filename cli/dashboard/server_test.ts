@@ -74,7 +74,7 @@ Deno.test("the event stream starts with the whole picture, and ends when the ser
       return "closed";
     }
   })();
-  let timer = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const ended = await Promise.race([
     ending,
     new Promise<string>((resolve) => timer = setTimeout(() => resolve("still open after 10 s"), 10_000)),
