@@ -188,6 +188,8 @@ async function main(): Promise<void> {
       latencies.push(performance.now() - before);
       applyTimes.push(await page.evaluate("window.__dashboard.lastApplyMs") as number);
     }
+    await Deno.mkdir("bench-results", { recursive: true });
+    await page.screenshot({ path: "bench-results/dashboard-200x10.png" });
     const latency = summarize(latencies.map((ms) => ms / 1000));
     const apply = summarize(applyTimes);
     const [load] = Deno.loadavg();

@@ -13,6 +13,7 @@ header h1 { font-size: 15px; margin: 0; }
 .legend span.s-not-targeted { color: #607d8b; }
 main { display: flex; flex: 1; min-height: 0; }
 #wrap { flex: 1; overflow: auto; }
+body.stale #wrap { opacity: 0.55; }
 table { border-collapse: separate; border-spacing: 0; }
 th, td { border-bottom: 1px solid #eee; border-right: 1px solid #eee; padding: 3px 6px; white-space: nowrap; }
 thead th { position: sticky; top: 0; background: #fafafa; z-index: 2; text-align: left; vertical-align: top; }

@@ -30,6 +30,8 @@ export const PAGE_JS = String.raw`"use strict";
 
   function showConnection() {
     var down = watches.filter(function (w) { return !w.connected; });
+    // What is on screen may be out of date while disconnected: say so by dimming it.
+    document.body.classList.toggle("stale", !streamUp || down.length > 0);
     if (!streamUp) {
       conn.className = "down"; conn.textContent = "disconnected from plumberctl, retrying…";
     } else if (down.length > 0 && down.every(function (w) { return w.error === "connecting"; })) {
