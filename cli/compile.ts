@@ -13,7 +13,8 @@
  * - `--ignore-env`: any other variable reads as unset instead of failing (the `yaml`
  *   package looks at `LOG_TOKENS` and `LOG_STREAM`, debug switches plumberctl never needs).
  *
- * No `--allow-run`, `--allow-sys` or `--allow-ffi`. `--exclude-unused-npm` leaves out the
+ * `--allow-run` only for the browser openers of `plumberctl dashboard --open` (`xdg-open`, `open`,
+ * `cmd /c start`); no `--allow-sys` or `--allow-ffi`. `--exclude-unused-npm` leaves out the
  * npm packages plumberctl does not import (`@kubernetes/client-node` is imported for
  * types only).
  *
@@ -49,6 +50,7 @@ export const RUNTIME_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-env=HOME,KUBECONFIG",
+  "--allow-run=xdg-open,open,cmd",
   "--ignore-env",
 ];
 

@@ -48,6 +48,8 @@ Deno.test("plumberctl view loads neither the other commands nor the RBAC, CRD or
       "cli/commands/add_target.ts",
       "cli/commands/add_wait.ts",
       "cli/commands/remove.ts",
+      "cli/commands/dashboard.ts",
+      "cli/dashboard/hub.ts",
       "cli/secret_storage.ts",
       "lib/kube/generated/rbac_v1.ts",
       "lib/kube/generated/apiextensions_v1.ts",
