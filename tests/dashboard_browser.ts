@@ -10,9 +10,9 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { dashboard } from "../cli/commands/dashboard.ts";
 import { writeConfig } from "../cli/config.ts";
 import { type CliContext, processContext } from "../cli/context.ts";
+import { CHROMIUM } from "./chromium.ts";
 
-/** Where Debian's `chromium` package puts the browser. */
-export const CHROMIUM = "/usr/bin/chromium";
+export { CHROMIUM };
 
 /** Starts headless Chromium. @throws {Error} saying how to install it when it is missing. */
 export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {

@@ -9,6 +9,7 @@
  */
 
 import { ensureControlPlaneBinary } from "./build.ts";
+import { ensureChromium } from "./chromium.ts";
 import { ControlPlane } from "./control_plane.ts";
 import { adminClient } from "./harness.ts";
 import { LOG_DIR_ENV } from "./operator.ts";
@@ -88,6 +89,7 @@ async function secretScan(cp: ControlPlane, logDir: string): Promise<boolean> {
 async function main(args: string[]): Promise<number> {
   const started = performance.now();
   const binary = await ensureControlPlaneBinary({ log });
+  await ensureChromium(log);
   const cpStarted = performance.now();
   const cp = await ControlPlane.start({ binary, log });
   log(
