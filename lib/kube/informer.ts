@@ -92,7 +92,8 @@ export function stripManagedFieldsAndLastApplied<T extends KubeObjectLike>(objec
 export class Informer<T extends KubeObjectLike = KubeObjectLike> implements EventSource<T> {
   readonly stats: InformerStats = { lists: 0, watches: 0, relists: 0, errors: 0 };
   #options: InformerOptions;
-  readonly #transform: (object: T) => T;
+  // Not typed with T: a field of type (T) => T would make Informer<T> invariant in T.
+  readonly #transform: (object: KubeObjectLike) => KubeObjectLike;
   #cache = new Map<string, T>();
   #handlers = new Set<EventHandler<T>>();
   #abort = new AbortController();
@@ -105,7 +106,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> implements Even
 
   constructor(options: InformerOptions) {
     this.#options = options;
-    this.#transform = (options.transform ?? stripManagedFields) as unknown as (object: T) => T;
+    this.#transform = options.transform ?? stripManagedFields;
   }
 
   /** Which kind and cluster, for messages. */
@@ -219,7 +220,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> implements Even
       // List items carry no apiVersion/kind; handlers and callers expect them.
       item.apiVersion ??= o.apiVersion;
       item.kind ??= o.kind;
-      const object = this.#transform(item);
+      const object = this.#transform(item) as T;
       const key = objectKey(object);
       seen.add(key);
       const old = this.#cache.get(key);
@@ -243,7 +244,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> implements Even
   }
 
   #apply(event: WatchEvent<T>): void {
-    const object = this.#transform(event.object);
+    const object = this.#transform(event.object) as T;
     const rv = object.metadata?.resourceVersion;
     if (event.type === "BOOKMARK") {
       if (rv) this.#resourceVersion = rv;
