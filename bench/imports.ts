@@ -22,7 +22,7 @@ const CONFIG = `${ROOT}deno.json`;
 
 /** What the operator's process (main.ts) loads, heaviest suspects first, then main.ts itself. */
 export const DEFAULT_MODULES: readonly string[] = [
-  "prom-client",
+  "npm:prom-client@15.1.3",
   "yaml",
   "smol-toml",
   "reflect-metadata",
@@ -63,7 +63,7 @@ async function rssOnce(module: string, v8Flags: string): Promise<number> {
     const script = `${dir}/probe.ts`;
     await Deno.writeTextFile(script, importLine(module) + PRINT_RSS);
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", `--config=${CONFIG}`, `--v8-flags=${v8Flags}`, script],
+      args: ["run", "-A", "--quiet", "--no-lock", `--config=${CONFIG}`, `--v8-flags=${v8Flags}`, script],
       cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
@@ -106,7 +106,7 @@ if (import.meta.main) {
     options: {
       runs: { type: "string", default: "3" },
       markdown: { type: "boolean", default: false },
-      "v8-flags": { type: "string", default: "--max-semi-space-size=2,--max-old-space-size=96" },
+      "v8-flags": { type: "string", default: "--max-semi-space-size=1,--max-old-space-size=48" },
     },
     allowPositionals: true,
   });
