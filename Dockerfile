@@ -60,5 +60,5 @@ EXPOSE 8080 8081
 # --cached-only: never download at run time; --frozen: fail instead of changing deno.lock.
 # In ENTRYPOINT, not CMD, so that the Deployment's args (--leader-elect, ...) are appended to it.
 # No init process: main.ts handles SIGTERM itself and starts no child processes.
-ENTRYPOINT ["deno", "run", "--cached-only", "--frozen", "--v8-flags=--max-semi-space-size=2,--max-old-space-size=96", "--allow-net", "--allow-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT,LOG_TOKENS,LOG_STREAM", "--allow-read=/var/run/secrets/kubernetes.io/serviceaccount", "--allow-sys=hostname", "/app/main.ts"]
+ENTRYPOINT ["deno", "run", "--cached-only", "--frozen", "--v8-flags=--max-semi-space-size=1,--max-old-space-size=48", "--allow-net", "--allow-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT,LOG_TOKENS,LOG_STREAM", "--allow-read=/var/run/secrets/kubernetes.io/serviceaccount", "--allow-sys=hostname", "/app/main.ts"]
 CMD []

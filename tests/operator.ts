@@ -32,11 +32,13 @@ export const OPERATOR_PERMISSIONS: readonly string[] = [
 
 /**
  * V8 limits the operator runs with (the Dockerfile's ENTRYPOINT too): a small young generation
- * and an old space of 3/4 of the 128Mi container limit. Without them V8 grows to ~190 MiB RSS
- * in a fan-out of 100 Replicators and never gives it back; with them peak 121 / steady 114 MiB
- * (docs/benchmarks.md).
+ * and a small old space. Without limits V8 grows to ~190 MiB RSS in a fan-out of 100 Replicators
+ * and never gives it back; in a fan-out of 200, old space 96/semi-space 2 peaked at 130 MiB,
+ * 48/1 at 118 MiB with the same operator CPU (docs/benchmarks.md). `PLUMBER_OPERATOR_V8_FLAGS` (a whole `--v8-flags=...` argument) replaces
+ * them, for benchmarking other limits.
  */
-export const OPERATOR_V8_FLAGS = "--v8-flags=--max-semi-space-size=2,--max-old-space-size=96";
+export const OPERATOR_V8_FLAGS = Deno.env.get("PLUMBER_OPERATOR_V8_FLAGS") ??
+  "--v8-flags=--max-semi-space-size=1,--max-old-space-size=48";
 
 /**
  * {@linkcode OPERATOR_PERMISSIONS} with read access to more files added to its one

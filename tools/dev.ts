@@ -139,7 +139,7 @@ try {
   operator = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--v8-flags=--max-semi-space-size=2,--max-old-space-size=96",
+      "--v8-flags=--max-semi-space-size=1,--max-old-space-size=48",
       "--allow-net",
       "--allow-env",
       "--allow-read",

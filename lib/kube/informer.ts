@@ -36,6 +36,12 @@ export interface InformerOptions {
   maxBackoffMs?: number;
   /** How long the server keeps one watch open (default 300 s); it is then resumed. */
   watchTimeoutSeconds?: number;
+  /**
+   * Applied to every listed or watched object before it is cached and handed to handlers, as
+   * controller-runtime's cache transforms: drop what reconcile never reads so the cache holds less.
+   * It may change the object in place and must return it. Default {@linkcode stripManagedFields}.
+   */
+  transform?: (object: KubeObjectLike) => KubeObjectLike;
 }
 
 /** Counters that tests and metrics read. */
@@ -57,9 +63,28 @@ export function objectKey(object: KubeObjectLike): string {
   return ns ? `${ns}/${name}` : name;
 }
 
-function strip<T extends KubeObjectLike>(object: T): T {
-  // managedFields are often larger than the object itself and plumber never reads them.
+/** The annotation `kubectl apply` (client-side) keeps a full copy of the object in. */
+export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * The default cache transform: drops `metadata.managedFields`, often larger than the object itself
+ * and never read by reconcile (what needs them, e.g. naming the manager of a drift, GETs the live
+ * object).
+ */
+export function stripManagedFields<T extends KubeObjectLike>(object: T): T {
   if (object.metadata && "managedFields" in object.metadata) delete object.metadata.managedFields;
+  return object;
+}
+
+/**
+ * {@linkcode stripManagedFields}, and the `last-applied-configuration` annotation (a second copy of
+ * the object). Only for caches whose readers never compare annotations against an intent that may
+ * carry it: a subset comparison would otherwise see it missing and apply forever.
+ */
+export function stripManagedFieldsAndLastApplied<T extends KubeObjectLike>(object: T): T {
+  stripManagedFields(object);
+  const annotations = object.metadata?.annotations as Record<string, string> | undefined;
+  if (annotations && LAST_APPLIED_ANNOTATION in annotations) delete annotations[LAST_APPLIED_ANNOTATION];
   return object;
 }
 
@@ -67,6 +92,8 @@ function strip<T extends KubeObjectLike>(object: T): T {
 export class Informer<T extends KubeObjectLike = KubeObjectLike> implements EventSource<T> {
   readonly stats: InformerStats = { lists: 0, watches: 0, relists: 0, errors: 0 };
   #options: InformerOptions;
+  // Not typed with T: a field of type (T) => T would make Informer<T> invariant in T.
+  readonly #transform: (object: KubeObjectLike) => KubeObjectLike;
   #cache = new Map<string, T>();
   #handlers = new Set<EventHandler<T>>();
   #abort = new AbortController();
@@ -79,6 +106,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> implements Even
 
   constructor(options: InformerOptions) {
     this.#options = options;
+    this.#transform = options.transform ?? stripManagedFields;
   }
 
   /** Which kind and cluster, for messages. */
@@ -192,7 +220,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> implements Even
       // List items carry no apiVersion/kind; handlers and callers expect them.
       item.apiVersion ??= o.apiVersion;
       item.kind ??= o.kind;
-      const object = strip(item);
+      const object = this.#transform(item) as T;
       const key = objectKey(object);
       seen.add(key);
       const old = this.#cache.get(key);
@@ -216,7 +244,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> implements Even
   }
 
   #apply(event: WatchEvent<T>): void {
-    const object = strip(event.object);
+    const object = this.#transform(event.object) as T;
     const rv = object.metadata?.resourceVersion;
     if (event.type === "BOOKMARK") {
       if (rv) this.#resourceVersion = rv;

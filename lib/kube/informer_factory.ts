@@ -33,6 +33,11 @@ export interface InformerSpec {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * The cache transform (default: drop managedFields). Not part of the key: the informer of a spec
+   * is shared, so callers of one kind and selector must agree on it; the first one's is used.
+   */
+  transform?: InformerOptions["transform"];
 }
 
 /** Options of {@linkcode InformerFactory}. */
@@ -82,6 +87,7 @@ export class InformerFactory {
         labelSelector: spec.labelSelector,
         fieldSelector: spec.fieldSelector,
         logger: this.#options.logger,
+        transform: spec.transform,
       });
       entry = { spec, informer };
       this.#informers.set(key, entry);

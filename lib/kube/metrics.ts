@@ -2,12 +2,12 @@
  * Prometheus metrics with controller-runtime's and client-go's names, so existing
  * dashboards and alerts for Go operators work unchanged.
  *
- * One {@link Metrics} is created per process by the entry point and passed in;
- * nothing here touches prom-client's global default registry.
+ * One {@link Metrics} is created per process by the entry point and passed in. The exposition is
+ * plumber's own (`prometheus_text.ts`), not `prom-client`, whose import alone costs ~20 MiB of RSS.
  *
  * @example
  * ```ts
- * const metrics = new Metrics({ collectDefault: true });
+ * const metrics = new Metrics({ processMetrics: true });
  * const controller = new Controller({ name: "replicator", reconcile, logger, metrics: metrics.controller("replicator") });
  * console.log(await metrics.text());
  * ```
@@ -15,7 +15,7 @@
  * @module
  */
 
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "./prometheus_text.ts";
 
 /** The `result` label of `controller_runtime_reconcile_total`. */
 export type ReconcileOutcome = "success" | "error" | "requeue" | "requeue_after" | "terminal_error";
@@ -111,8 +111,6 @@ const RECONCILE_BUCKETS = [
 const QUEUE_BUCKETS = Array.from({ length: 10 }, (_, i) => Number((1e-8 * 10 ** i).toPrecision(1)));
 
 export interface MetricsOptions {
-  /** Also export process_* and nodejs_* metrics (prom-client's default collectors). Default false. */
-  collectDefault?: boolean;
   /** Export process_resident_memory_bytes, process_heap_bytes and process_start_time_seconds from Deno's own counters. */
   processMetrics?: boolean;
 }
@@ -121,24 +119,24 @@ export interface MetricsOptions {
 export class Metrics {
   readonly registry: Registry;
 
-  readonly #reconcileTotal: Counter<"controller" | "result">;
-  readonly #reconcileErrors: Counter<"controller">;
-  readonly #terminalErrors: Counter<"controller">;
-  readonly #reconcileTime: Histogram<"controller">;
-  readonly #activeWorkers: Gauge<"controller">;
-  readonly #maxConcurrent: Gauge<"controller">;
+  readonly #reconcileTotal: Counter;
+  readonly #reconcileErrors: Counter;
+  readonly #terminalErrors: Counter;
+  readonly #reconcileTime: Histogram;
+  readonly #activeWorkers: Gauge;
+  readonly #maxConcurrent: Gauge;
 
-  readonly #queueDepth: Gauge<"name">;
-  readonly #queueAdds: Counter<"name">;
-  readonly #queueRetries: Counter<"name">;
-  readonly #queueLatency: Histogram<"name">;
-  readonly #workDuration: Histogram<"name">;
-  readonly #unfinishedWork: Gauge<"name">;
-  readonly #longestRunning: Gauge<"name">;
+  readonly #queueDepth: Gauge;
+  readonly #queueAdds: Counter;
+  readonly #queueRetries: Counter;
+  readonly #queueLatency: Histogram;
+  readonly #workDuration: Histogram;
+  readonly #unfinishedWork: Gauge;
+  readonly #longestRunning: Gauge;
 
-  readonly #restRequests: Counter<"code" | "method" | "host">;
-  readonly #leader: Gauge<"name">;
-  readonly #driftCorrections: Counter<"cluster" | "kind">;
+  readonly #restRequests: Counter;
+  readonly #leader: Gauge;
+  readonly #driftCorrections: Counter;
 
   readonly #controllers = new Map<string, ControllerMetrics>();
   readonly #queues = new Map<string, QueueMetrics>();
@@ -147,151 +145,136 @@ export class Metrics {
   constructor(options: MetricsOptions = {}) {
     const registry = new Registry();
     this.registry = registry;
-    const registers = [registry];
 
-    this.#reconcileTotal = new Counter({
-      name: "controller_runtime_reconcile_total",
-      help: "Total number of reconciliations per controller",
-      labelNames: ["controller", "result"],
-      registers,
-    });
-    this.#reconcileErrors = new Counter({
-      name: "controller_runtime_reconcile_errors_total",
-      help: "Total number of reconciliation errors per controller",
-      labelNames: ["controller"],
-      registers,
-    });
-    this.#terminalErrors = new Counter({
-      name: "controller_runtime_terminal_reconcile_errors_total",
-      help: "Total number of terminal reconciliation errors per controller",
-      labelNames: ["controller"],
-      registers,
-    });
-    this.#reconcileTime = new Histogram({
-      name: "controller_runtime_reconcile_time_seconds",
-      help: "Length of time per reconciliation per controller",
-      labelNames: ["controller"],
-      buckets: RECONCILE_BUCKETS,
-      registers,
-    });
-    this.#activeWorkers = new Gauge({
-      name: "controller_runtime_active_workers",
-      help: "Number of currently used workers per controller",
-      labelNames: ["controller"],
-      registers,
-    });
-    this.#maxConcurrent = new Gauge({
-      name: "controller_runtime_max_concurrent_reconciles",
-      help: "Maximum number of concurrent reconciles per controller",
-      labelNames: ["controller"],
-      registers,
-    });
+    this.#reconcileTotal = registry.register(
+      new Counter("controller_runtime_reconcile_total", "Total number of reconciliations per controller", [
+        "controller",
+        "result",
+      ]),
+    );
+    this.#reconcileErrors = registry.register(
+      new Counter(
+        "controller_runtime_reconcile_errors_total",
+        "Total number of reconciliation errors per controller",
+        ["controller"],
+      ),
+    );
+    this.#terminalErrors = registry.register(
+      new Counter(
+        "controller_runtime_terminal_reconcile_errors_total",
+        "Total number of terminal reconciliation errors per controller",
+        ["controller"],
+      ),
+    );
+    this.#reconcileTime = registry.register(
+      new Histogram(
+        "controller_runtime_reconcile_time_seconds",
+        "Length of time per reconciliation per controller",
+        ["controller"],
+        RECONCILE_BUCKETS,
+      ),
+    );
+    this.#activeWorkers = registry.register(
+      new Gauge("controller_runtime_active_workers", "Number of currently used workers per controller", [
+        "controller",
+      ]),
+    );
+    this.#maxConcurrent = registry.register(
+      new Gauge(
+        "controller_runtime_max_concurrent_reconciles",
+        "Maximum number of concurrent reconciles per controller",
+        ["controller"],
+      ),
+    );
 
-    this.#queueDepth = new Gauge({
-      name: "workqueue_depth",
-      help: "Current depth of workqueue",
-      labelNames: ["name"],
-      registers,
-    });
-    this.#queueAdds = new Counter({
-      name: "workqueue_adds_total",
-      help: "Total number of adds handled by workqueue",
-      labelNames: ["name"],
-      registers,
-    });
-    this.#queueRetries = new Counter({
-      name: "workqueue_retries_total",
-      help: "Total number of retries handled by workqueue",
-      labelNames: ["name"],
-      registers,
-    });
-    this.#queueLatency = new Histogram({
-      name: "workqueue_queue_duration_seconds",
-      help: "How long in seconds an item stays in workqueue before being requested",
-      labelNames: ["name"],
-      buckets: QUEUE_BUCKETS,
-      registers,
-    });
-    this.#workDuration = new Histogram({
-      name: "workqueue_work_duration_seconds",
-      help: "How long in seconds processing an item from workqueue takes",
-      labelNames: ["name"],
-      buckets: QUEUE_BUCKETS,
-      registers,
-    });
+    this.#queueDepth = registry.register(
+      new Gauge("workqueue_depth", "Current depth of workqueue", ["name"]),
+    );
+    this.#queueAdds = registry.register(
+      new Counter("workqueue_adds_total", "Total number of adds handled by workqueue", ["name"]),
+    );
+    this.#queueRetries = registry.register(
+      new Counter("workqueue_retries_total", "Total number of retries handled by workqueue", ["name"]),
+    );
+    this.#queueLatency = registry.register(
+      new Histogram(
+        "workqueue_queue_duration_seconds",
+        "How long in seconds an item stays in workqueue before being requested",
+        ["name"],
+        QUEUE_BUCKETS,
+      ),
+    );
+    this.#workDuration = registry.register(
+      new Histogram(
+        "workqueue_work_duration_seconds",
+        "How long in seconds processing an item from workqueue takes",
+        ["name"],
+        QUEUE_BUCKETS,
+      ),
+    );
     const snapshots = this.#unfinishedSnapshots;
     // Both gauges are computed from the queues at scrape time instead of by a timer loop.
-    const readSnapshots = (gauge: Gauge<"name">, pick: (w: UnfinishedWork) => number) => {
+    const readSnapshots = (gauge: Gauge, pick: (w: UnfinishedWork) => number) => {
       for (const [name, snapshot] of snapshots) gauge.set({ name }, pick(snapshot()));
     };
-    this.#unfinishedWork = new Gauge({
-      name: "workqueue_unfinished_work_seconds",
-      help: "How many seconds of work has been done that is in progress and hasn't been observed by " +
-        "work_duration. Large values indicate stuck threads.",
-      labelNames: ["name"],
-      registers,
-      collect() {
-        readSnapshots(this, (w) => w.unfinishedSeconds);
-      },
-    });
-    this.#longestRunning = new Gauge({
-      name: "workqueue_longest_running_processor_seconds",
-      help: "How many seconds has the longest running processor for workqueue been running.",
-      labelNames: ["name"],
-      registers,
-      collect() {
-        readSnapshots(this, (w) => w.longestRunningSeconds);
-      },
-    });
+    this.#unfinishedWork = registry.register(
+      new Gauge(
+        "workqueue_unfinished_work_seconds",
+        "How many seconds of work has been done that is in progress and hasn't been observed by " +
+          "work_duration. Large values indicate stuck threads.",
+        ["name"],
+        (gauge) => readSnapshots(gauge, (w) => w.unfinishedSeconds),
+      ),
+    );
+    this.#longestRunning = registry.register(
+      new Gauge(
+        "workqueue_longest_running_processor_seconds",
+        "How many seconds has the longest running processor for workqueue been running.",
+        ["name"],
+        (gauge) => readSnapshots(gauge, (w) => w.longestRunningSeconds),
+      ),
+    );
 
-    this.#restRequests = new Counter({
-      name: "rest_client_requests_total",
-      help: "Number of HTTP requests, partitioned by status code, method, and host.",
-      labelNames: ["code", "method", "host"],
-      registers,
-    });
-    this.#leader = new Gauge({
-      name: "leader_election_master_status",
-      help: "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, " +
-        "1 indicates master. 'name' is the string used to identify the lease.",
-      labelNames: ["name"],
-      registers,
-    });
+    this.#restRequests = registry.register(
+      new Counter(
+        "rest_client_requests_total",
+        "Number of HTTP requests, partitioned by status code, method, and host.",
+        ["code", "method", "host"],
+      ),
+    );
+    this.#leader = registry.register(
+      new Gauge(
+        "leader_election_master_status",
+        "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, " +
+          "1 indicates master. 'name' is the string used to identify the lease.",
+        ["name"],
+      ),
+    );
 
-    this.#driftCorrections = new Counter({
-      name: "plumber_drift_corrections_total",
-      help: "Drifts plumber reverted (objects changed or deleted outside plumber), per cluster and kind.",
-      labelNames: ["cluster", "kind"],
-      registers,
-    });
+    this.#driftCorrections = registry.register(
+      new Counter(
+        "plumber_drift_corrections_total",
+        "Drifts plumber reverted (objects changed or deleted outside plumber), per cluster and kind.",
+        ["cluster", "kind"],
+      ),
+    );
 
-    if (options.collectDefault) collectDefaultMetrics({ register: registry });
     if (options.processMetrics) {
-      // prom-client's process_* collectors read /proc/self, which Deno allows only with -A
-      // (they read 0 under the operator's permissions); Deno.memoryUsage() needs no permission.
+      // Deno.memoryUsage() needs no permission (reading /proc/self would need --allow-read there).
       const started = Date.now() / 1000;
-      new Gauge({
-        name: "process_resident_memory_bytes",
-        help: "Resident memory size in bytes.",
-        registers,
-        collect() {
-          this.set(Deno.memoryUsage().rss);
-        },
-      });
-      new Gauge({
-        name: "process_heap_bytes",
-        help: "V8 heap in use, in bytes.",
-        registers,
-        collect() {
-          this.set(Deno.memoryUsage().heapUsed);
-        },
-      });
-      new Gauge({
-        name: "process_start_time_seconds",
-        help: "Start time of the process since the epoch, in seconds.",
-        registers,
-      })
-        .set(started);
+      registry.register(
+        new Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", [], (gauge) => {
+          gauge.set({}, Deno.memoryUsage().rss);
+        }),
+      );
+      registry.register(
+        new Gauge("process_heap_bytes", "V8 heap in use, in bytes.", [], (gauge) => {
+          gauge.set({}, Deno.memoryUsage().heapUsed);
+        }),
+      );
+      registry.register(
+        new Gauge("process_start_time_seconds", "Start time of the process since the epoch, in seconds."),
+      ).set({}, started);
     }
   }
 
@@ -387,6 +370,6 @@ export class Metrics {
 
   /** All metrics in the Prometheus text exposition format (version 0.0.4). */
   text(): Promise<string> {
-    return this.registry.metrics();
+    return Promise.resolve(this.registry.metrics());
   }
 }

@@ -107,10 +107,10 @@ Deno.test("two Metrics instances do not share series", async () => {
   assert.ok(!(await b.text()).includes("only-in-a"));
 });
 
-Deno.test("Metrics with collectDefault exports process metrics and the Prometheus content type", async () => {
-  const metrics = new Metrics({ collectDefault: true });
-  assert.match(await metrics.text(), /^process_cpu_seconds_total /m);
+Deno.test("Metrics.text() is served with the Prometheus 0.0.4 text content type", async () => {
+  const metrics = new Metrics();
   assert.match(metrics.contentType, /^text\/plain; version=0\.0\.4/);
+  assert.match(await metrics.text(), /^# TYPE rest_client_requests_total counter$/m);
 });
 
 Deno.test("Metrics with processMetrics reports the resident memory from Deno's own counters", async () => {
