@@ -45,6 +45,7 @@ import { collectNamespaces, finalizeReplicator, NAMESPACE_JANITOR_KEY } from "./
 import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { CachedTls, ReplicatorContext } from "./context.ts";
 import { mayTarget } from "../../lib/targets.ts";
+import { extraKinds, groupKind, type KindRef } from "../../lib/resources.ts";
 
 export { CREATED_BY_ANNOTATION } from "./plan.ts";
 export { sameReplicatorStatus } from "./status.ts";
@@ -92,6 +93,8 @@ export class ReplicatorController {
   #cacheSets?: ClusterCacheSets;
   #unsubscribe?: () => void;
   readonly #ctx: ReplicatorContext;
+  /** The `spec.resources[]` kinds some Replicator uses (or still holds): watched in every cluster. */
+  #wantedKinds: KindRef[] = [];
 
   constructor(options: ReplicatorControllerOptions) {
     this.#o = options;
@@ -117,6 +120,12 @@ export class ReplicatorController {
       metrics: options.metrics?.controller("replicator"),
     });
     this.controller.watch(this.replicators, (r) => [r.metadata.name]);
+    // The extra kinds' watches follow the Replicators that use them.
+    this.replicators.addEventHandler({
+      add: () => this.#updateWantedKinds(),
+      update: () => this.#updateWantedKinds(),
+      delete: () => this.#updateWantedKinds(),
+    });
     // An update maps the old object and the new one: a label change reaches the Replicators that selected
     // the cluster and those that select it now.
     this.controller.watch(
@@ -159,6 +168,29 @@ export class ReplicatorController {
     };
   }
 
+  /** Recomputes the extra kinds in use; starts and stops their watches in every cluster when they change. */
+  #updateWantedKinds(): void {
+    const kinds = new Map<string, KindRef>();
+    for (const r of this.replicators.list()) {
+      for (const k of extraKinds(r.spec ?? {}, r.status?.applied)) kinds.set(groupKind(k), k);
+    }
+    const before = this.#wantedKinds.map(groupKind).sort().join(",");
+    this.#wantedKinds = [...kinds.values()];
+    if ([...kinds.keys()].sort().join(",") === before) return;
+    for (const caches of this.#caches.values()) void this.#setWantedKinds(caches);
+  }
+
+  async #setWantedKinds(caches: ClusterCaches): Promise<void> {
+    try {
+      await caches.setWantedKinds(this.#wantedKinds);
+    } catch (error) {
+      this.#o.logger.warn("Cannot update the watches of spec.resources[] kinds", {
+        cluster: caches.name,
+        error,
+      });
+    }
+  }
+
   /**
    * Names of the Replicators that may target a cluster with these ClusterDetector labels (by default its
    * ClusterDetector's): the primary is everyone's; a secondary is named or selected.
@@ -191,14 +223,16 @@ export class ReplicatorController {
       logger: this.#o.logger,
       syncTimeoutMs: this.#o.cacheSyncTimeoutMs ?? 10_000,
       subscribe: (caches) => {
-        const releases = [...caches.objects.values()].map((informer) =>
+        const attach = (informer: Informer<KubeObjectLike>) =>
           this.controller.watch(informer, (o) => {
             const labels = objectMeta(o).labels;
             const replicator = labels?.[LABEL_REPLICATOR];
             // Another primary's objects (a secondary shared by two operators) are never this operator's concern.
             return replicator && writtenByPrimary(labels, this.#ctx.primaryId) ? [replicator] : [];
-          })
-        );
+          });
+        const releases = [...caches.objects.values()].map(attach);
+        releases.push(caches.attach(attach));
+        void this.#setWantedKinds(caches);
         return () => releases.forEach((release) => release());
       },
     });
@@ -234,13 +268,26 @@ export class ReplicatorController {
     ]);
   }
 
-  /** Cache sets running now and the controller's subscriptions (tests read them to find leaks). */
-  get cacheStats(): { liveSets: number; clusters: number; replacing: number; subscriptions: number } {
+  /**
+   * Cache sets running now and the controller's subscriptions (tests read them to find leaks), and the
+   * watches held in the clusters (`watches`, of which `extraWatches` for `spec.resources[]` kinds).
+   */
+  get cacheStats(): {
+    liveSets: number;
+    clusters: number;
+    replacing: number;
+    subscriptions: number;
+    watches: number;
+    extraWatches: number;
+  } {
+    const sets = [...this.#caches.values()];
     return {
       liveSets: this.#cacheSets?.liveSets ?? 0,
       clusters: this.#caches.size,
       replacing: this.#cacheSets?.replacing ?? 0,
       subscriptions: this.controller.subscriptions,
+      watches: sets.reduce((n, c) => n + c.watches, 0),
+      extraWatches: sets.reduce((n, c) => n + c.extraKinds.length, 0),
     };
   }
 
