@@ -46,6 +46,7 @@ import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { CachedTls, ReplicatorContext } from "./context.ts";
 import { mayTarget } from "../../lib/targets.ts";
 import { extraKinds, groupKind, type KindRef } from "../../lib/resources.ts";
+import { Gauge } from "prom-client";
 
 export { CREATED_BY_ANNOTATION } from "./plan.ts";
 export { sameReplicatorStatus } from "./status.ts";
@@ -133,6 +134,21 @@ export class ReplicatorController {
       (cd) => this.#targeting(cd.metadata.name, cd.metadata.labels ?? {}),
     );
     this.#ctx = this.#context();
+    if (options.metrics) {
+      const stats = () => this.cacheStats;
+      new Gauge({
+        name: "plumber_cluster_watches",
+        help: "Watches the Replicator controller holds in the registered clusters, by what they are for: " +
+          "seed (the seed's kinds and namespaces) or resources (the spec.resources[] kinds in use)",
+        labelNames: ["for"],
+        registers: [options.metrics.registry],
+        collect() {
+          const { watches, extraWatches } = stats();
+          this.set({ for: "seed" }, watches - extraWatches);
+          this.set({ for: "resources" }, extraWatches);
+        },
+      });
+    }
   }
 
   #context(): ReplicatorContext {
