@@ -6,6 +6,7 @@ import {
   type Replicator,
   type ReplicatorSpec,
 } from "./api.ts";
+import { parse } from "yaml";
 import { applyOverrides } from "./overrides.ts";
 import { LABEL_PRIMARY } from "./ownership.ts";
 import { renderReplicator } from "./render.ts";
@@ -199,5 +200,33 @@ Deno.test("discovery and permission reasons name the kind and the missing permis
     ),
     "forbidden: plumber's ServiceAccount in east may not patch poddisruptionbudgets.policy in apps: grant it with " +
       "plumberctl add --allow-kind policy/PodDisruptionBudget",
+  );
+});
+
+Deno.test("examples/replicator-extra-kinds.yaml: ServiceAccount, PodDisruptionBudget and HPA in every cluster, 4 replicas at most in the air-gapped one", async () => {
+  const example = parse(
+    await Deno.readTextFile(new URL("../examples/replicator-extra-kinds.yaml", import.meta.url)),
+  ) as Replicator;
+  const objects = renderReplicator({ replicator: example, role: "secondary", primaryId: "p" });
+  assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`), [
+    "Namespace//web-extra",
+    "Deployment/web-extra/web",
+    "Service/web-extra/web",
+    "ServiceAccount/web-extra/web",
+    "PodDisruptionBudget/web-extra/web",
+    "HorizontalPodAutoscaler/web-extra/web",
+  ]);
+  const hpa = (cluster: string) =>
+    applyOverrides(objects, example.spec.overrides, { name: cluster }).find((o) =>
+      o.kind === "HorizontalPodAutoscaler"
+    )?.spec as { maxReplicas: number };
+  assert.equal(hpa("v1262-cluster.kubernetes-admin2").maxReplicas, 10);
+  assert.equal(hpa("v1252-cluster.kubernetes-admin3").maxReplicas, 4);
+  // The PodDisruptionBudget selects the Deployment's pods.
+  const deployment = objects.find((o) => o.kind === "Deployment")!;
+  const pdb = objects.find((o) => o.kind === "PodDisruptionBudget")!;
+  assert.deepEqual(
+    (pdb.spec as { selector: unknown }).selector,
+    (deployment.spec as { selector: unknown }).selector,
   );
 });
