@@ -145,8 +145,9 @@ export class ClusterCaches {
 
   /**
    * Starts the caches of these extra kinds where this cluster serves them namespaced (discovery, read
-   * again on a miss at most once a second), and waits up to `timeoutMs` for them to sync. Returns the kinds
-   * whose cache is synced.
+   * again on a miss at most once a second), and waits up to `timeoutMs` for them to sync (not for a cache
+   * whose list already failed, e.g. a 403: the objects are then read one by one). Returns the kinds whose
+   * cache is synced.
    */
   async ensureKinds(kinds: readonly KindRef[], timeoutMs: number): Promise<KindRef[]> {
     const started: Informer<KubeObjectLike>[] = [];
@@ -182,10 +183,11 @@ export class ClusterCaches {
         ready.push(ref);
       }
     }
-    if (timeoutMs > 0 && started.some((i) => !i.synced)) {
+    const waiting = started.filter((i) => !i.synced && i.stats.errors === 0);
+    if (timeoutMs > 0 && waiting.length > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
-        Promise.all(started.map((i) => i.waitForSync())),
+        Promise.all(waiting.map((i) => i.waitForSync())),
         new Promise((resolve) => timer = setTimeout(resolve, timeoutMs)),
       ]);
       clearTimeout(timer);
