@@ -164,7 +164,8 @@ export class ClusterCaches {
           continue; // Not served (yet): reported per object by the sync, which retries.
         }
         entry = this.#extra.get(key);
-        if (!entry && !this.#stopped) {
+        // No longer wanted while discovery answered (the last Replicator using it went): not started.
+        if (!entry && !this.#stopped && this.#wanted.has(key)) {
           const informer = new Informer<KubeObjectLike>({
             client: this.client,
             apiVersion: ref.apiVersion,
