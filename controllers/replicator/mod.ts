@@ -15,6 +15,8 @@
  * - in every registered cluster, plumber's own objects (label `app.kubernetes.io/managed-by=plumber`),
  *   mapped back to their Replicator by the `plumber.jnytnai0613.github.io/replicator` label. These
  *   caches are also what a reconcile compares against, so a steady state writes nothing.
+ * - the same for the `spec.resources[]` kinds: one watch per (cluster, kind) while some Replicator uses the
+ *   kind (or still holds objects of it), none otherwise; gauge `plumber_cluster_watches`.
  *
  * @module
  */
