@@ -22,6 +22,7 @@ import {
 import { ownerLabels } from "./ownership.ts";
 import { encodeBase64Text } from "./base64.ts";
 import { cloneJson } from "./json.ts";
+import { renderResource, resolveResources } from "./resources.ts";
 
 /** Name of the Secret holding the CA certificate and the Ingress' server certificate and key. */
 export const CA_SECRET_NAME = "ca-secret";
@@ -121,7 +122,9 @@ export function ingressTlsEnabled(spec: ReplicatorSpec): boolean {
 /**
  * Renders a Replicator into the objects to server-side apply to one cluster, in apply
  * order: Namespace, ConfigMap, Secrets `ca-secret` and `cli-secret`, Deployment,
- * Service, Ingress.
+ * Service, Ingress, then the `spec.resources[]` entries (see `resources.ts`: placed into
+ * `replicationNamespace`, plumber's labels merged over their own, an entry naming an object a seed
+ * field already names is left out).
  *
  * - A resource is rendered only when its name (`configMapName`, `deploymentName`,
  *   `serviceName`, `ingressName`) is set; a spec without its name is ignored. A name
@@ -276,6 +279,12 @@ export function renderReplicator(options: RenderOptions): KubeObject[] {
       metadata: metadata(spec.ingressName, annotations),
       spec: ingressSpec,
     });
+  }
+
+  // spec.resources[]: after the seed's objects; an entry naming an object a seed field (or an earlier
+  // entry) names is not rendered (`resolveResources`, reported by the controller).
+  for (const entry of resolveResources(spec).rendered) {
+    objects.push(renderResource(entry, { namespace, labels: labels(), ownerReferences }));
   }
 
   return objects;

@@ -189,6 +189,23 @@ Deno.test("examples/replicator-overrides.yaml is accepted as it is, with strict 
   });
 });
 
+Deno.test("examples/replicator-extra-kinds.yaml is accepted as it is, with strict field validation", async () => {
+  const example = parse(
+    await Deno.readTextFile(new URL("replicator-extra-kinds.yaml", EXAMPLES)),
+  ) as KubeObjectLike & { spec: Record<string, unknown> };
+  await withPrimary(async (client) => {
+    await installCrds(client);
+    const created = await client.create<typeof example>(example, { dryRun: true });
+    // The embedded manifests are kept whole (x-kubernetes-preserve-unknown-fields).
+    assert.deepEqual(created.spec.resources, example.spec.resources);
+    assert.deepEqual(created.spec.overrides, example.spec.overrides);
+    await client.raw("POST", await client.collectionPath(API_VERSION, "Replicator"), {
+      body: example,
+      query: { fieldValidation: "Strict", dryRun: "All" },
+    });
+  });
+});
+
 // ---------------------------------------------------------------------------
 // Invalid objects
 // ---------------------------------------------------------------------------
@@ -204,6 +221,62 @@ function mergePatch(target: unknown, patch: unknown): unknown {
     else base[key] = mergePatch(base[key], value);
   }
   return base;
+}
+
+/** `spec.resources[]` with one entry. */
+function oneResource(entry: Record<string, unknown>): Record<string, unknown> {
+  return { spec: { resources: [entry] } };
+}
+
+/** Bad `spec.resources[]` entries: refused kinds, a foreign namespace, no name, generateName, no apiVersion or kind. */
+function resourceCases(): InvalidCase[] {
+  const refused = (apiVersion: string, kind: string): InvalidCase => ({
+    description: `a resources[] entry of the refused kind ${kind}`,
+    patch: oneResource({ apiVersion, kind, metadata: { name: "x" } }),
+    expected: ["spec.resources[0]", `kind ${kind} is never replicated through resources[]`],
+  });
+  return [
+    refused("v1", "Namespace"),
+    refused("v1", "Node"),
+    refused("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    refused("apiregistration.k8s.io/v1", "APIService"),
+    refused("plumber.jnytnai0613.github.io/v1", "Replicator"),
+    refused("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+    refused("v1", "PersistentVolume"),
+    {
+      description: "a resources[] entry in another namespace",
+      patch: oneResource({
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name: "x", namespace: "kube-system" },
+      }),
+      expected: ["spec.resources", "every resources[] entry is placed into replicationNamespace"],
+    },
+    {
+      description: "a resources[] entry without metadata.name",
+      patch: oneResource({ apiVersion: "v1", kind: "ServiceAccount", metadata: { labels: { a: "b" } } }),
+      expected: ["spec.resources[0]", "metadata.name is required"],
+    },
+    {
+      description: "a resources[] entry with metadata.generateName",
+      patch: oneResource({
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name: "x", generateName: "x-" },
+      }),
+      expected: ["spec.resources[0]", "metadata.generateName is not supported"],
+    },
+    {
+      description: "a resources[] entry without apiVersion",
+      patch: oneResource({ kind: "ServiceAccount", metadata: { name: "x" } }),
+      expected: ["spec.resources[0].apiVersion: Required value"],
+    },
+    {
+      description: "a resources[] entry without kind",
+      patch: oneResource({ apiVersion: "v1", metadata: { name: "x" } }),
+      expected: ["spec.resources[0].kind: Required value"],
+    },
+  ];
 }
 
 /** A Replicator that uses every spec field and is valid; each case breaks one thing. */
@@ -302,6 +375,7 @@ interface InvalidCase {
 }
 
 const INVALID_CASES: InvalidCase[] = [
+  ...resourceCases(),
   {
     description: "no replicationNamespace",
     patch: { spec: { replicationNamespace: null } },
@@ -538,9 +612,9 @@ const INVALID_CASES: InvalidCase[] = [
     expected: [`${PATCH_OP}.from: Invalid value: "spec.replicas"`, "should match"],
   },
   {
-    description: "a patch target of a kind plumber does not render",
-    patch: oneOverride({ patches: [{ target: { kind: "Pod" }, patch: [{ op: "remove", path: "/spec" }] }] }),
-    expected: [`${OVERRIDE}.patches[0].target.kind: Unsupported value: "Pod"`, '"Deployment"'],
+    description: "a patch target with an empty kind",
+    patch: oneOverride({ patches: [{ target: { kind: "" }, patch: [{ op: "remove", path: "/spec" }] }] }),
+    expected: [`${OVERRIDE}.patches[0].target.kind: Invalid value: ""`, "at least 1 chars long"],
   },
   {
     description: "a patch without a target",

@@ -354,7 +354,12 @@ function overrideSchema(): JSONSchemaProps {
               description:
                 "The rendered object to patch: its kind, and its name when the kind is not unique.",
               properties: {
-                kind: { type: "string", enum: PATCHABLE_KINDS, description: "Kind of the rendered object." },
+                kind: {
+                  type: "string",
+                  minLength: 1,
+                  description: "Kind of the rendered object: a seed kind (" + PATCHABLE_KINDS.join(", ") +
+                    ") or the kind of a spec.resources[] entry.",
+                },
                 name: { type: "string", minLength: 1, maxLength: 253, description: "Its name." },
               },
             },

@@ -43,6 +43,8 @@ import { writeStatus } from "./status.ts";
 import { type DriftChange, inspectDrift, reportDrift, wasApplied } from "./drift.ts";
 import { targetNames } from "../../lib/targets.ts";
 import { ensureTls, type StoredTls } from "./tls_material.ts";
+import { clashApplied, isNotServed, isSeedKind, resolveResources } from "../../lib/resources.ts";
+import { requestFailure, resolveKind } from "./extra_kinds.ts";
 
 /** Syncs a Replicator that is not being deleted into every cluster it targets. */
 export async function syncReplicator(
@@ -180,6 +182,8 @@ async function syncCluster(
     // An object the API server refuses is listed as failed; the others are still applied.
     outcome.applied.push(
       ...await settleAll(objects.map((object) => applyObject(ctx, replicator, caches, object, outcome))),
+      // resources[] entries naming an object another field names: not applied, reported.
+      ...resolveResources(replicator.spec).clashes.map((clash) => clashApplied(cluster, clash)),
     );
     const unwanted = planPrune(objects, caches.cached(), ownerOf(ctx, replicator));
     if (isSuspended(replicator.spec)) {
@@ -197,7 +201,8 @@ async function syncCluster(
         );
       }));
     }
-    const failures = failureSummary(outcome.applied);
+    // A kind the cluster does not serve (yet) is retried soon (requeueAfter), not with a growing backoff.
+    const failures = failureSummary(outcome.applied.filter((a) => !isNotServed(a)));
     if (failures) throw new Error(failures);
   } catch (error) {
     await reportWrites(ctx, replicator, cluster, outcome);
@@ -305,15 +310,27 @@ async function applyObject(
   const hash = await intentHash(object);
   const intent = withIntentHash(object, hash);
   const { kind, metadata: { namespace, name } } = object;
-  const result: AppliedResource = { cluster: caches.name, kind, name, applyStatus: "applied" };
+  const result: AppliedResource = {
+    cluster: caches.name,
+    ...(isSeedKind(object) ? {} : { apiVersion: object.apiVersion }),
+    kind,
+    name,
+    applyStatus: "applied",
+  };
+  // A resources[] kind: served and namespaced in this cluster? (Its cache starts on first use.)
+  const { mapping, refused } = await resolveKind(caches, object, ctx.cacheSyncTimeoutMs);
+  if (refused) {
+    result.applyStatus = failedApplyStatus(refused);
+    return result;
+  }
   // Not in plumber's cache (which holds only objects labelled as plumber's): an object of the same name
   // may still be there, and must not be taken over.
   let live;
   try {
-    live = caches.objects.get(kind)?.get(namespace, name) ??
+    live = caches.informerFor(object)?.get(namespace, name) ??
       await caches.client.find({ apiVersion: object.apiVersion, kind, namespace, name });
   } catch (error) {
-    result.applyStatus = failedApplyStatus(describeFailure(error));
+    result.applyStatus = failedApplyStatus(requestFailure(caches, object, "get", mapping, error));
     return result;
   }
   const plan = planObject(intent, hash, live, ownerOf(ctx, replicator));
@@ -343,7 +360,7 @@ async function applyObject(
   try {
     await caches.client.apply(intent, { fieldManager: FIELD_MANAGER, force: true });
   } catch (error) {
-    result.applyStatus = failedApplyStatus(describeFailure(error));
+    result.applyStatus = failedApplyStatus(requestFailure(caches, object, "patch", mapping, error));
     return result;
   }
   outcome.wrote++;

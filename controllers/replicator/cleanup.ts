@@ -30,6 +30,7 @@ import {
 } from "./plan.ts";
 import { writeStatus } from "./status.ts";
 import { targetNames } from "../../lib/targets.ts";
+import { extraKinds } from "../../lib/resources.ts";
 
 /** Queue key of the namespace clean-up pass ("\0" cannot start a Replicator name). */
 export const NAMESPACE_JANITOR_KEY = "\u0000namespaces";
@@ -113,6 +114,8 @@ export async function cleanupCluster(
   if (!caches.synced && !(await caches.waitForSync(ctx.cacheSyncTimeoutMs))) {
     throw new Error(`cannot list objects in cluster ${cluster}`);
   }
+  // The spec.resources[] kinds it uses or still holds are cleaned up too: their caches must be running.
+  await caches.ensureKinds(extraKinds(replicator.spec, replicator.status?.applied), ctx.cacheSyncTimeoutMs);
   return deletionPolicyOf(replicator.spec) === "Orphan"
     ? await orphanInCluster(ctx, replicator, caches)
     : await deleteInCluster(ctx, replicator, caches);

@@ -13,17 +13,18 @@ import type { KubeClient, KubeObjectLike } from "../../lib/kube/client.ts";
 import { Informer } from "../../lib/kube/informer.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Owner } from "../../lib/ownership.ts";
+import { groupKind, isSeedKind, type KindRef, SEED_KINDS } from "../../lib/resources.ts";
 import type { RegisteredCluster } from "../clusters.ts";
 import { ownedObjects } from "./plan.ts";
 
-/** The kinds plumber replicates, besides the Namespace. */
-export const REPLICATED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
-  { apiVersion: "v1", kind: "ConfigMap" },
-  { apiVersion: "v1", kind: "Secret" },
-  { apiVersion: "apps/v1", kind: "Deployment" },
-  { apiVersion: "v1", kind: "Service" },
-  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
-];
+/** The kinds plumber replicates, besides the Namespace (watched in every cluster). */
+export const REPLICATED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = SEED_KINDS;
+
+/** The label selector of every cache of plumber's objects. */
+const OWN_OBJECTS = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE},${LABEL_REPLICATOR}`;
+
+/** Feeds an informer's events to the controller; returns what stops that. */
+export type Attach = (informer: Informer<KubeObjectLike>) => () => void;
 
 /** Per-cluster caches of plumber's objects. */
 export class ClusterCaches {
@@ -31,10 +32,18 @@ export class ClusterCaches {
   readonly client: KubeClient;
   readonly objects: Map<string, Informer<KubeObjectLike>>;
   readonly namespaces: Informer<KubeObjectLike>;
+  /** Caches of the `spec.resources[]` kinds in use (`group/Kind` -> informer and its subscription). */
+  readonly #extra = new Map<string, { informer: Informer<KubeObjectLike>; release?: () => void }>();
+  /** The extra kinds some Replicator uses (`group/Kind` -> kind); set by the controller. */
+  #wanted = new Map<string, KindRef>();
+  #attach?: Attach;
+  #stopped = false;
+  readonly #logger: Logger;
 
   constructor(cluster: RegisteredCluster, client: KubeClient, logger: Logger) {
     this.name = cluster.name;
     this.client = client;
+    this.#logger = logger;
     this.objects = new Map(
       REPLICATED_KINDS.map((k) => [
         k.kind,
@@ -42,7 +51,7 @@ export class ClusterCaches {
           client,
           apiVersion: k.apiVersion,
           kind: k.kind,
-          labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE},${LABEL_REPLICATOR}`,
+          labelSelector: OWN_OBJECTS,
           logger,
         }),
       ]),
@@ -79,12 +88,118 @@ export class ClusterCaches {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.all.map((i) => i.stop()));
+    this.#stopped = true;
+    const extra = [...this.#extra.values()];
+    this.#extra.clear();
+    for (const e of extra) e.release?.();
+    await Promise.all([...this.all, ...extra.map((e) => e.informer)].map((i) => i.stop()));
+  }
+
+  /** Watches running in this cluster: the seed's kinds, namespaces, and the extra kinds in use. */
+  get watches(): number {
+    return this.all.length + this.#extra.size;
+  }
+
+  /** The extra kinds watched now (`group/Kind`). */
+  get extraKinds(): string[] {
+    return [...this.#extra.keys()];
+  }
+
+  /** The cache of a kind: a seed kind's, or an extra kind's once started. */
+  informerFor(ref: KindRef): Informer<KubeObjectLike> | undefined {
+    return isSeedKind(ref) ? this.objects.get(ref.kind) : this.#extra.get(groupKind(ref))?.informer;
+  }
+
+  /**
+   * Feeds every extra informer's events (those running and those started later) to the controller;
+   * returns what stops that.
+   */
+  attach(attach: Attach): () => void {
+    this.#attach = attach;
+    for (const e of this.#extra.values()) e.release ??= attach(e.informer);
+    return () => {
+      if (this.#attach === attach) this.#attach = undefined;
+      for (const e of this.#extra.values()) {
+        e.release?.();
+        e.release = undefined;
+      }
+    };
+  }
+
+  /**
+   * The extra kinds some Replicator uses: caches of kinds no longer in the list stop (no watch on kinds
+   * nobody replicates); those of new kinds start once discovery says this cluster serves them namespaced
+   * (a kind it does not serve is started by {@linkcode ensureKinds} when it appears).
+   */
+  async setWantedKinds(kinds: readonly KindRef[]): Promise<void> {
+    this.#wanted = new Map(kinds.filter((k) => !isSeedKind(k)).map((k) => [groupKind(k), k]));
+    const gone = [...this.#extra.entries()].filter(([key]) => !this.#wanted.has(key));
+    for (const [key, e] of gone) {
+      this.#extra.delete(key);
+      e.release?.();
+      this.#logger.info("Stopped watching a kind no Replicator uses", { kind: key });
+    }
+    await Promise.all(gone.map(([, e]) => e.informer.stop()));
+    await this.ensureKinds([...this.#wanted.values()], 0);
+  }
+
+  /**
+   * Starts the caches of these extra kinds where this cluster serves them namespaced (discovery, read
+   * again on a miss at most once a second), and waits up to `timeoutMs` for them to sync (not for a cache
+   * whose list already failed, e.g. a 403: the objects are then read one by one). Returns the kinds whose
+   * cache is synced.
+   */
+  async ensureKinds(kinds: readonly KindRef[], timeoutMs: number): Promise<KindRef[]> {
+    const started: Informer<KubeObjectLike>[] = [];
+    const ready: KindRef[] = [];
+    for (const ref of kinds) {
+      if (isSeedKind(ref) || this.#stopped) continue;
+      const key = groupKind(ref);
+      let entry = this.#extra.get(key);
+      if (!entry) {
+        try {
+          const mapping = await this.client.mapping(ref.apiVersion, ref.kind);
+          if (!mapping.namespaced) continue;
+        } catch {
+          continue; // Not served (yet): reported per object by the sync, which retries.
+        }
+        entry = this.#extra.get(key);
+        // No longer wanted while discovery answered (the last Replicator using it went): not started.
+        if (!entry && !this.#stopped && this.#wanted.has(key)) {
+          const informer = new Informer<KubeObjectLike>({
+            client: this.client,
+            apiVersion: ref.apiVersion,
+            kind: ref.kind,
+            labelSelector: OWN_OBJECTS,
+            logger: this.#logger,
+          });
+          entry = { informer, release: this.#attach?.(informer) };
+          this.#extra.set(key, entry);
+          informer.start();
+          this.#logger.info("Watching a kind of spec.resources[]", { kind: key });
+        }
+      }
+      if (entry) {
+        started.push(entry.informer);
+        ready.push(ref);
+      }
+    }
+    const waiting = started.filter((i) => !i.synced && i.stats.errors === 0);
+    if (timeoutMs > 0 && waiting.length > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(waiting.map((i) => i.waitForSync())),
+        new Promise((resolve) => timer = setTimeout(resolve, timeoutMs)),
+      ]);
+      clearTimeout(timer);
+    }
+    return ready.filter((ref) => this.#extra.get(groupKind(ref))?.informer.synced);
   }
 
   /** Every cached object of the replicated kinds (all labelled as plumber's, of any Replicator or primary). */
   cached(): KubeObjectLike[] {
-    return [...this.objects.values()].flatMap((informer) => informer.list());
+    return [...this.objects.values(), ...[...this.#extra.values()].map((e) => e.informer)]
+      .flatMap((informer) => informer.list());
   }
 
   /**

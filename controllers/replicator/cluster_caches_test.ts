@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
+import { ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { RegisteredCluster } from "../clusters.ts";
 import { KubeClient } from "../../lib/kube/client.ts";
 import { createLogger } from "../../lib/log.ts";
@@ -109,5 +109,78 @@ Deno.test("ClusterCacheSets.close() stops a set still syncing and refuses furthe
   } finally {
     await Promise.all([...sets.values()].map((c) => c.stop()));
     for (const c of clients) c.close();
+  }
+});
+
+Deno.test("ClusterCaches watches an extra kind only while wanted, only where served namespaced, and feeds it to the controller", async () => {
+  const resource = (group: string, kind: string, resource: string, namespaced: boolean) => ({
+    group,
+    version: "v1",
+    resource,
+    kind,
+    namespaced,
+    verbs: ["list", "watch"],
+    preferred: true,
+  });
+  const client = new KubeClient({
+    contextName: "s",
+    cluster: "one",
+    user: "u",
+    server: "https://127.0.0.1:1",
+  }, {
+    discovery: {
+      resources: [
+        resource("policy", "PodDisruptionBudget", "poddisruptionbudgets", true),
+        resource("", "ServiceAccount", "serviceaccounts", true),
+        resource("example.com", "Gadget", "gadgets", false),
+      ],
+      failures: [],
+      source: "aggregated",
+    },
+    discoveryRefreshMs: 0,
+  });
+  const caches = new ClusterCaches(
+    { name: "one.u", context: "s", cluster: "one", user: "u", role: "secondary", hash: "a", client },
+    client,
+    createLogger({ level: "error", write: () => {} }),
+  );
+  let attached = 0;
+  const release = caches.attach(() => {
+    attached++;
+    return () => attached--;
+  });
+  try {
+    const seedWatches = caches.watches;
+    assert.equal(seedWatches, 6, "5 seed kinds and namespaces");
+    await caches.setWantedKinds([
+      { apiVersion: "policy/v1", kind: "PodDisruptionBudget" },
+      { apiVersion: "v1", kind: "ServiceAccount" },
+      { apiVersion: "example.com/v1", kind: "Gadget" }, // cluster-scoped here
+      { apiVersion: "example.com/v1", kind: "Widget" }, // not served (discovery fails: nothing on port 1)
+      { apiVersion: "v1", kind: "ConfigMap" }, // a seed kind: already watched
+    ]);
+    assert.deepEqual(caches.extraKinds.sort(), ["/ServiceAccount", "policy/PodDisruptionBudget"]);
+    assert.equal(caches.watches, seedWatches + 2);
+    assert.equal(attached, 2, "each new watch feeds the controller");
+    assert.ok(caches.informerFor({ apiVersion: "policy/v1beta1", kind: "PodDisruptionBudget" }));
+    assert.equal(
+      caches.informerFor({ apiVersion: "v1", kind: "ConfigMap" }),
+      caches.objects.get("ConfigMap"),
+    );
+    // A list that fails is not waited for.
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await caches.ensureKinds([{ apiVersion: "v1", kind: "ServiceAccount" }], 5_000);
+    assert.ok(performance.now() - started < 4_000);
+
+    await caches.setWantedKinds([{ apiVersion: "v1", kind: "ServiceAccount" }]);
+    assert.deepEqual(caches.extraKinds, ["/ServiceAccount"]);
+    assert.equal(attached, 1, "the stopped watch's subscription is released");
+    await caches.setWantedKinds([]);
+    assert.equal(caches.watches, seedWatches, "no watch on kinds nobody replicates");
+  } finally {
+    release();
+    await caches.stop();
+    client.close();
   }
 });

@@ -15,6 +15,8 @@
  * - in every registered cluster, plumber's own objects (label `app.kubernetes.io/managed-by=plumber`),
  *   mapped back to their Replicator by the `plumber.jnytnai0613.github.io/replicator` label. These
  *   caches are also what a reconcile compares against, so a steady state writes nothing.
+ * - the same for the `spec.resources[]` kinds: one watch per (cluster, kind) while some Replicator uses the
+ *   kind (or still holds objects of it), none otherwise; gauge `plumber_cluster_watches`.
  *
  * @module
  */
@@ -46,6 +48,8 @@ import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { CachedTls, ReplicatorContext } from "./context.ts";
 import { DriftLedger } from "./drift.ts";
 import { mayTarget } from "../../lib/targets.ts";
+import { extraKinds, groupKind, type KindRef } from "../../lib/resources.ts";
+import { Gauge } from "prom-client";
 
 export { CREATED_BY_ANNOTATION } from "./plan.ts";
 export { sameReplicatorStatus } from "./status.ts";
@@ -93,6 +97,8 @@ export class ReplicatorController {
   #cacheSets?: ClusterCacheSets;
   #unsubscribe?: () => void;
   readonly #ctx: ReplicatorContext;
+  /** The `spec.resources[]` kinds some Replicator uses (or still holds): watched in every cluster. */
+  #wantedKinds: KindRef[] = [];
 
   constructor(options: ReplicatorControllerOptions) {
     this.#o = options;
@@ -118,6 +124,12 @@ export class ReplicatorController {
       metrics: options.metrics?.controller("replicator"),
     });
     this.controller.watch(this.replicators, (r) => [r.metadata.name]);
+    // The extra kinds' watches follow the Replicators that use them.
+    this.replicators.addEventHandler({
+      add: () => this.#updateWantedKinds(),
+      update: () => this.#updateWantedKinds(),
+      delete: () => this.#updateWantedKinds(),
+    });
     // An update maps the old object and the new one: a label change reaches the Replicators that selected
     // the cluster and those that select it now.
     this.controller.watch(
@@ -125,6 +137,21 @@ export class ReplicatorController {
       (cd) => this.#targeting(cd.metadata.name, cd.metadata.labels ?? {}),
     );
     this.#ctx = this.#context();
+    if (options.metrics) {
+      const stats = () => this.cacheStats;
+      new Gauge({
+        name: "plumber_cluster_watches",
+        help: "Watches the Replicator controller holds in the registered clusters, by what they are for: " +
+          "seed (the seed's kinds and namespaces) or resources (the spec.resources[] kinds in use)",
+        labelNames: ["for"],
+        registers: [options.metrics.registry],
+        collect() {
+          const { watches, extraWatches } = stats();
+          this.set({ for: "seed" }, watches - extraWatches);
+          this.set({ for: "resources" }, extraWatches);
+        },
+      });
+    }
   }
 
   #context(): ReplicatorContext {
@@ -161,6 +188,29 @@ export class ReplicatorController {
     };
   }
 
+  /** Recomputes the extra kinds in use; starts and stops their watches in every cluster when they change. */
+  #updateWantedKinds(): void {
+    const kinds = new Map<string, KindRef>();
+    for (const r of this.replicators.list()) {
+      for (const k of extraKinds(r.spec ?? {}, r.status?.applied)) kinds.set(groupKind(k), k);
+    }
+    const before = this.#wantedKinds.map(groupKind).sort().join(",");
+    this.#wantedKinds = [...kinds.values()];
+    if ([...kinds.keys()].sort().join(",") === before) return;
+    for (const caches of this.#caches.values()) void this.#setWantedKinds(caches);
+  }
+
+  async #setWantedKinds(caches: ClusterCaches): Promise<void> {
+    try {
+      await caches.setWantedKinds(this.#wantedKinds);
+    } catch (error) {
+      this.#o.logger.warn("Cannot update the watches of spec.resources[] kinds", {
+        cluster: caches.name,
+        error,
+      });
+    }
+  }
+
   /**
    * Names of the Replicators that may target a cluster with these ClusterDetector labels (by default its
    * ClusterDetector's): the primary is everyone's; a secondary is named or selected.
@@ -193,14 +243,16 @@ export class ReplicatorController {
       logger: this.#o.logger,
       syncTimeoutMs: this.#o.cacheSyncTimeoutMs ?? 10_000,
       subscribe: (caches) => {
-        const releases = [...caches.objects.values()].map((informer) =>
+        const attach = (informer: Informer<KubeObjectLike>) =>
           this.controller.watch(informer, (o) => {
             const labels = objectMeta(o).labels;
             const replicator = labels?.[LABEL_REPLICATOR];
             // Another primary's objects (a secondary shared by two operators) are never this operator's concern.
             return replicator && writtenByPrimary(labels, this.#ctx.primaryId) ? [replicator] : [];
-          })
-        );
+          });
+        const releases = [...caches.objects.values()].map(attach);
+        releases.push(caches.attach(attach));
+        void this.#setWantedKinds(caches);
         return () => releases.forEach((release) => release());
       },
     });
@@ -236,13 +288,26 @@ export class ReplicatorController {
     ]);
   }
 
-  /** Cache sets running now and the controller's subscriptions (tests read them to find leaks). */
-  get cacheStats(): { liveSets: number; clusters: number; replacing: number; subscriptions: number } {
+  /**
+   * Cache sets running now and the controller's subscriptions (tests read them to find leaks), and the
+   * watches held in the clusters (`watches`, of which `extraWatches` for `spec.resources[]` kinds).
+   */
+  get cacheStats(): {
+    liveSets: number;
+    clusters: number;
+    replacing: number;
+    subscriptions: number;
+    watches: number;
+    extraWatches: number;
+  } {
+    const sets = [...this.#caches.values()];
     return {
       liveSets: this.#cacheSets?.liveSets ?? 0,
       clusters: this.#caches.size,
       replacing: this.#cacheSets?.replacing ?? 0,
       subscriptions: this.controller.subscriptions,
+      watches: sets.reduce((n, c) => n + c.watches, 0),
+      extraWatches: sets.reduce((n, c) => n + c.extraKinds.length, 0),
     };
   }
 

@@ -24,6 +24,10 @@ import { heldIn, holdingClusters, isAbandoned, unregisteredMessage } from "../..
 import { type JsonObjectLike, type ObjectMeta, objectMeta, statusString } from "../../lib/object_meta.ts";
 import { LABEL_PRIMARY, mayChange, type Owner, ownershipOf } from "../../lib/ownership.ts";
 import { isSuspended, mayAdoptOrphan } from "../../lib/release.ts";
+import { isNotServed } from "../../lib/resources.ts";
+
+/** How soon a sync is repeated while a cluster does not serve a `spec.resources[]` kind (it may be installed). */
+export const NOT_SERVED_REQUEUE_MS = 5_000;
 
 export { CREATED_BY_ANNOTATION };
 
@@ -281,14 +285,21 @@ export function judgeCleanup(
 
 /**
  * When to reconcile again after a sync: soon while a cluster is waiting (a safety net: a
- * ClusterDetector change retries it at once), and before the TLS material is due.
+ * ClusterDetector change retries it at once), within seconds while a cluster does not serve a
+ * `spec.resources[]` kind (discovery is read again then: a CRD installed meanwhile is used at once), and
+ * before the TLS material is due.
  */
 export function requeueAfter(
   outcomes: readonly ClusterOutcome[],
   renewInMs: number | undefined,
 ): number | undefined {
   const waiting = outcomes.some((c) => !c.ok);
-  const requeue = Math.min(waiting ? 30_000 : Infinity, renewInMs ?? Infinity);
+  const notServed = outcomes.some((c) => c.applied.some(isNotServed));
+  const requeue = Math.min(
+    notServed ? NOT_SERVED_REQUEUE_MS : Infinity,
+    waiting ? 30_000 : Infinity,
+    renewInMs ?? Infinity,
+  );
   return Number.isFinite(requeue) ? requeue : undefined;
 }
 

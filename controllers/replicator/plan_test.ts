@@ -20,6 +20,7 @@ import {
   judgeCleanup,
   type LiveObject,
   namespaceToCreate,
+  NOT_SERVED_REQUEUE_MS,
   planNamespace,
   planObject,
   planPrune,
@@ -272,6 +273,23 @@ Deno.test("requeueAfter() retries a waiting cluster in 30 s and renews TLS in ti
   assert.equal(requeueAfter([ok, waiting], undefined), 30_000);
   assert.equal(requeueAfter([ok], 5_000), 5_000);
   assert.equal(requeueAfter([waiting], 90_000), 30_000);
+});
+
+Deno.test("requeueAfter() retries within seconds while a cluster does not serve a resources[] kind", () => {
+  const notServed = {
+    ...unreachableOutcome(replicator(), "s3", "", true),
+    applied: [{
+      cluster: "s3",
+      apiVersion: "example.com/v1",
+      kind: "Widget",
+      name: "w",
+      applyStatus: "failed: kind example.com/v1 Widget is not served by this cluster",
+    }],
+  };
+  assert.equal(requeueAfter([notServed], undefined), NOT_SERVED_REQUEUE_MS);
+  assert.equal(requeueAfter([notServed], 1_000), 1_000);
+  const otherFailure = { ...notServed, applied: [{ ...notServed.applied[0]!, applyStatus: "failed: boom" }] };
+  assert.equal(requeueAfter([otherFailure], undefined), 30_000);
 });
 
 Deno.test("withIntentHash() annotates the intent without changing the rendered object", () => {

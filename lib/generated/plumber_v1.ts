@@ -1853,8 +1853,8 @@ export type ReplicatorSpec = {
       }[];
       /** The rendered object to patch: its kind, and its name when the kind is not unique. */
       target: {
-        /** Kind of the rendered object. */
-        kind: "Namespace" | "ConfigMap" | "Secret" | "Deployment" | "Service" | "Ingress";
+        /** Kind of the rendered object: a seed kind (Namespace, ConfigMap, Secret, Deployment, Service, Ingress) or the kind of a spec.resources[] entry. */
+        kind: string;
         /** Its name. */
         name?: string;
       };
