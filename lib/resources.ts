@@ -198,9 +198,10 @@ export function clusterScopedReason(ref: KindRef, resource: string): string {
     `resources[] takes namespaced kinds only`;
 }
 
-/** The kind as `plumberctl add --allow-kind` takes it: `policy/PodDisruptionBudget`, `core/ServiceAccount`. */
+/** The kind as `plumberctl add --allow-kind` takes it: `policy/PodDisruptionBudget`, `ServiceAccount` (the core group has no prefix). */
 export function allowKindArgument(ref: KindRef): string {
-  return `${groupOf(ref.apiVersion) || "core"}/${ref.kind}`;
+  const group = groupOf(ref.apiVersion);
+  return group ? `${group}/${ref.kind}` : ref.kind;
 }
 
 /**

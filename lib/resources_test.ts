@@ -189,7 +189,7 @@ Deno.test("discovery and permission reasons name the kind and the missing permis
     clusterScopedReason({ apiVersion: "example.com/v1", kind: "Gadget" }, "gadgets"),
     "kind Gadget (gadgets.example.com) is cluster-scoped in this cluster: resources[] takes namespaced kinds only",
   );
-  assert.equal(allowKindArgument({ apiVersion: "v1", kind: "ServiceAccount" }), "core/ServiceAccount");
+  assert.equal(allowKindArgument({ apiVersion: "v1", kind: "ServiceAccount" }), "ServiceAccount");
   assert.equal(
     forbiddenReason(
       "east",
