@@ -49,7 +49,7 @@ import type { CachedTls, ReplicatorContext } from "./context.ts";
 import { DriftLedger } from "./drift.ts";
 import { mayTarget } from "../../lib/targets.ts";
 import { extraKinds, groupKind, type KindRef } from "../../lib/resources.ts";
-import { Gauge } from "prom-client";
+import { Gauge } from "../../lib/kube/prometheus_text.ts";
 
 export { CREATED_BY_ANNOTATION } from "./plan.ts";
 export { sameReplicatorStatus } from "./status.ts";
@@ -139,18 +139,19 @@ export class ReplicatorController {
     this.#ctx = this.#context();
     if (options.metrics) {
       const stats = () => this.cacheStats;
-      new Gauge({
-        name: "plumber_cluster_watches",
-        help: "Watches the Replicator controller holds in the registered clusters, by what they are for: " +
-          "seed (the seed's kinds and namespaces) or resources (the spec.resources[] kinds in use)",
-        labelNames: ["for"],
-        registers: [options.metrics.registry],
-        collect() {
-          const { watches, extraWatches } = stats();
-          this.set({ for: "seed" }, watches - extraWatches);
-          this.set({ for: "resources" }, extraWatches);
-        },
-      });
+      options.metrics.registry.register(
+        new Gauge(
+          "plumber_cluster_watches",
+          "Watches the Replicator controller holds in the registered clusters, by what they are for: " +
+            "seed (the seed's kinds and namespaces) or resources (the spec.resources[] kinds in use)",
+          ["for"],
+          (gauge) => {
+            const { watches, extraWatches } = stats();
+            gauge.set({ for: "seed" }, watches - extraWatches);
+            gauge.set({ for: "resources" }, extraWatches);
+          },
+        ),
+      );
     }
   }
 
