@@ -16,6 +16,7 @@ import type { ClusterRegistry } from "../clusters.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
 import { resolveTargets, type SelectableCluster, selectedIn, type Targeting } from "../../lib/targets.ts";
 import type { StoredTls } from "./tls_material.ts";
+import type { RolloutMemory } from "./rollout.ts";
 
 /** A Replicator's TLS material as last ensured, reused until due or until its hosts change. */
 export interface CachedTls {
@@ -47,6 +48,8 @@ export interface ReplicatorContext {
   readonly tls: Map<string, CachedTls>;
   /** `<cluster>/<namespace>` -> when a census last found it not empty, and why when it could not count it. */
   readonly kept: Map<string, { at: number; uncounted?: string }>;
+  /** Replicator name -> what its rollout knows between reconciles (see `rollout.ts`). */
+  readonly rollouts: Map<string, RolloutMemory>;
   now(): Date;
   /** Records an Event on the Replicator (when an EventRecorder was given). */
   event(replicator: Replicator, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;

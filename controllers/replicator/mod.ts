@@ -142,6 +142,7 @@ export class ReplicatorController {
       cacheSyncTimeoutMs: o.cacheSyncTimeoutMs ?? 10_000,
       tls: new Map<string, CachedTls>(),
       kept: new Map(),
+      rollouts: new Map(),
       now: () => o.now?.() ?? new Date(),
       event: (replicator, type, reason, message) =>
         o.events?.record(
@@ -251,6 +252,7 @@ export class ReplicatorController {
     const replicator = this.replicators.get(undefined, name);
     if (!replicator) {
       ctx.tls.delete(name);
+      ctx.rollouts.delete(name);
       return;
     }
     if (replicator.metadata.deletionTimestamp) return await finalizeReplicator(ctx, replicator);
