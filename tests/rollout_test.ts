@@ -214,13 +214,14 @@ Deno.test("A progressive rollout goes one cluster at a time, halts at a cluster 
     );
 
     // A drift in the cluster not reached is reverted to the old image, not the new one.
-    await c.secondary2.mergePatch(
-      ref("Deployment", ns, "web"),
-      image("nginx:drift").spec.deploymentSpec.template.spec.containers.length
-        ? {
-          spec: { template: { spec: { containers: [{ name: "web", image: "nginx:drift" }] } } },
-        }
-        : {},
+    const drifted = await c.secondary2.mergePatch<Obj>(ref("Deployment", ns, "web"), {
+      spec: { template: { spec: { containers: [{ name: "web", image: "nginx:drift" }] } } },
+    });
+    assert.equal(
+      (drifted.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec
+        .containers[0]
+        ?.image,
+      "nginx:drift",
     );
     await eventually(
       "secondary2's drift reverted to the old image",
