@@ -7,13 +7,15 @@
  */
 
 import assert from "node:assert/strict";
+import { parse } from "yaml";
 import type { Replicator } from "../lib/api.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
-import { eventually, uniqueName } from "./harness.ts";
+import { eventually, uniqueName, withPrimary } from "./harness.ts";
 import { type OperatorFixture, withOperator } from "./operator.ts";
 import { NEVER_READY_LABEL } from "./pod_readiness.ts";
 import {
   eventsAbout,
+  EXAMPLES,
   getRep,
   type Obj,
   PRIMARY,
@@ -250,5 +252,14 @@ Deno.test("A progressive rollout goes one cluster at a time, halts at a cluster 
     const rev4 = done.status!.rollout!.revision!;
     assert.deepEqual(done.status?.clusters?.map((x) => x.revision), [rev4, rev4, rev4]);
     for (const [, client] of c.all) assert.equal((await view(client, ns)).image, "nginx:1.29");
+  });
+});
+
+Deno.test("examples/replicator-progressive.yaml is accepted by the API server as it is (dry run)", async () => {
+  await withPrimary(async (primary) => {
+    const example = parse(await Deno.readTextFile(new URL("replicator-progressive.yaml", EXAMPLES)));
+    const created = await primary.create<Replicator>(example, { dryRun: true });
+    assert.equal(created.spec.rollout?.strategy, "Progressive");
+    assert.equal(created.spec.rollout?.progressDeadlineSeconds, 300);
   });
 });
