@@ -135,6 +135,7 @@ Deno.test("A progressive rollout goes one cluster at a time, halts at a cluster 
       `created: Available in all 3 clusters after ${Math.round(performance.now() - createdAt)} ms`,
     );
     const rev1 = first.status!.rollout!.revision!;
+    for (const [, client] of c.all) assert.equal((await view(client, ns)).image, OLD);
     assert.deepEqual(first.status?.clusters?.map((x) => x.revision), [rev1, rev1, rev1]);
     const stored = await c.primary.get<Obj & { metadata: { ownerReferences?: Array<{ uid: string }> } }>({
       apiVersion: "apps/v1",
