@@ -116,6 +116,11 @@ export interface ClusterRolloutState {
   message?: string;
   /** When the cluster started on its revision (ms since the epoch), if known. */
   since?: number;
+  /**
+   * When the new revision was first given to this cluster, if it was and the cluster does not run it yet
+   * (it could not be reached): its deadline counts from then.
+   */
+  pendingSince?: number;
 }
 
 /** What {@linkcode decideRollout} decides from. */
@@ -168,12 +173,15 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   const start = (c: ClusterRolloutState) => {
     assign.set(c.name, revision);
     if (c.revision !== revision) started.push(c.name);
-    since.set(c.name, c.revision === revision ? c.since ?? now : now);
+    since.set(c.name, c.revision === revision ? c.since ?? now : c.pendingSince ?? now);
   };
   for (const c of clusters) {
     // A cluster running nothing yet has no old version to keep: it gets the current one (unless a
-    // progressive first install queues it).
-    if (everywhere || c.revision === revision || (c.revision === undefined && !creating)) start(c);
+    // progressive first install queues it). One given the revision before keeps it.
+    if (
+      everywhere || c.revision === revision || c.pendingSince !== undefined ||
+      (c.revision === undefined && !creating)
+    ) start(c);
     else pending.push(c);
   }
   const underWay = () => clusters.filter((c) => assign.get(c.name) === revision && !isReady(c));

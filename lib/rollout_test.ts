@@ -162,3 +162,11 @@ Deno.test("decideRollout() gives a newly targeted cluster the current revision a
   assert.deepEqual(assigned(d), { p: "r1", new: "r1" });
   assert.deepEqual(d.started, ["new"]);
 });
+
+Deno.test("decideRollout() counts the deadline of a cluster that never got its revision from when it was given", () => {
+  const states = clusters(["p", "r2", true], ["s1", "r1", false], ["s2", "r1", true]);
+  states[1]!.pendingSince = NOW - 60_000;
+  const d = decideRollout({ clusters: states, revision: "r2", rollout: PROGRESSIVE, now: NOW });
+  assert.deepEqual([d.phase, d.haltedCluster], ["Halted", "s1"]);
+  assert.deepEqual(assigned(d), { p: "r2", s1: "r2", s2: "r1" });
+});

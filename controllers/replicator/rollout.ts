@@ -47,6 +47,8 @@ export interface RolloutMemory {
   uid?: string;
   /** Cluster -> revision it runs, since when (ms) and whether it was ready there at the last reconcile. */
   clusters: Map<string, { revision: string; since: number; ready: boolean; message?: string }>;
+  /** Cluster -> the revision it was first given and when, while it has not reported running it. */
+  starts: Map<string, { revision: string; at: number }>;
   /** Revision -> its stored rendering spec fields (read or written once). */
   specs: Map<string, Record<string, unknown>>;
 }
@@ -64,22 +66,37 @@ function memoryOf(ctx: ReplicatorContext, replicator: Replicator): RolloutMemory
   const name = replicator.metadata.name;
   let memory = ctx.rollouts.get(name);
   if (!memory || memory.uid !== replicator.metadata.uid) {
-    memory = { uid: replicator.metadata.uid, clusters: new Map(), specs: new Map() };
+    memory = { uid: replicator.metadata.uid, clusters: new Map(), starts: new Map(), specs: new Map() };
     ctx.rollouts.set(name, memory);
   }
   return memory;
 }
 
 /** What each target runs, in update order, from memory or else from the last status. */
-function statesOf(replicator: Replicator, memory: RolloutMemory, order: string[], now: number) {
+function statesOf(
+  replicator: Replicator,
+  memory: RolloutMemory,
+  order: string[],
+  revision: string,
+  now: number,
+): ClusterRolloutState[] {
   return order.map((name): ClusterRolloutState => {
+    const start = memory.starts.get(name);
+    const pending = start?.revision === revision ? { pendingSince: start.at } : {};
     const known = memory.clusters.get(name);
-    if (known) return { name, ...known };
+    if (known) return { name, ...known, ...pending };
     const stored = replicator.status?.clusters?.find((c) => c.name === name);
     // After a restart the deadline counts from now: when a cluster started is not stored.
     return stored?.revision
-      ? { name, revision: stored.revision, ready: stored.ready, message: stored.message, since: now }
-      : { name, ready: false };
+      ? {
+        name,
+        revision: stored.revision,
+        ready: stored.ready,
+        message: stored.message,
+        since: now,
+        ...pending,
+      }
+      : { name, ready: false, ...pending };
   });
 }
 
@@ -95,7 +112,7 @@ export async function planRollout(
   const order = rolloutOrder(targeting.targets, spec.targetCluster ?? [], spec.rollout?.order ?? []);
   const now = ctx.now().getTime();
   const decision = decideRollout({
-    clusters: statesOf(replicator, memory, order, now),
+    clusters: statesOf(replicator, memory, order, revision, now),
     revision,
     rollout: spec.rollout,
     now,
@@ -249,6 +266,12 @@ export async function finishRollout(
   outcomes: readonly ClusterOutcome[],
 ): Promise<RolloutReport> {
   const memory = memoryOf(ctx, replicator);
+  for (const [cluster, revision] of plan.decision.assign) {
+    const at = plan.decision.since.get(cluster);
+    if (revision === plan.revision && at !== undefined && memory.starts.get(cluster)?.revision !== revision) {
+      memory.starts.set(cluster, { revision, at });
+    }
+  }
   for (const outcome of outcomes) {
     const revision = plan.decision.assign.get(outcome.cluster);
     if (revision === undefined || (outcome.applied.length === 0 && !outcome.ok)) continue;
@@ -262,9 +285,10 @@ export async function finishRollout(
     });
   }
   for (const name of memory.clusters.keys()) if (!plan.order.includes(name)) memory.clusters.delete(name);
+  for (const name of memory.starts.keys()) if (!plan.order.includes(name)) memory.starts.delete(name);
   const now = ctx.now().getTime();
   const after = decideRollout({
-    clusters: statesOf(replicator, memory, plan.order, now),
+    clusters: statesOf(replicator, memory, plan.order, plan.revision, now),
     revision: plan.revision,
     rollout: replicator.spec.rollout,
     now,
@@ -297,7 +321,9 @@ export async function finishRollout(
     ctx.logger.warn("Rollout halted", { replicator: replicator.metadata.name, cluster: after.haltedCluster });
     await ctx.event(replicator, "Warning", "RolloutHalted", after.message);
   }
-  if (after.started.length > 0) report.requeueAfterMs = 0;
+  // Clusters that may start now that others are ready: at once (not those given the revision already,
+  // which could not be reached: they are retried as any unreachable cluster is).
+  if (after.started.some((c) => plan.decision.assign.get(c) !== plan.revision)) report.requeueAfterMs = 0;
   else if (after.requeueAfterMs !== undefined) report.requeueAfterMs = after.requeueAfterMs;
   return report;
 }
