@@ -254,6 +254,8 @@ async function syncCluster(
     outcome.message = [outcome.message, suspended.message].filter((m) => m).join("; ");
   }
   await setReadiness(caches, spec, objects, outcome);
+  // While suspended the message says what differs (nothing is applied on purpose).
+  if (suspended && !outcome.ok) delete outcome.readyMessage;
   return outcome;
 }
 
