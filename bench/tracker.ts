@@ -235,7 +235,10 @@ export class Tracker {
       p.syncedAt = now;
     }
     for (const c of status?.clusters ?? []) {
-      if (c.ready && !p.readyAt.has(c.name)) p.readyAt.set(c.name, now);
+      // The bench runs without a controller manager (bench/env.ts): a Deployment never rolls out, so a
+      // cluster counts once everything is applied there (its status waits for the first generation).
+      const applied = c.ready || /^waiting for the Deployment to observe generation/.test(c.message ?? "");
+      if (applied && !p.readyAt.has(c.name)) p.readyAt.set(c.name, now);
     }
     for (const context of this.#clients.keys()) this.#check(context, r.metadata.name, now);
   }

@@ -217,7 +217,12 @@ Deno.test("A bad override holds back only its cluster: the others proceed, statu
     const pathMessage = `cluster "${SECONDARY2}" held back: spec.overrides[0].patches[0].patch[0]: ` +
       "path /spec/foo does not exist in Deployment web";
     assert.equal(rep.status?.clusters?.find((x) => x.name === SECONDARY2)?.message, pathMessage);
-    assert.deepEqual(rep.status?.clusters?.filter((x) => x.ready).map((x) => x.name), [PRIMARY, SECONDARY1]);
+    // Ready means the Pods run: the others get there once their Deployments roll out.
+    rep = await eventually("the other clusters ready", async () => {
+      const r = await getRep(c.primary, name);
+      const ready = r?.status?.clusters?.filter((x) => x.ready).map((x) => x.name);
+      return JSON.stringify(ready) === JSON.stringify([PRIMARY, SECONDARY1]) && r;
+    });
     assert.equal(rep.status?.synced, "not synced");
     assert.match(
       rep.status?.conditions?.find((x) => x.type === "Degraded")?.message ?? "",

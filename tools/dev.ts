@@ -3,7 +3,8 @@
  * three-cluster control plane, installs the CRDs, starts the operator,
  * registers both secondaries with `plumberctl add` (labelled `region=east` and
  * `region=west`), applies the seed's sample,
- * and shows ClusterDetectors and the Replicator converging until Ctrl-C,
+ * and shows ClusterDetectors and the Replicator converging (the local clusters' simulated nodes run
+ * its Pods: every cluster reaches READY true with 3/3 replicas within seconds) until Ctrl-C,
  * which tears everything down.
  *
  * @module
@@ -66,20 +67,37 @@ async function snapshot(client: KubeClient): Promise<string> {
       age(cd.metadata.creationTimestamp),
     ]);
   }
-  const repRows = [["REPLICATOR", "SYNCED", "CLUSTER", "READY", "REPLICAS", "MESSAGE"]];
+  const repRows = [[
+    "REPLICATOR",
+    "SYNCED",
+    "AVAILABLE",
+    "CLUSTER",
+    "READY",
+    "REPLICAS",
+    "REVISION",
+    "MESSAGE",
+  ]];
+  const rollouts: string[] = [];
   for (const r of reps.items) {
+    const available = r.status?.conditions?.find((c) => c.type === "Available")?.status ?? "";
     for (const c of r.status?.clusters ?? [{ name: "-", ready: false }]) {
       repRows.push([
         r.metadata.name,
         r.status?.synced ?? "",
+        available,
         c.name,
         String(c.ready),
         c.replicas === undefined ? "-" : `${c.readyReplicas ?? 0}/${c.replicas}`,
+        c.revision ?? "-",
         (c.message ?? "").slice(0, 50),
       ]);
     }
+    const rollout = r.status?.rollout;
+    if (rollout) {
+      rollouts.push(`${r.metadata.name}: rollout ${rollout.strategy} ${rollout.phase}: ${rollout.message}`);
+    }
   }
-  return `${table(cdRows)}\n\n${table(repRows)}`;
+  return `${table(cdRows)}\n\n${table(repRows)}\n${rollouts.join("\n")}`;
 }
 
 const binary = await ensureControlPlaneBinary();

@@ -11,7 +11,7 @@
 
 import { type AppliedResource, FIELD_MANAGER, type KubeObject, type Replicator } from "../../lib/api.ts";
 import { mapLimit, settleAll } from "../../lib/async.ts";
-import { intentHash } from "../../lib/diff.ts";
+import { INTENT_HASH_ANNOTATION, intentHash } from "../../lib/diff.ts";
 import { isConflict, refOf } from "../../lib/kube/client.ts";
 import type { ReconcileResult } from "../../lib/kube/controller.ts";
 import { describeFailure } from "../../lib/kube/probe.ts";
@@ -39,6 +39,8 @@ import {
   unregisteredHoldings,
   withIntentHash,
 } from "./plan.ts";
+import { clusterReadiness, type DeploymentLike } from "../../lib/readiness.ts";
+import { finishRollout, planRollout, type RolloutPlan } from "./rollout.ts";
 import { writeStatus } from "./status.ts";
 import { type DriftChange, inspectDrift, reportDrift, wasApplied } from "./drift.ts";
 import { targetNames } from "../../lib/targets.ts";
@@ -64,10 +66,12 @@ export async function syncReplicator(
     throw error;
   }
   const targets = targetNames(targeting);
+  // Which revision of the spec each cluster renders (a progressive rollout keeps some on an older one).
+  const rollout = await planRollout(ctx, replicator, targeting);
   const outcomes = await mapLimit(
     targets,
     ctx.clusterConcurrency,
-    (cluster) => syncCluster(ctx, replicator, cluster, tls?.material),
+    (cluster) => syncCluster(ctx, replicator, cluster, tls?.material, rollout),
   );
   const known = (cluster: string) => ctx.caches.has(cluster) || ctx.registry.get(cluster) !== undefined;
   for (const cluster of unregisteredHoldings(replicator, targets, known)) {
@@ -86,7 +90,9 @@ export async function syncReplicator(
     }
   });
   const pruneFailures = pruneResults.filter((r): r is string => typeof r === "string");
+  const rolloutReport = await finishRollout(ctx, replicator, rollout, outcomes);
   await writeStatus(ctx, replicator, outcomes, {
+    rollout: rolloutReport,
     extraFailure: pruneFailures.join("; ") || undefined,
     kept: keptMessages(ctx, replicator, targets),
     targeting,
@@ -97,8 +103,9 @@ export async function syncReplicator(
     throw new Error(`Replicator ${name} is not synced: ${retry?.message ?? pruneFailures[0]}`);
   }
   const renewIn = tls ? Math.max(tls.renewAt.getTime() - Date.now(), 1000) : undefined;
-  const requeue = requeueAfter(outcomes, renewIn);
-  return requeue === undefined ? undefined : { requeueAfterMs: requeue };
+  const requeue = [requeueAfter(outcomes, renewIn), rolloutReport.requeueAfterMs]
+    .filter((ms): ms is number => ms !== undefined);
+  return requeue.length === 0 ? undefined : { requeueAfterMs: Math.min(...requeue) };
 }
 
 /** The Replicator's TLS material when its Ingress asks for it, issued or renewed when due. */
@@ -141,6 +148,7 @@ async function syncCluster(
   replicator: Replicator,
   cluster: string,
   tls: StoredTls | undefined,
+  rollout: RolloutPlan,
 ): Promise<ClusterOutcome> {
   const outcome = emptyOutcome(cluster);
   const entry = ctx.registry.get(cluster);
@@ -155,9 +163,21 @@ async function syncCluster(
       retry: true,
     };
   }
+  const spec = rollout.specFor(cluster);
+  if (!spec) {
+    return {
+      ...outcome,
+      message: `waiting for the rollout of revision ${rollout.revision} to reach this cluster`,
+    };
+  }
   let desired: KubeObject[];
   try {
-    desired = renderReplicator({ replicator, role: gate.role, tls, primaryId: ctx.primaryId });
+    desired = renderReplicator({
+      replicator: { ...replicator, spec },
+      role: gate.role,
+      tls,
+      primaryId: ctx.primaryId,
+    });
   } catch (error) {
     outcome.message = `cannot render: ${(error as Error).message}`;
     return outcome;
@@ -165,7 +185,7 @@ async function syncCluster(
   try {
     // Everything below (intent hash, drift, pruning) works on the cluster's own, overridden objects.
     const labels = ctx.detectors.get(ctx.namespace, cluster)?.metadata.labels;
-    desired = applyOverrides(desired, replicator.spec.overrides, { name: cluster, labels });
+    desired = applyOverrides(desired, spec.overrides, { name: cluster, labels });
   } catch (error) {
     if (!(error instanceof OverrideError)) throw error;
     return await holdBack(ctx, replicator, cluster, desired, error);
@@ -217,10 +237,10 @@ async function syncCluster(
     return outcome;
   }
   await reportWrites(ctx, replicator, cluster, outcome);
-  const deploymentName = replicator.spec.deploymentName;
+  const deploymentName = spec.deploymentName;
   if (deploymentName) {
     const deployment = caches.objects.get("Deployment")?.get(
-      replicator.spec.replicationNamespace,
+      spec.replicationNamespace,
       deploymentName,
     );
     // Desired replicas from the cluster's rendered Deployment, overrides included (Kubernetes' default is
@@ -239,6 +259,9 @@ async function syncCluster(
     outcome.ok &&= suspended.ok;
     outcome.message = [outcome.message, suspended.message].filter((m) => m).join("; ");
   }
+  await setReadiness(caches, spec, objects, outcome);
+  // While suspended the message says what differs (nothing is applied on purpose).
+  if (suspended && !outcome.ok) delete outcome.readyMessage;
   return outcome;
 }
 
@@ -380,4 +403,27 @@ async function applyObject(
   // One Event per cluster and reconcile, not one per object: a fan-out would otherwise write as many Events as objects.
   (drift ? outcome.corrected : outcome.written).push(`${kind} ${namespace}/${name}`);
   return result;
+}
+
+/** The workload's readiness in a cluster (`lib/readiness.ts`), from its cached Deployment. */
+async function setReadiness(
+  caches: ClusterCaches,
+  spec: Replicator["spec"],
+  objects: readonly KubeObject[],
+  outcome: ClusterOutcome,
+): Promise<void> {
+  const rendered = objects.find((o) => o.kind === "Deployment");
+  const live = spec.deploymentName
+    ? caches.objects.get("Deployment")?.get(spec.replicationNamespace, spec.deploymentName)
+    : undefined;
+  const readiness = clusterReadiness({
+    applied: outcome.ok,
+    appliedMessage: outcome.message,
+    hasDeployment: rendered !== undefined,
+    deployment: live as DeploymentLike | undefined,
+    desiredReplicas: outcome.replicas ?? 1,
+    intent: rendered && { annotation: INTENT_HASH_ANNOTATION, hash: await intentHash(rendered) },
+  });
+  outcome.ready = readiness.ready;
+  if (readiness.message) outcome.readyMessage = readiness.message;
 }

@@ -17,6 +17,7 @@ import type { ClusterCaches } from "./cluster_caches.ts";
 import { resolveTargets, type SelectableCluster, selectedIn, type Targeting } from "../../lib/targets.ts";
 import type { StoredTls } from "./tls_material.ts";
 import type { DriftLedger } from "./drift.ts";
+import type { RolloutMemory } from "./rollout.ts";
 
 /** A Replicator's TLS material as last ensured, reused until due or until its hosts change. */
 export interface CachedTls {
@@ -50,6 +51,8 @@ export interface ReplicatorContext {
   readonly kept: Map<string, { at: number; uncounted?: string }>;
   /** Drifts reverted since the operator started, per Replicator and cluster (and their metric). */
   readonly drift: DriftLedger;
+  /** Replicator name -> what its rollout knows between reconciles (see `rollout.ts`). */
+  readonly rollouts: Map<string, RolloutMemory>;
   now(): Date;
   /** Records an Event on the Replicator (when an EventRecorder was given). */
   event(replicator: Replicator, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;

@@ -172,6 +172,7 @@ export class ReplicatorController {
       tls: new Map<string, CachedTls>(),
       kept: new Map(),
       drift: new DriftLedger(o.metrics),
+      rollouts: new Map(),
       now: () => o.now?.() ?? new Date(),
       event: (replicator, type, reason, message) =>
         o.events?.record(
@@ -319,6 +320,7 @@ export class ReplicatorController {
     const replicator = this.replicators.get(undefined, name);
     if (!replicator) {
       ctx.tls.delete(name);
+      ctx.rollouts.delete(name);
       return;
     }
     if (replicator.metadata.deletionTimestamp) return await finalizeReplicator(ctx, replicator);

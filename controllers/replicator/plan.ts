@@ -46,6 +46,9 @@ export interface ClusterOutcome {
   message?: string;
   replicas?: number;
   readyReplicas?: number;
+  /** The workload is ready there (`lib/readiness.ts`), and why not (set once everything was tried). */
+  ready?: boolean;
+  readyMessage?: string;
   wrote: number;
   /** Objects applied because they were new or their intent changed, and objects whose drift was reverted. */
   written: string[];

@@ -24,6 +24,7 @@ import type { Targeting } from "../../lib/targets.ts";
 import { formatSelector } from "../../lib/selector.ts";
 import { isSuspended } from "../../lib/release.ts";
 import type { DriftTally } from "./drift.ts";
+import type { RolloutReport } from "./rollout.ts";
 
 /** What a status is computed from, besides the clusters' outcomes. */
 export interface StatusOptions {
@@ -37,10 +38,15 @@ export interface StatusOptions {
   targeting?: Targeting;
   /** Drifts reverted in a cluster since the operator started (`clusters[].driftCorrections`, `lastDrift`). */
   drift?: (cluster: string) => DriftTally | undefined;
+  /** The rollout's progress: `status.rollout`, `clusters[].revision` and the `RolloutHalted` condition. */
+  rollout?: RolloutReport;
 }
 
 /** Condition type saying what `spec.clusterSelector` selects; present only while the spec has one. */
 export const CLUSTERS_SELECTED = "ClustersSelected";
+
+/** Condition type: True when the workload is ready in every targeted cluster. */
+export const AVAILABLE = "Available";
 
 /** Condition type: True while `spec.suspend` is true. */
 export const SUSPENDED = "Suspended";
@@ -192,14 +198,21 @@ export function computeStatus(
       ? setCondition(conditions, selection, now)
       : conditions.filter((c) => c.type !== CLUSTERS_SELECTED);
   }
+  conditions = setCondition(conditions, availableCondition(outcomes, generation), now);
+  if (options.rollout?.halted) {
+    conditions = setCondition(conditions, { ...options.rollout.halted, observedGeneration: generation }, now);
+  }
   const targetedBy = new Map(targeting?.targets.map((t) => [t.cluster, t.targetedBy]));
   const clusters: ClusterReplicationStatus[] = outcomes.map((c) => {
-    const s: ClusterReplicationStatus = { name: c.cluster, ready: c.ok };
+    const s: ClusterReplicationStatus = { name: c.cluster, ready: c.ready ?? false };
     const why = targetedBy.get(c.cluster);
     if (why) s.targetedBy = why;
     if (c.replicas !== undefined) s.replicas = c.replicas;
     if (c.readyReplicas !== undefined) s.readyReplicas = c.readyReplicas;
-    if (c.message) s.message = c.message.slice(0, 500);
+    const message = c.readyMessage ?? c.message;
+    if (message) s.message = message.slice(0, 500);
+    const revision = options.rollout?.revisions.get(c.cluster);
+    if (revision) s.revision = revision;
     // Drift audit: the count since the operator started, and the last drift (kept across restarts).
     const drift = options.drift?.(c.cluster);
     if (drift?.count) s.driftCorrections = drift.count;
@@ -215,6 +228,7 @@ export function computeStatus(
     conditions,
     clusters,
   };
+  if (options.rollout) status.rollout = options.rollout.status;
   return { status, synced, degradedMessage };
 }
 
@@ -267,4 +281,23 @@ async function reportSelection(
     ? "InvalidClusterSelector"
     : "NoClustersSelected";
   await ctx.event(replicator, after.status === "True" ? "Normal" : "Warning", reason, after.message);
+}
+
+/** `Available`: True when the workload is ready in every targeted cluster, else the clusters that are not. */
+export function availableCondition(
+  outcomes: readonly ClusterOutcome[],
+  generation: number | undefined,
+): Omit<Condition, "lastTransitionTime"> {
+  const notReady = outcomes.filter((c) => !c.ready);
+  const available = outcomes.length > 0 && notReady.length === 0;
+  return {
+    type: AVAILABLE,
+    status: available ? "True" : "False",
+    reason: available ? "AllClustersReady" : outcomes.length === 0 ? "NoClusters" : "ClustersNotReady",
+    message: available
+      ? `Ready in ${outcomes.length} cluster${outcomes.length === 1 ? "" : "s"}`
+      : notReady.slice(0, LISTED).map((c) => `${c.cluster}: ${c.readyMessage ?? c.message ?? "not ready"}`)
+        .join("; ").slice(0, 1000) || "no targeted cluster",
+    observedGeneration: generation,
+  };
 }

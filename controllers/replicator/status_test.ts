@@ -3,6 +3,7 @@ import { API_VERSION, findCondition, type Replicator, REPLICATOR_KIND } from "..
 import { type ClusterOutcome, emptyOutcome } from "./plan.ts";
 import { resolveTargets } from "../../lib/targets.ts";
 import {
+  AVAILABLE,
   CLUSTERS_SELECTED,
   computeStatus,
   sameReplicatorStatus,
@@ -30,6 +31,7 @@ function synced(cluster: string): ClusterOutcome {
     applied: [{ cluster, kind: "ConfigMap", name: "cm", applyStatus: "applied" }],
     replicas: 2,
     readyReplicas: 2,
+    ready: true,
   };
 }
 
@@ -245,4 +247,54 @@ Deno.test("computeStatus() has no Suspended condition until suspended, True whil
   const off = findCondition(resumed.conditions, SUSPENDED);
   assert.equal(off?.status, "False");
   assert.equal(off?.reason, "Resumed");
+});
+
+Deno.test("computeStatus() is Available only when every cluster is ready, naming those that are not", () => {
+  const { status } = computeStatus(replicator(), [synced("p"), synced("s1")], {}, T0);
+  const available = findCondition(status.conditions, AVAILABLE)!;
+  assert.deepEqual([available.status, available.message], ["True", "Ready in 2 clusters"]);
+  const slow = { ...synced("s1"), ready: false, readyMessage: "2/3 ready" };
+  const down = { ...emptyOutcome("s2"), message: `cluster "s2" is Unknown` };
+  const next = computeStatus(replicator(status), [synced("p"), slow, down], {}, T1).status;
+  const notAvailable = findCondition(next.conditions, AVAILABLE)!;
+  assert.deepEqual([notAvailable.status, notAvailable.reason, notAvailable.message], [
+    "False",
+    "ClustersNotReady",
+    `s1: 2/3 ready; s2: cluster "s2" is Unknown`,
+  ]);
+  assert.deepEqual(next.clusters?.map((c) => [c.name, c.ready, c.message]), [
+    ["p", true, undefined],
+    ["s1", false, "2/3 ready"],
+    ["s2", false, `cluster "s2" is Unknown`],
+  ]);
+  // Ready (everything applied) stays apart from Available.
+  assert.equal(
+    findCondition(computeStatus(replicator(), [synced("p"), slow], {}, T1).status.conditions, "Ready")
+      ?.status,
+    "True",
+  );
+});
+
+Deno.test("computeStatus() reports the rollout: status.rollout, clusters[].revision and RolloutHalted", () => {
+  const { status } = computeStatus(replicator(), [synced("p"), synced("s1")], {
+    rollout: {
+      status: {
+        revision: "r2",
+        strategy: "Progressive",
+        phase: "Halted",
+        haltedCluster: "s1",
+        message: "halted",
+      },
+      halted: {
+        type: "RolloutHalted",
+        status: "True",
+        reason: "ProgressDeadlineExceeded",
+        message: "halted",
+      },
+      revisions: new Map([["p", "r2"], ["s1", "r1"]]),
+    },
+  }, T0);
+  assert.deepEqual(status.rollout?.phase, "Halted");
+  assert.deepEqual(status.clusters?.map((c) => c.revision), ["r2", "r1"]);
+  assert.equal(findCondition(status.conditions, "RolloutHalted")?.status, "True");
 });
