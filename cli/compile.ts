@@ -13,8 +13,8 @@
  * - `--ignore-env`: any other variable reads as unset instead of failing (the `yaml`
  *   package looks at `LOG_TOKENS` and `LOG_STREAM`, debug switches plumberctl never needs).
  *
- * `--allow-run` only for the browser openers of `plumberctl dashboard --open` (`xdg-open`, `open`,
- * `cmd /c start`); no `--allow-sys` or `--allow-ffi`. `--exclude-unused-npm` leaves out the
+ * `--allow-run` only for the target's browser opener, by absolute path, for `plumberctl dashboard
+ * --open` (`cli/browser_opener.ts`); no `--allow-sys` or `--allow-ffi`. `--exclude-unused-npm` leaves out the
  * npm packages plumberctl does not import (`@kubernetes/client-node` is imported for
  * types only).
  *
@@ -30,6 +30,8 @@
  *
  * @module
  */
+
+import { openerForTarget } from "./browser_opener.ts";
 
 /**
  * Release targets (`deno compile --target`; Deno 2.9.6's list of possible values has all six).
@@ -50,7 +52,6 @@ export const RUNTIME_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-env=HOME,KUBECONFIG",
-  "--allow-run=xdg-open,open,cmd",
   "--ignore-env",
 ];
 
@@ -63,6 +64,7 @@ export function compileArgs(target: string, outDir = "dist"): string[] {
     "--target",
     target,
     ...RUNTIME_PERMISSIONS,
+    `--allow-run=${openerForTarget(target)}`,
     "--exclude-unused-npm",
     "--output",
     `${outDir}/plumberctl-${target}`,

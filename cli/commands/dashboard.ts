@@ -7,6 +7,7 @@
  * @module
  */
 
+import { browserCommand } from "../browser_opener.ts";
 import { API_VERSION, REPLICATOR_KIND } from "../../lib/api.ts";
 import { CliError, UsageError } from "../../lib/errors.ts";
 import { isNotFound } from "../../lib/kube/client.ts";
@@ -40,13 +41,6 @@ export function parsePortFlag(text: string | undefined): number {
     );
   }
   return port;
-}
-
-/** The command that opens a URL in the default browser on this OS. */
-export function browserCommand(os: typeof Deno.build.os, url: string): { command: string; args: string[] } {
-  if (os === "darwin") return { command: "open", args: [url] };
-  if (os === "windows") return { command: "cmd", args: ["/c", "start", "", url] };
-  return { command: "xdg-open", args: [url] };
 }
 
 async function openBrowser(url: string, ctx: CliContext): Promise<void> {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../../lib/errors.ts";
-import { browserCommand, parsePortFlag } from "./dashboard.ts";
+import { browserCommand, openerForTarget } from "../browser_opener.ts";
+import { parsePortFlag } from "./dashboard.ts";
 
 Deno.test("parsePortFlag() takes 0 to 65535 (none: a free port) and names the flag and value otherwise", () => {
   assert.equal(parsePortFlag(undefined), 0);
@@ -14,7 +15,13 @@ Deno.test("parsePortFlag() takes 0 to 65535 (none: a free port) and names the fl
 
 Deno.test("browserCommand() opens the URL with xdg-open, open or start", () => {
   const url = "http://127.0.0.1:1/";
-  assert.deepEqual(browserCommand("linux", url), { command: "xdg-open", args: [url] });
-  assert.deepEqual(browserCommand("darwin", url), { command: "open", args: [url] });
-  assert.deepEqual(browserCommand("windows", url), { command: "cmd", args: ["/c", "start", "", url] });
+  assert.deepEqual(browserCommand("linux", url), { command: "/usr/bin/xdg-open", args: [url] });
+  assert.deepEqual(browserCommand("darwin", url), { command: "/usr/bin/open", args: [url] });
+  assert.deepEqual(browserCommand("windows", url), {
+    command: "C:\\Windows\\System32\\cmd.exe",
+    args: ["/c", "start", "", url],
+  });
+  assert.equal(openerForTarget("x86_64-unknown-linux-gnu"), "/usr/bin/xdg-open");
+  assert.equal(openerForTarget("aarch64-apple-darwin"), "/usr/bin/open");
+  assert.equal(openerForTarget("x86_64-pc-windows-msvc"), "C:\\Windows\\System32\\cmd.exe");
 });
