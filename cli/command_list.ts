@@ -21,6 +21,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "label", load: async () => (await import("./commands/label.ts")).labelCommand },
   { name: "remove", load: async () => (await import("./commands/remove.ts")).removeCommand },
   { name: "view", load: async () => (await import("./commands/view.ts")).viewCommand },
+  { name: "diff", load: async () => (await import("./commands/diff.ts")).diffCommand },
   { name: "completion", load: async () => (await import("./commands/completion.ts")).completionCommand },
 ];
 
