@@ -204,7 +204,7 @@ async function ownedElsewhere(
         namespace: input.replicator.spec.replicationNamespace,
         labelSelector,
       });
-      return list.items.map((item) => ({ ...item, apiVersion, kind }));
+      return list.items.map((item) => ({ apiVersion, kind, ...item }));
     } catch (error) {
       if (isNotFound(error)) return []; // A kind this cluster does not serve holds nothing.
       throw error;
