@@ -258,6 +258,7 @@ Deno.test("plumberctl diff: a new Replicator, the synced one, a changed image, a
       o.name === "cli-secret"
     )!;
     assert.equal(cli.action, "update");
+    assert.match(secret.run.stderr, /warning: Replicator .* is suspended \(spec\.suspend\)/);
     assert.deepEqual(changedLines(cli.diff), [
       '-  client.key: "*** (before)"',
       '+  client.key: "*** (after)"',

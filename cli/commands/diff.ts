@@ -19,6 +19,7 @@ import {
   formatProblems,
 } from "../../lib/diff_report.ts";
 import { CliError, UsageError } from "../../lib/errors.ts";
+import { isSuspended } from "../../lib/release.ts";
 import { resolveTargets, selectedIn, targetNames } from "../../lib/targets.ts";
 import type { CliContext } from "../context.ts";
 import { diffCluster } from "../diff/cluster_diff.ts";
@@ -69,6 +70,11 @@ async function diffAll(
     selectedIn(replicator.status),
   );
   for (const problem of targeting.problems) ctx.stderr(`warning: ${problem}\n`);
+  if (isSuspended(replicator.spec)) {
+    ctx.stderr(
+      `warning: Replicator ${replicator.metadata.name} is suspended (spec.suspend): the operator applies none of this until it is resumed\n`,
+    );
+  }
   const targets = targetNames(targeting);
   // Only a stored Replicator has objects in clusters it no longer targets.
   const dropped = replicator.metadata.uid
