@@ -57,6 +57,7 @@ async function measure(
   env: Record<string, string>,
   code: number,
 ): Promise<void> {
+  console.error(`${label}: warming up`);
   await timedDiff(args, env, code); // warm-up, unmeasured
   const load = load1();
   const ms: number[] = [];
@@ -72,6 +73,7 @@ async function measure(
 if (import.meta.main) {
   const { values } = parseArgs({ args: Deno.args, options: { runs: { type: "string", default: "7" } } });
   const runs = Number(values.runs);
+  console.error("starting or reaching the control plane");
   const state = await sharedControlPlane();
   await withOperator({ prefix: "bench-diff", state }, async (f) => {
     const home = await Deno.makeTempDir({ prefix: "plumber-bench-diff-" });
@@ -92,6 +94,7 @@ if (import.meta.main) {
     const env = { HOME: home, DENO_DIR: await denoDir(), NO_COLOR: "1" };
     const args = ["-f", `${home}/sample.yaml`, "-n", f.namespace];
     await measure("new Replicator (3 clusters, 7 objects each to create)", runs, args, env, 1);
+    console.error("creating the Replicator and waiting for the operator to sync it");
     await f.clients.primary.apply(sample as never, { fieldManager: "plumber-bench", force: true });
     await waitSynced(f.clients.primary, sample.metadata.name, 120_000);
     await measure("synced Replicator (3 clusters x 6 objects dry-run, no differences)", runs, args, env, 0);

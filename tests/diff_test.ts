@@ -252,8 +252,8 @@ Deno.test("plumberctl diff: a new Replicator, the synced one, a changed image, a
     }, {
       data: { "client.key": btoa("top-secret") },
     });
-    await writeManifest(home, manifest);
-    const secret = await jsonReport(home, diffArgs);
+    // The stored (suspended) Replicator: what the operator would revert on resuming.
+    const secret = await jsonReport(home, ["diff", name, "-n", f.namespace]);
     const cli = secret.report.clusters.find((c) => c.cluster === SECONDARY2)!.objects.find((o) =>
       o.name === "cli-secret"
     )!;
