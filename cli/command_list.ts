@@ -21,6 +21,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "label", load: async () => (await import("./commands/label.ts")).labelCommand },
   { name: "remove", load: async () => (await import("./commands/remove.ts")).removeCommand },
   { name: "view", load: async () => (await import("./commands/view.ts")).viewCommand },
+  { name: "diff", load: async () => (await import("./commands/diff.ts")).diffCommand },
   { name: "status", load: async () => (await import("./commands/status.ts")).statusCommand },
   { name: "dashboard", load: async () => (await import("./commands/dashboard.ts")).dashboardCommand },
   { name: "completion", load: async () => (await import("./commands/completion.ts")).completionCommand },

@@ -63,7 +63,7 @@ Deno.test("usage errors exit 2 with one line naming the reason and the help to r
   const cases: [string[], string][] = [
     [
       ["frobnicate"],
-      'plumberctl: unknown command "frobnicate"; commands: activate, add, label, remove, view, status, dashboard, completion; see plumberctl --help',
+      'plumberctl: unknown command "frobnicate"; commands: activate, add, label, remove, view, diff, status, dashboard, completion; see plumberctl --help',
     ],
     [
       ["--kubeconfig", "x", "view"],

@@ -331,7 +331,7 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
     const cases: [string[], RegExp][] = [
       [
         ["frobnicate"],
-        /unknown command "frobnicate"; commands: activate, add, label, remove, view, status, dashboard, completion; see plumberctl --help$/,
+        /unknown command "frobnicate"; commands: activate, add, label, remove, view, diff, status, dashboard, completion; see plumberctl --help$/,
       ],
       [["view", "--bogus"], /unknown flag --bogus; see plumberctl view --help$/],
       [
@@ -361,7 +361,7 @@ Deno.test("plumberctl usage errors exit 2 with one line and the help to read; --
     const help = expectOk(await plumberctl(home, ["--help"]), "--help");
     assert.match(
       help.stdout,
-      /Commands:\n {2}activate .*\n {2}add .*\n {2}label .*\n {2}remove .*\n {2}view .*\n {2}status .*\n {2}dashboard .*\n {2}completion /,
+      /Commands:\n {2}activate .*\n {2}add .*\n {2}label .*\n {2}remove .*\n {2}view .*\n {2}diff .*\n {2}status .*\n {2}dashboard .*\n {2}completion /,
     );
     assert.match(help.stdout, /"kubectl-plumber" on PATH, then "kubectl plumber view"/);
     // The completion script, as the compiled binary prints it: bash checks its syntax.
