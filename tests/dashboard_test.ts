@@ -99,7 +99,7 @@ Deno.test("plumberctl dashboard shows the sample synced, a drift in the right ce
       // (status.clusters[].lastDrift); the page shows it in that cell only.
       await f.clients.secondary2.mergePatch<Obj>(
         { apiVersion: "v1", kind: "ConfigMap", namespace: "test-ns", name: "nginx" },
-        { data: { "index.html": "edited by hand" } },
+        { data: { "mod-index.html": "edited by hand" } },
         { fieldManager: "kubectl-edit" },
       );
       await eventually("the drift in the sample's secondary2 cell", async () => {
@@ -113,7 +113,7 @@ Deno.test("plumberctl dashboard shows the sample synced, a drift in the right ce
       );
       assert.match(
         await page.$eval("#panel", (p) => p.textContent ?? ""),
-        /ConfigMap\/nginx.*data\["index\.html"\]/s,
+        /ConfigMap\/nginx.*data\["mod-index\.html"\]/s,
       );
       await screenshot(page, "drift");
       await page.keyboard.press("Escape");
