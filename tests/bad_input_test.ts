@@ -89,12 +89,13 @@ Deno.test("A targetCluster that is not registered is named in status and an Even
     const rep = await eventually("the unregistered target in status", async () => {
       const r = await getRep(c.primary, name);
       const entry = r?.status?.clusters?.find((x) => x.name === ghost);
-      return entry && r?.status?.clusters?.find((x) => x.name === SECONDARY1)?.ready && r;
+      // Ready means the workload runs: wait for both registered targets' Pods.
+      const ready = (cluster: string) => r?.status?.clusters?.find((x) => x.name === cluster)?.ready;
+      return entry && ready(SECONDARY1) && ready(PRIMARY) && r;
     });
     const entry = rep.status!.clusters!.find((x) => x.name === ghost)!;
     assert.equal(entry.ready, false);
     assert.match(entry.message ?? "", /ghost-cluster\.nobody.*not registered/);
-    assert.equal(rep.status?.clusters?.find((x) => x.name === PRIMARY)?.ready, true);
     assert.equal(rep.status?.synced, "not synced");
     const degraded = rep.status?.conditions?.find((x) => x.type === "Degraded");
     assert.equal(degraded?.status, "True");
