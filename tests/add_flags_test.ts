@@ -12,16 +12,14 @@ import {
   resolveConnection,
   serializeKubeconfig,
 } from "../lib/kubeconfig/mod.ts";
-import { RUNTIME_PERMISSIONS } from "../cli/compile.ts";
-import type { ClusterInfo, ControlPlaneState } from "./control_plane.ts";
+import type { ControlPlaneState } from "./control_plane.ts";
 import { freePort } from "./control_plane.ts";
 import { installCrds } from "./crds.ts";
 import { startTcpForwarder } from "./fixtures/tcp_forwarder.ts";
-import { adminClient, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
+import { adminClient, eventually, sharedControlPlane } from "./harness.ts";
 import { startOperator } from "./operator.ts";
+import { expectError, expectOk, plumberctl, plumberctlHarness } from "./plumberctl_run.ts";
 
-const CLI = new URL("../cli/plumberctl.ts", import.meta.url).pathname;
-const ROOT = new URL("..", import.meta.url).pathname;
 const RBAC = "rbac.authorization.k8s.io/v1";
 
 const state = await sharedControlPlane();
@@ -34,109 +32,7 @@ const state = await sharedControlPlane();
   }
 }
 
-const DENO_DIR = Deno.env.get("DENO_DIR") ?? await (async () => {
-  const { stdout } = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stderr: "null" })
-    .output();
-  return (JSON.parse(new TextDecoder().decode(stdout)) as { denoDir: string }).denoDir;
-})();
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs plumberctl with the compiled binary's permissions (write limited to HOME/.plumber). */
-async function plumberctl(home: string, args: string[]): Promise<Run> {
-  const permissions = RUNTIME_PERMISSIONS.map((
-    p,
-  ) => (p === "--allow-write" ? `--allow-write=${home}/.plumber` : p));
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-check", ...permissions, CLI, ...args],
-    cwd: ROOT,
-    clearEnv: true,
-    env: { HOME: home, DENO_DIR, NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "" },
-    stdin: "null",
-  }).output();
-  const run = {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
-  for (const text of [run.stdout, run.stderr]) {
-    assert.doesNotMatch(
-      text,
-      /-----BEGIN|LS0tLS1CRUdJT|eyJ[A-Za-z0-9_-]+\.eyJ/,
-      `secret material: ${args.join(" ")}`,
-    );
-  }
-  return run;
-}
-
-function expectOk(run: Run, what: string): Run {
-  assert.equal(run.code, 0, `${what} failed (${run.code}):\n${run.stderr}`);
-  return run;
-}
-
-function expectError(run: Run, code: number, reason: RegExp): void {
-  assert.equal(run.code, code, `expected exit ${code}, got ${run.code}: ${run.stderr}`);
-  const lines = run.stderr.trimEnd().split("\n");
-  assert.equal(lines.length, 1, `one line expected:\n${run.stderr}`);
-  assert.match(lines[0]!, reason);
-}
-
-function cluster(context: string): ClusterInfo {
-  return state.clusters.find((c) => c.context === context)!;
-}
-
-async function withAdmin<T>(context: string, body: (client: KubeClient) => Promise<T>): Promise<T> {
-  const client = adminClient(state, context);
-  try {
-    return await body(client);
-  } finally {
-    client.close();
-  }
-}
-
-/** A temporary HOME activated on the primary with its own namespace; removes what it made everywhere. */
-async function withActivatedHome(body: (home: string, namespace: string) => Promise<void>): Promise<void> {
-  const home = await Deno.makeTempDir({ prefix: "plumberctl-home-" });
-  const namespace = uniqueName("addflags");
-  await withAdmin(
-    "primary",
-    (c) => c.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }),
-  );
-  try {
-    expectOk(
-      await plumberctl(home, [
-        "activate",
-        "--path",
-        state.kubeconfigPath,
-        "--activate-context",
-        "primary",
-        "-n",
-        namespace,
-      ]),
-      "activate",
-    );
-    await body(home, namespace);
-  } finally {
-    await Deno.remove(home, { recursive: true });
-    for (const c of state.clusters) {
-      await withAdmin(c.context, async (client) => {
-        await client.delete({ apiVersion: "v1", kind: "Namespace", name: namespace });
-        for (const name of [`plumber-replicator-${namespace}`, `plumber-replicator-extra-${namespace}`]) {
-          await client.delete({ apiVersion: RBAC, kind: "ClusterRoleBinding", name });
-        }
-        await client.delete({
-          apiVersion: RBAC,
-          kind: "ClusterRole",
-          name: `plumber-replicator-extra-${namespace}`,
-        });
-      });
-    }
-  }
-}
+const { cluster, withAdmin, withActivatedHome } = plumberctlHarness(state, "addflags");
 
 async function storedKubeconfig(namespace: string): Promise<Kubeconfig> {
   const secret = await withAdmin("primary", (client) =>

@@ -9,7 +9,6 @@
 
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
-import { RUNTIME_PERMISSIONS } from "../cli/compile.ts";
 import { processContext } from "../cli/context.ts";
 import { main } from "../cli/plumberctl.ts";
 import type { Replicator } from "../lib/api.ts";
@@ -27,14 +26,9 @@ import {
   SECONDARY2,
   waitSynced,
 } from "./replicators.ts";
+import { plumberctlCommand } from "./plumberctl_run.ts";
 
 const state = await sharedControlPlane();
-/** The real Deno cache: a temporary HOME would otherwise move it and download everything again. */
-const DENO_DIR = Deno.env.get("DENO_DIR") ?? await (async () => {
-  const { stdout } = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stderr: "null" })
-    .output();
-  return (JSON.parse(new TextDecoder().decode(stdout)) as { denoDir: string }).denoDir;
-})();
 const CLUSTERS = [PRIMARY, SECONDARY1, SECONDARY2];
 /** Key, certificate or token material (PEM, base64 of PEM, a JWT) or the test's secret value. */
 const SECRET_MATERIAL = /-----BEGIN|LS0tLS1CRUdJT|eyJ[A-Za-z0-9_-]+\.eyJ|dG9wLXNlY3JldA|top-secret/;
@@ -329,29 +323,8 @@ Deno.test("plumberctl diff reports an unreachable cluster and still diffs the ot
     assert.match(run.stderr, /plumberctl: the diff is incomplete: 1 of 3 clusters could not be diffed/);
 
     // The same from stdin, as the release binary runs (its permissions), with the exit code of the process.
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-check",
-        ...RUNTIME_PERMISSIONS.map((p) => (p === "--allow-write" ? `--allow-write=${home}/.plumber` : p)),
-        new URL("../cli/plumberctl.ts", import.meta.url).pathname,
-        "diff",
-        "-f",
-        "-",
-        "-n",
-        namespace,
-      ],
-      clearEnv: true,
-      env: {
-        HOME: home,
-        NO_COLOR: "1",
-        PATH: Deno.env.get("PATH") ?? "",
-        DENO_DIR,
-      },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = (await plumberctlCommand(home, ["diff", "-f", "-", "-n", namespace], { stdin: "piped" }))
+      .spawn();
     const writer = child.stdin.getWriter();
     await writer.write(new TextEncoder().encode(stringify(manifest)));
     await writer.close();

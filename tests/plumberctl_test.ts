@@ -24,14 +24,12 @@ import {
   storageProblems,
 } from "../lib/kubeconfig/mod.ts";
 import type { ObjectMeta } from "../lib/kube/generated/meta_v1.ts";
-import { RUNTIME_PERMISSIONS } from "../cli/compile.ts";
-import { type ClusterInfo, type ControlPlaneState, freePort } from "./control_plane.ts";
+import { type ControlPlaneState, freePort } from "./control_plane.ts";
 import { installCrds } from "./crds.ts";
 import { adminClient, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
 import { startOperator } from "./operator.ts";
+import { expectError, expectOk, plumberctl, plumberctlHarness } from "./plumberctl_run.ts";
 
-const CLI = new URL("../cli/plumberctl.ts", import.meta.url).pathname;
-const ROOT = new URL("..", import.meta.url).pathname;
 const CD = { apiVersion: "plumber.jnytnai0613.github.io/v1", kind: "ClusterDetector" };
 
 const state = await sharedControlPlane();
@@ -44,120 +42,7 @@ const state = await sharedControlPlane();
   }
 }
 
-/** The real Deno cache: a temporary HOME would otherwise move it and download everything again. */
-const DENO_DIR = Deno.env.get("DENO_DIR") ?? await (async () => {
-  const { stdout } = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stderr: "null" })
-    .output();
-  return (JSON.parse(new TextDecoder().decode(stdout)) as { denoDir: string }).denoDir;
-})();
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs plumberctl as the compiled binary would run (same permissions, write limited to HOME/.plumber). */
-async function plumberctl(
-  home: string,
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<Run> {
-  const permissions = RUNTIME_PERMISSIONS.map((
-    p,
-  ) => (p === "--allow-write" ? `--allow-write=${home}/.plumber` : p));
-  const started = performance.now();
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-check", ...permissions, CLI, ...args],
-    cwd: options.cwd ?? ROOT,
-    clearEnv: true,
-    env: { HOME: home, DENO_DIR, NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "", ...options.env },
-    stdin: "null",
-  }).output();
-  const run = {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-    ms: performance.now() - started,
-  };
-  // Whatever happens, no key, certificate or token reaches the terminal.
-  for (const text of [run.stdout, run.stderr]) {
-    assert.doesNotMatch(
-      text,
-      /-----BEGIN|LS0tLS1CRUdJT|eyJ[A-Za-z0-9_-]+\.eyJ/,
-      `secret material in output of ${args.join(" ")}`,
-    );
-  }
-  return run;
-}
-
-function expectOk(run: Run, what: string): Run {
-  assert.equal(run.code, 0, `${what} failed (${run.code}):\n${run.stderr}`);
-  return run;
-}
-
-/** One line `plumberctl: <reason>` and the exit code. */
-function expectError(run: Run, code: number, reason: RegExp): void {
-  assert.equal(run.code, code, `expected exit ${code}, got ${run.code}: ${run.stderr}`);
-  const lines = run.stderr.trimEnd().split("\n");
-  assert.equal(lines.length, 1, `one line expected:\n${run.stderr}`);
-  assert.match(lines[0]!, /^plumberctl: /);
-  assert.match(lines[0]!, reason);
-}
-
-function cluster(context: string): ClusterInfo {
-  return state.clusters.find((c) => c.context === context)!;
-}
-
-async function withAdmin<T>(context: string, body: (client: KubeClient) => Promise<T>): Promise<T> {
-  const client = adminClient(state, context);
-  try {
-    return await body(client);
-  } finally {
-    client.close();
-  }
-}
-
-/** A temporary HOME, activated on the primary; removed with everything a test made in `namespace`. */
-async function withActivatedHome(
-  body: (home: string, namespace: string) => Promise<void>,
-  options: { namespace?: string } = {},
-): Promise<void> {
-  const home = await Deno.makeTempDir({ prefix: "plumberctl-home-" });
-  const namespace = options.namespace ?? uniqueName("plumberctl");
-  await withAdmin(
-    "primary",
-    (client) => client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }),
-  );
-  try {
-    expectOk(
-      await plumberctl(home, [
-        "activate",
-        "--path",
-        state.kubeconfigPath,
-        "--activate-context",
-        "primary",
-        "-n",
-        namespace,
-      ]),
-      "activate",
-    );
-    await body(home, namespace);
-  } finally {
-    await Deno.remove(home, { recursive: true });
-    for (const c of state.clusters) {
-      await withAdmin(c.context, async (client) => {
-        await client.delete({ apiVersion: "v1", kind: "Namespace", name: namespace });
-        await client.delete({
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "ClusterRoleBinding",
-          name: `plumber-replicator-${namespace}`,
-        });
-      });
-    }
-  }
-}
+const { cluster, withAdmin, withActivatedHome } = plumberctlHarness(state, "plumberctl");
 
 type NamespaceObject = KubeObjectLike & { metadata: ObjectMeta };
 

@@ -6,54 +6,11 @@
 
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { RUNTIME_PERMISSIONS } from "../cli/compile.ts";
 import type { StatusReport } from "../cli/status_tree.ts";
 import { eventually, uniqueName } from "./harness.ts";
 import { withOperator } from "./operator.ts";
+import { plumberctl, plumberctlCommand } from "./plumberctl_run.ts";
 import { getRep, PRIMARY, ref, SAMPLE, SECONDARY1, SECONDARY2, waitSynced } from "./replicators.ts";
-
-const CLI = new URL("../cli/plumberctl.ts", import.meta.url).pathname;
-const ROOT = new URL("..", import.meta.url).pathname;
-
-/** The real Deno cache: a temporary HOME would otherwise move it. */
-const DENO_DIR = Deno.env.get("DENO_DIR") ?? await (async () => {
-  const { stdout } = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stderr: "null" })
-    .output();
-  return (JSON.parse(new TextDecoder().decode(stdout)) as { denoDir: string }).denoDir;
-})();
-
-function command(home: string, args: string[]): Deno.Command {
-  const permissions = RUNTIME_PERMISSIONS.map((
-    p,
-  ) => (p === "--allow-write" ? `--allow-write=${home}/.plumber` : p));
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-check", ...permissions, CLI, ...args],
-    cwd: ROOT,
-    clearEnv: true,
-    env: { HOME: home, DENO_DIR, NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
-}
-
-async function plumberctl(
-  home: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await command(home, args).output();
-  const run = {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
-  assert.doesNotMatch(
-    run.stdout + run.stderr,
-    /-----BEGIN|LS0tLS1CRUdJT/,
-    "no secret material in the output",
-  );
-  return run;
-}
 
 Deno.test("plumberctl status shows the sample's tree in three clusters, its drifts, -o json, -w, and an unknown name", async () => {
   await withOperator({ prefix: "status-cmd" }, async ({ clients: c, test, namespace, state }) => {
@@ -157,7 +114,7 @@ Deno.test("plumberctl status shows the sample's tree in three clusters, its drif
       assert.equal(report.conditions.find((x) => x.type === "Ready")?.reason, "Synced");
 
       // -w prints again on a change (a second drift) and ends on SIGINT.
-      const child = command(home, ["status", name, "-w", "-o", "json"]).spawn();
+      const child = (await plumberctlCommand(home, ["status", name, "-w", "-o", "json"])).spawn();
       const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
       let seen = "";
       const readUntil = async (what: string, done: (text: string) => boolean) => {
