@@ -13,7 +13,13 @@
  * @module
  */
 
-import { LABEL_MANAGED_BY, LABEL_REPLICATOR, MANAGED_BY_VALUE } from "./api.ts";
+import {
+  CREATED_BY_ANNOTATION,
+  type KubeObject,
+  LABEL_MANAGED_BY,
+  LABEL_REPLICATOR,
+  MANAGED_BY_VALUE,
+} from "./api.ts";
 
 /** Label with the UID of the `kube-system` namespace of the primary cluster whose operator wrote the object. */
 export const LABEL_PRIMARY = "plumber.jnytnai0613.github.io/primary";
@@ -100,4 +106,21 @@ export function writtenByPrimary(labels: Record<string, string> | undefined, pri
   if (l[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE || !l[LABEL_REPLICATOR]) return false;
   const primary = l[LABEL_PRIMARY];
   return primary === undefined || primary === primaryId;
+}
+
+/**
+ * The Namespace plumber creates when missing, marked as created by `replicator` of the primary
+ * `primaryId` (the operator never applies the rendered one; `plumberctl diff` shows this one).
+ */
+export function namespaceToCreate(name: string, replicator: string, primaryId: string): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: {
+      name,
+      // The primary's identity: another primary's operator sharing this cluster never deletes it.
+      labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_PRIMARY]: primaryId },
+      annotations: { [CREATED_BY_ANNOTATION]: replicator },
+    },
+  };
 }

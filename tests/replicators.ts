@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { API_VERSION, type Replicator, REPLICATOR_KIND, type ReplicatorSpec } from "../lib/api.ts";
 import type { KubeClient, KubeObjectLike } from "../lib/kube/client.ts";
+import { SEED_KINDS } from "../lib/resources.ts";
 import type { ControlPlaneState } from "./control_plane.ts";
 import { adminClient, eventually, uniqueName } from "./harness.ts";
 
@@ -260,13 +261,7 @@ export class Bystander {
 }
 
 /** The kinds plumber replicates (labelled with its Replicator's name); {@linkcode snapshotForeign} compares them. */
-export const REPLICATED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
-  { apiVersion: "v1", kind: "ConfigMap" },
-  { apiVersion: "v1", kind: "Secret" },
-  { apiVersion: "apps/v1", kind: "Deployment" },
-  { apiVersion: "v1", kind: "Service" },
-  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
-];
+export const REPLICATED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = SEED_KINDS;
 
 /** uid and resourceVersion of each object plumber does not own, by `context kind ns/name`. */
 export type ForeignSnapshot = Map<string, { uid?: string; resourceVersion?: string }>;

@@ -8,7 +8,6 @@
  */
 
 import {
-  CREATED_BY_ANNOTATION,
   FIELD_MANAGER,
   type KubeObject,
   LABEL_MANAGED_BY,
@@ -24,17 +23,9 @@ import { describeFailure } from "../../lib/kube/probe.ts";
 import { objectDiff, objectPath } from "../../lib/live_diff.ts";
 import { objectMeta } from "../../lib/object_meta.ts";
 import { applyOverrides, OverrideError } from "../../lib/overrides.ts";
-import { LABEL_PRIMARY, mayChange, type Owner, ownershipOf } from "../../lib/ownership.ts";
+import { mayChange, namespaceToCreate, type Owner, ownershipOf } from "../../lib/ownership.ts";
 import { renderReplicator, type TlsMaterial } from "../../lib/render.ts";
-
-/** The kinds plumber renders by itself; their objects are looked for when pruning. */
-export const RENDERED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
-  { apiVersion: "v1", kind: "ConfigMap" },
-  { apiVersion: "v1", kind: "Secret" },
-  { apiVersion: "apps/v1", kind: "Deployment" },
-  { apiVersion: "v1", kind: "Service" },
-  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
-];
+import { SEED_KINDS } from "../../lib/resources.ts";
 
 /** Input of {@linkcode diffCluster}. */
 export interface ClusterDiffInput {
@@ -60,19 +51,6 @@ export function isUnreachable(error: unknown): boolean {
 /** The owner identity the operator checks objects against (DESIGN.md section 4). */
 export function ownerOf(replicator: Replicator, primaryId: string): Owner {
   return { primaryId, replicator: replicator.metadata.name, replicatorUid: replicator.metadata.uid };
-}
-
-/** The Namespace as the operator creates it when missing (it never applies the rendered one). */
-export function namespaceToCreate(name: string, replicator: string, primaryId: string): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "Namespace",
-    metadata: {
-      name,
-      labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_PRIMARY]: primaryId },
-      annotations: { [CREATED_BY_ANNOTATION]: replicator },
-    },
-  };
 }
 
 /** The cluster's objects as the operator would apply them; throws an {@linkcode OverrideError} that holds it back. */
@@ -193,7 +171,7 @@ async function ownedElsewhere(
   rendered: readonly KubeObject[],
 ): Promise<KubeObjectLike[]> {
   const kinds = new Map<string, { apiVersion: string; kind: string }>();
-  for (const k of [...RENDERED_KINDS, ...rendered, ...(input.extraKinds ?? [])]) {
+  for (const k of [...SEED_KINDS, ...rendered, ...(input.extraKinds ?? [])]) {
     kinds.set(`${k.apiVersion}/${k.kind}`, { apiVersion: k.apiVersion, kind: k.kind });
   }
   const wanted = new Set(rendered.map((o) => `${o.kind}/${o.metadata.name}`));

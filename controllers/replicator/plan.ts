@@ -23,6 +23,7 @@ import { firstDifference, INTENT_HASH_ANNOTATION } from "../../lib/diff.ts";
 import { heldIn, holdingClusters, isAbandoned, unregisteredMessage } from "../../lib/holdings.ts";
 import { type JsonObjectLike, type ObjectMeta, objectMeta, statusString } from "../../lib/object_meta.ts";
 import { LABEL_PRIMARY, mayChange, type Owner, ownershipOf } from "../../lib/ownership.ts";
+export { namespaceToCreate } from "../../lib/ownership.ts";
 import { isSuspended, mayAdoptOrphan } from "../../lib/release.ts";
 import { isNotServed } from "../../lib/resources.ts";
 
@@ -217,20 +218,6 @@ export function planNamespace(live: LiveObject | undefined): NamespaceAction {
 /** True when a namespace is being deleted. */
 export function isTerminating(namespace: LiveObject): boolean {
   return statusString(namespace, "phase") === "Terminating";
-}
-
-/** The Namespace plumber creates, marked as created by `replicator` of the primary `primaryId`. */
-export function namespaceToCreate(name: string, replicator: string, primaryId: string): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "Namespace",
-    metadata: {
-      name,
-      // The primary's identity: another primary's operator sharing this cluster never deletes it.
-      labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_PRIMARY]: primaryId },
-      annotations: { [CREATED_BY_ANNOTATION]: replicator },
-    },
-  };
 }
 
 /**
