@@ -9,11 +9,11 @@
  */
 
 import { API_VERSION, type Replicator, REPLICATOR_KIND } from "../../lib/api.ts";
-import { decodeBase64Text } from "../../lib/base64.ts";
 import { CliError, EXIT_USAGE } from "../../lib/errors.ts";
 import { isNotFound, KubeApiError } from "../../lib/kube/client.ts";
 import { describeFailure } from "../../lib/kube/probe.ts";
 import { ingressTlsEnabled, type TlsMaterial } from "../../lib/render.ts";
+import { tlsSecretName, tlsSecretValues } from "../../lib/tls_secret.ts";
 import { onCluster, type Primary } from "../connection.ts";
 import { explainKubeError } from "../error_text.ts";
 import type { ReplicatorManifest } from "./input.ts";
@@ -76,11 +76,6 @@ export async function manifestReplicator(
   return { ...checked, metadata, status: stored?.status };
 }
 
-/** Name of the Secret in the operator namespace holding a Replicator's TLS material (as the operator names it). */
-export function tlsSecretName(replicator: string): string {
-  return `plumber-tls-${replicator}`;
-}
-
 /** Stands in for material the operator has not issued yet: Secret values are masked in a diff anyway. */
 export const NOT_ISSUED = "(issued by the operator)";
 
@@ -109,15 +104,12 @@ export async function tlsMaterialFor(
       throw error;
     }
   });
-  const value = (key: string) => {
-    const data = secret?.data?.[key];
-    return data ? decodeBase64Text(data) : NOT_ISSUED;
-  };
+  const values = tlsSecretValues(secret?.data);
   return {
-    caCertPem: value("ca.crt"),
-    serverCertPem: value("tls.crt"),
-    serverKeyPem: value("tls.key"),
-    clientCertPem: value("client.crt"),
-    clientKeyPem: value("client.key"),
+    caCertPem: values.caCertPem ?? NOT_ISSUED,
+    serverCertPem: values.serverCertPem ?? NOT_ISSUED,
+    serverKeyPem: values.serverKeyPem ?? NOT_ISSUED,
+    clientCertPem: values.clientCertPem ?? NOT_ISSUED,
+    clientKeyPem: values.clientKeyPem ?? NOT_ISSUED,
   };
 }

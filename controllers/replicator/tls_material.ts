@@ -17,20 +17,16 @@ import {
   readCertificate,
   renewalTime,
 } from "../../lib/pki/mod.ts";
-import type { TlsMaterial } from "../../lib/render.ts";
 import { isNotFound, type KubeClient } from "../../lib/kube/client.ts";
 import { CoreV1Api, type Secret } from "../../lib/kube/generated/core_v1.ts";
 import { restClientOf } from "../../lib/kube/rest_adapter.ts";
 import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE, type Replicator } from "../../lib/api.ts";
-import { decodeBase64Text, encodeBase64Text } from "../../lib/base64.ts";
+import { type StoredTls, tlsSecretData, tlsSecretName, tlsSecretValues } from "../../lib/tls_secret.ts";
+
+export { type StoredTls, tlsSecretName };
 
 /** Label of the Secret that stores a Replicator's TLS material. */
 export const TLS_FOR_LABEL = "plumber.jnytnai0613.github.io/tls-for";
-
-/** What is stored: the render material plus the CA key. */
-export interface StoredTls extends TlsMaterial {
-  caKeyPem: string;
-}
 
 /** What must be (re)issued. */
 export interface TlsPlan {
@@ -62,28 +58,11 @@ export async function nextRenewal(stored: StoredTls): Promise<Date> {
   return new Date(Math.min(...times.map((t) => t.getTime())));
 }
 
-/** Name of the Secret holding a Replicator's TLS material. */
-export function tlsSecretName(replicatorName: string): string {
-  return `plumber-tls-${replicatorName}`;
-}
-
-function unb64(text: string | undefined): string {
-  return text ? decodeBase64Text(text) : "";
-}
-
 /** Reads stored material from a Secret body; undefined when incomplete. */
 export function readStoredTls(secret: { data?: Record<string, string> } | undefined): StoredTls | undefined {
-  const d = secret?.data;
-  if (!d) return undefined;
-  const stored: StoredTls = {
-    caCertPem: unb64(d["ca.crt"]),
-    caKeyPem: unb64(d["ca.key"]),
-    serverCertPem: unb64(d["tls.crt"]),
-    serverKeyPem: unb64(d["tls.key"]),
-    clientCertPem: unb64(d["client.crt"]),
-    clientKeyPem: unb64(d["client.key"]),
-  };
-  return Object.values(stored).every((v) => v.includes("-----BEGIN")) ? stored : undefined;
+  if (!secret?.data) return undefined;
+  const values = tlsSecretValues(secret.data);
+  return Object.values(values).every((v) => v?.includes("-----BEGIN")) ? values as StoredTls : undefined;
 }
 
 /** Issues what the plan says, keeping the rest. */
@@ -176,14 +155,7 @@ export async function ensureTls(
         }]
         : undefined,
     },
-    data: {
-      "ca.crt": encodeBase64Text(material.caCertPem),
-      "ca.key": encodeBase64Text(material.caKeyPem),
-      "tls.crt": encodeBase64Text(material.serverCertPem),
-      "tls.key": encodeBase64Text(material.serverKeyPem),
-      "client.crt": encodeBase64Text(material.clientCertPem),
-      "client.key": encodeBase64Text(material.clientKeyPem),
-    },
+    data: tlsSecretData(material),
   }, { fieldManager: "plumber", force: true });
   return { material, renewAt: await nextRenewal(material), issued: plan };
 }
