@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
 import { API_VERSION, type Replicator, REPLICATOR_KIND } from "../lib/api.ts";
+import { SCALE_DRIFT } from "../lib/testdata/drift.ts";
 import { describeDrift, eventHistory, renderStatusTree, shortTime, statusReport } from "./status_tree.ts";
 
 const NOW = new Date("2026-12-02T11:00:00Z");
 
-const DRIFT = {
-  time: "2026-12-02T10:42:08Z",
-  kind: "Deployment",
-  name: "nginx",
-  fields: ["spec.replicas"],
-  deleted: false,
-  manager: "kubectl-scale",
-  operation: "Update",
-  changedAt: "2026-12-02T10:42:07Z",
-};
+const DRIFT = SCALE_DRIFT;
 
 function sample(): Replicator {
   return {

@@ -10,6 +10,7 @@ import {
   parsePath,
   pathsOverlap,
 } from "./drift_audit.ts";
+import { SCALE_DRIFT } from "./testdata/drift.ts";
 
 const deployment = (replicas: number, image: string) => ({
   apiVersion: "apps/v1",
@@ -182,16 +183,7 @@ Deno.test("driftRecord() and driftMessage() name the cluster, object, paths and 
   const fields = ["spec.replicas"];
   const causes = managersTouching(MANAGED, fields, "plumber");
   const now = new Date("2026-12-02T10:42:08.123Z");
-  assert.deepEqual(driftRecord({ kind: "Deployment", name: "nginx" }, { fields, causes }, now), {
-    time: "2026-12-02T10:42:08Z",
-    kind: "Deployment",
-    name: "nginx",
-    fields: ["spec.replicas"],
-    deleted: false,
-    manager: "kubectl-scale",
-    operation: "Update",
-    changedAt: "2026-12-02T10:42:07Z",
-  });
+  assert.deepEqual(driftRecord({ kind: "Deployment", name: "nginx" }, { fields, causes }, now), SCALE_DRIFT);
   assert.equal(
     driftMessage("primary", { kind: "Deployment", namespace: "web", name: "nginx" }, { fields, causes }),
     "cluster primary: Deployment web/nginx: spec.replicas changed by kubectl-scale (Update of scale at " +

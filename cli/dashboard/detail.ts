@@ -7,6 +7,7 @@
  */
 
 import type { Replicator } from "../../lib/api.ts";
+import type { DriftRecord } from "../../lib/drift_audit.ts";
 import type { Event } from "../../lib/generated/core_v1.ts";
 import { type Cell, cellState } from "./model.ts";
 
@@ -34,16 +35,8 @@ export interface CellDetail {
     message?: string;
   };
   driftCorrections?: number;
-  lastDrift?: {
-    time: string;
-    kind: string;
-    name: string;
-    fields: string[];
-    deleted: boolean;
-    manager?: string;
-    operation?: string;
-    changedAt?: string;
-  };
+  /** The last drift plumber reverted in the cluster. */
+  lastDrift?: DriftRecord;
   conditions: { type: string; status: string; reason: string; message: string }[];
   events: EventLine[];
 }
