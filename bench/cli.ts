@@ -8,44 +8,12 @@
  */
 
 import { detectorName } from "./env.ts";
+import { denoDir, timedPlumberctl } from "./plumberctl.ts";
 import { sleep, waitClustersRunning } from "./sample.ts";
 import { type BenchContext, load1 } from "./scenario.ts";
 import { summarize } from "./stats.ts";
 
 const GOAL_MS = 400;
-const PLUMBERCTL = new URL("../cli/plumberctl.ts", import.meta.url).pathname;
-
-async function denoDir(): Promise<string> {
-  const fromEnv = Deno.env.get("DENO_DIR");
-  if (fromEnv) return fromEnv;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stdout: "piped",
-    stderr: "null",
-  })
-    .output();
-  return (JSON.parse(new TextDecoder().decode(out.stdout)) as { denoDir: string }).denoDir;
-}
-
-async function plumberctl(args: string[], env: Record<string, string>): Promise<{ ms: number; out: string }> {
-  const started = performance.now();
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", PLUMBERCTL, ...args],
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const ms = performance.now() - started;
-  const out = new TextDecoder().decode(result.stdout);
-  if (!result.success) {
-    throw new Error(
-      `plumberctl ${args[0]} exited with ${result.code}: ${new TextDecoder().decode(result.stderr).trim()}`,
-    );
-  }
-  return { ms, out };
-}
-
 /** Runs `cli`. The ClusterDetectors must exist, so an operator runs meanwhile if none does. */
 export async function runCli(ctx: BenchContext): Promise<void> {
   const home = await Deno.makeTempDir({ prefix: "plumber-bench-home-" });
@@ -53,16 +21,19 @@ export async function runCli(ctx: BenchContext): Promise<void> {
   try {
     await waitClustersRunning(ctx.env.primary, ["primary", "secondary1", "secondary2"].map(detectorName));
     const env = { HOME: home, DENO_DIR: await denoDir() };
-    await plumberctl(["activate", "--path", ctx.env.cp.kubeconfigPath, "--activate-context", "primary"], env);
+    await timedPlumberctl(
+      ["activate", "--path", ctx.env.cp.kubeconfigPath, "--activate-context", "primary"],
+      env,
+    );
     // One unmeasured run: the first after activate may still fill Deno's caches.
-    const first = await plumberctl(["view"], env);
+    const first = await timedPlumberctl(["view"], env);
     const rows = first.out.trim().split("\n").length - 1;
     if (rows !== 3) throw new Error(`plumberctl view listed ${rows} clusters, expected 3:\n${first.out}`);
     await sleep(200);
     const load = load1();
     ctx.say(`cli: ${ctx.sizes.cliRuns} runs of plumberctl view`);
     const ms: number[] = [];
-    for (let i = 0; i < ctx.sizes.cliRuns; i++) ms.push((await plumberctl(["view"], env)).ms);
+    for (let i = 0; i < ctx.sizes.cliRuns; i++) ms.push((await timedPlumberctl(["view"], env)).ms);
     const summary = summarize(ms);
     ctx.rows.push({
       scenario: "cli",

@@ -17,38 +17,11 @@ import { parse, stringify } from "yaml";
 import { sharedControlPlane, uniqueName } from "../tests/harness.ts";
 import { withOperator } from "../tests/operator.ts";
 import { waitSynced } from "../tests/replicators.ts";
+import { denoDir, timedPlumberctl } from "./plumberctl.ts";
 import { load1 } from "./scenario.ts";
 import { summarize } from "./stats.ts";
 
-const PLUMBERCTL = new URL("../cli/plumberctl.ts", import.meta.url).pathname;
 const SAMPLE = new URL("../examples/replicator-sample.yaml", import.meta.url);
-
-async function denoDir(): Promise<string> {
-  const fromEnv = Deno.env.get("DENO_DIR");
-  if (fromEnv) return fromEnv;
-  const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stderr: "null" }).output();
-  return (JSON.parse(new TextDecoder().decode(out.stdout)) as { denoDir: string }).denoDir;
-}
-
-async function timedDiff(args: string[], env: Record<string, string>, expectCode: number): Promise<number> {
-  const started = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", PLUMBERCTL, "diff", ...args],
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const ms = performance.now() - started;
-  if (out.code !== expectCode) {
-    throw new Error(
-      `plumberctl diff exited with ${out.code}, expected ${expectCode}: ${
-        new TextDecoder().decode(out.stderr)
-      }`,
-    );
-  }
-  return ms;
-}
 
 async function measure(
   label: string,
@@ -58,10 +31,10 @@ async function measure(
   code: number,
 ): Promise<void> {
   console.error(`${label}: warming up`);
-  await timedDiff(args, env, code); // warm-up, unmeasured
+  await timedPlumberctl(["diff", ...args], env, code); // warm-up, unmeasured
   const load = load1();
   const ms: number[] = [];
-  for (let i = 0; i < runs; i++) ms.push(await timedDiff(args, env, code));
+  for (let i = 0; i < runs; i++) ms.push((await timedPlumberctl(["diff", ...args], env, code)).ms);
   const s = summarize(ms);
   console.log(
     `plumberctl diff, ${label}: p50 ${s.median.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${
