@@ -14,25 +14,14 @@ import {
 } from "../lib/kubeconfig/mod.ts";
 import type { ControlPlaneState } from "./control_plane.ts";
 import { freePort } from "./control_plane.ts";
-import { installCrds } from "./crds.ts";
 import { startTcpForwarder } from "./fixtures/tcp_forwarder.ts";
-import { adminClient, eventually, sharedControlPlane } from "./harness.ts";
+import { eventually } from "./harness.ts";
 import { startOperator } from "./operator.ts";
 import { expectError, expectOk, plumberctl, plumberctlHarness } from "./plumberctl_run.ts";
 
 const RBAC = "rbac.authorization.k8s.io/v1";
 
-const state = await sharedControlPlane();
-{
-  const primary = adminClient(state, "primary");
-  try {
-    await installCrds(primary);
-  } finally {
-    primary.close();
-  }
-}
-
-const { cluster, withAdmin, withActivatedHome } = plumberctlHarness(state, "addflags");
+const { state, cluster, withAdmin, withActivatedHome } = await plumberctlHarness("addflags");
 
 async function storedKubeconfig(namespace: string): Promise<Kubeconfig> {
   const secret = await withAdmin("primary", (client) =>

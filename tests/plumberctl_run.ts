@@ -12,7 +12,8 @@ import assert from "node:assert/strict";
 import { RUNTIME_PERMISSIONS } from "../cli/compile.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import type { ClusterInfo, ControlPlaneState } from "./control_plane.ts";
-import { adminClient, uniqueName } from "./harness.ts";
+import { installCrds } from "./crds.ts";
+import { adminClient, sharedControlPlane, uniqueName } from "./harness.ts";
 
 /** The CLI's entry point. */
 export const CLI = new URL("../cli/plumberctl.ts", import.meta.url).pathname;
@@ -123,8 +124,15 @@ export function expectError(run: Run, code: number, reason: RegExp): void {
   assert.match(lines[0]!, reason);
 }
 
+/** The arguments of `plumberctl activate` on the primary of `state` with the operator namespace `namespace`. */
+export function activateArgs(state: ControlPlaneState, namespace: string): string[] {
+  return ["activate", "--path", state.kubeconfigPath, "--activate-context", "primary", "-n", namespace];
+}
+
 /** What {@linkcode plumberctlHarness} gives a test file. */
 export interface PlumberctlHarness {
+  /** The shared control plane, with plumber's CRDs installed in the primary. */
+  state: ControlPlaneState;
   /** The cluster of a kubeconfig context. */
   cluster(context: string): ClusterInfo;
   /** Runs `body` with an admin client of `context`, closed afterwards. */
@@ -140,8 +148,12 @@ export interface PlumberctlHarness {
   ): Promise<void>;
 }
 
-/** Helpers bound to the control plane `state`; activated namespaces are named `<prefix>-…`. */
-export function plumberctlHarness(state: ControlPlaneState, prefix: string): PlumberctlHarness {
+/**
+ * Reaches (or starts) the shared control plane, installs plumber's CRDs in the primary and returns helpers
+ * bound to it; activated namespaces are named `<prefix>-…`.
+ */
+export async function plumberctlHarness(prefix: string): Promise<PlumberctlHarness> {
+  const state = await sharedControlPlane();
   const cluster = (context: string) => state.clusters.find((c) => c.context === context)!;
   async function withAdmin<T>(context: string, body: (client: KubeClient) => Promise<T>): Promise<T> {
     const client = adminClient(state, context);
@@ -162,18 +174,7 @@ export function plumberctlHarness(state: ControlPlaneState, prefix: string): Plu
       (client) => client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }),
     );
     try {
-      expectOk(
-        await plumberctl(home, [
-          "activate",
-          "--path",
-          state.kubeconfigPath,
-          "--activate-context",
-          "primary",
-          "-n",
-          namespace,
-        ]),
-        "activate",
-      );
+      expectOk(await plumberctl(home, activateArgs(state, namespace)), "activate");
       await body(home, namespace);
     } finally {
       await Deno.remove(home, { recursive: true });
@@ -192,5 +193,6 @@ export function plumberctlHarness(state: ControlPlaneState, prefix: string): Plu
       }
     }
   }
-  return { cluster, withAdmin, withActivatedHome };
+  await withAdmin("primary", installCrds);
+  return { state, cluster, withAdmin, withActivatedHome };
 }

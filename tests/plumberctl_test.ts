@@ -25,24 +25,13 @@ import {
 } from "../lib/kubeconfig/mod.ts";
 import type { ObjectMeta } from "../lib/kube/generated/meta_v1.ts";
 import { type ControlPlaneState, freePort } from "./control_plane.ts";
-import { installCrds } from "./crds.ts";
-import { adminClient, eventually, sharedControlPlane, uniqueName } from "./harness.ts";
+import { eventually, uniqueName } from "./harness.ts";
 import { startOperator } from "./operator.ts";
 import { expectError, expectOk, plumberctl, plumberctlHarness } from "./plumberctl_run.ts";
 
 const CD = { apiVersion: "plumber.jnytnai0613.github.io/v1", kind: "ClusterDetector" };
 
-const state = await sharedControlPlane();
-{
-  const primary = adminClient(state, "primary");
-  try {
-    await installCrds(primary);
-  } finally {
-    primary.close();
-  }
-}
-
-const { cluster, withAdmin, withActivatedHome } = plumberctlHarness(state, "plumberctl");
+const { state, cluster, withAdmin, withActivatedHome } = await plumberctlHarness("plumberctl");
 
 type NamespaceObject = KubeObjectLike & { metadata: ObjectMeta };
 

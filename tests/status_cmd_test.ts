@@ -9,22 +9,14 @@ import { parse } from "yaml";
 import type { StatusReport } from "../cli/status_tree.ts";
 import { eventually, uniqueName } from "./harness.ts";
 import { withOperator } from "./operator.ts";
-import { plumberctl, plumberctlCommand } from "./plumberctl_run.ts";
+import { activateArgs, plumberctl, plumberctlCommand } from "./plumberctl_run.ts";
 import { getRep, PRIMARY, ref, SAMPLE, SECONDARY1, SECONDARY2, waitSynced } from "./replicators.ts";
 
 Deno.test("plumberctl status shows the sample's tree in three clusters, its drifts, -o json, -w, and an unknown name", async () => {
   await withOperator({ prefix: "status-cmd" }, async ({ clients: c, test, namespace, state }) => {
     const home = await Deno.makeTempDir({ prefix: "plumberctl-home-" });
     try {
-      const activated = await plumberctl(home, [
-        "activate",
-        "--path",
-        state.kubeconfigPath,
-        "--activate-context",
-        "primary",
-        "-n",
-        namespace,
-      ]);
+      const activated = await plumberctl(home, activateArgs(state, namespace));
       assert.equal(activated.code, 0, activated.stderr);
 
       const name = uniqueName("sample");
