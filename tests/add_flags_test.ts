@@ -6,12 +6,7 @@
 
 import assert from "node:assert/strict";
 import { KubeApiError, KubeClient, type KubeObjectLike } from "../lib/kube/client.ts";
-import {
-  type Kubeconfig,
-  parseKubeconfig,
-  resolveConnection,
-  serializeKubeconfig,
-} from "../lib/kubeconfig/mod.ts";
+import { resolveConnection, serializeKubeconfig } from "../lib/kubeconfig/mod.ts";
 import type { ControlPlaneState } from "./control_plane.ts";
 import { freePort } from "./control_plane.ts";
 import { startTcpForwarder } from "./fixtures/tcp_forwarder.ts";
@@ -21,18 +16,9 @@ import { expectError, expectOk, plumberctl, plumberctlHarness } from "./plumberc
 
 const RBAC = "rbac.authorization.k8s.io/v1";
 
-const { state, cluster, withAdmin, withActivatedHome } = await plumberctlHarness("addflags");
-
-async function storedKubeconfig(namespace: string): Promise<Kubeconfig> {
-  const secret = await withAdmin("primary", (client) =>
-    client.get<{ data?: Record<string, string> }>({
-      apiVersion: "v1",
-      kind: "Secret",
-      namespace,
-      name: "plumber-kubeconfig",
-    }));
-  return parseKubeconfig(atob(secret.data?.kubeconfig ?? ""), "the Secret");
-}
+const { state, cluster, withAdmin, withActivatedHome, storedKubeconfig } = await plumberctlHarness(
+  "addflags",
+);
 
 const forbidden = (e: unknown) => e instanceof KubeApiError && e.status === 403;
 
@@ -60,7 +46,7 @@ Deno.test("plumberctl add --allow-kind lets the stored token manage that kind on
     const plain = expectOk(await plumberctl(home, add), "add");
     assert.doesNotMatch(plain.stderr, /plumber-replicator-extra/);
     // The stored token stays the same across re-adds (the token Secret is reused).
-    const stored = await storedKubeconfig(namespace);
+    const stored = (await storedKubeconfig(namespace))!;
     const token = () => new KubeClient(resolveConnection(stored, "secondary1"), { maxRetries: 0 });
     let client = token();
     try {
@@ -224,7 +210,7 @@ Deno.test("plumberctl add warns about a loopback address only when the operator'
     );
     assert.doesNotMatch(elsewhere.stderr, /loopback/);
     assert.equal(
-      (await storedKubeconfig(namespace)).clusters[0]!.cluster.server,
+      (await storedKubeconfig(namespace))!.clusters[0]!.cluster.server,
       "https://plumber-test.invalid:6443",
     );
   });
@@ -261,7 +247,7 @@ Deno.test("plumberctl add --server --tls-server-name: the operator reaches the c
         "add --server --tls-server-name",
       );
       assert.match(added.stdout, /is registered and Running/);
-      const stored = (await storedKubeconfig(namespace)).clusters[0]!.cluster;
+      const stored = (await storedKubeconfig(namespace))!.clusters[0]!.cluster;
       assert.equal(stored.server, server);
       assert.equal(stored["tls-server-name"], "kubernetes");
       assert.ok(

@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { RUNTIME_PERMISSIONS } from "../cli/compile.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
+import { type Kubeconfig, parseKubeconfig } from "../lib/kubeconfig/mod.ts";
 import type { ClusterInfo, ControlPlaneState } from "./control_plane.ts";
 import { installCrds } from "./crds.ts";
 import { adminClient, sharedControlPlane, uniqueName } from "./harness.ts";
@@ -146,6 +147,8 @@ export interface PlumberctlHarness {
     body: (home: string, namespace: string) => Promise<void>,
     options?: { namespace?: string },
   ): Promise<void>;
+  /** The kubeconfig plumberctl stored in the Secret `plumber-kubeconfig` of `namespace`, if any. */
+  storedKubeconfig(namespace: string): Promise<Kubeconfig | undefined>;
 }
 
 /**
@@ -193,6 +196,17 @@ export async function plumberctlHarness(prefix: string): Promise<PlumberctlHarne
       }
     }
   }
+  async function storedKubeconfig(namespace: string): Promise<Kubeconfig | undefined> {
+    const secret = await withAdmin("primary", (client) =>
+      client.find<{ data?: Record<string, string> }>({
+        apiVersion: "v1",
+        kind: "Secret",
+        namespace,
+        name: "plumber-kubeconfig",
+      }));
+    if (!secret) return undefined;
+    return parseKubeconfig(atob(secret.data?.kubeconfig ?? ""), "the Secret");
+  }
   await withAdmin("primary", installCrds);
-  return { state, cluster, withAdmin, withActivatedHome };
+  return { state, cluster, withAdmin, withActivatedHome, storedKubeconfig };
 }

@@ -16,8 +16,6 @@ import { parse } from "yaml";
 import type { ClusterDetector } from "../lib/api.ts";
 import { KubeApiError, KubeClient, type KubeObjectLike } from "../lib/kube/client.ts";
 import {
-  type Kubeconfig,
-  parseKubeconfig,
   readContextLabels,
   resolveConnection,
   serializeKubeconfig,
@@ -31,21 +29,11 @@ import { expectError, expectOk, plumberctl, plumberctlHarness } from "./plumberc
 
 const CD = { apiVersion: "plumber.jnytnai0613.github.io/v1", kind: "ClusterDetector" };
 
-const { state, cluster, withAdmin, withActivatedHome } = await plumberctlHarness("plumberctl");
+const { state, cluster, withAdmin, withActivatedHome, storedKubeconfig } = await plumberctlHarness(
+  "plumberctl",
+);
 
 type NamespaceObject = KubeObjectLike & { metadata: ObjectMeta };
-
-async function storedKubeconfig(namespace: string): Promise<Kubeconfig | undefined> {
-  const secret = await withAdmin("primary", (client) =>
-    client.find<{ data?: Record<string, string> }>({
-      apiVersion: "v1",
-      kind: "Secret",
-      namespace,
-      name: "plumber-kubeconfig",
-    }));
-  if (!secret) return undefined;
-  return parseKubeconfig(atob(secret.data?.kubeconfig ?? ""), "the Secret");
-}
 
 function managedObjects(namespace: string) {
   const rbac = "rbac.authorization.k8s.io/v1";
