@@ -44,20 +44,20 @@ export async function manifestReplicator(
   source: string,
 ): Promise<Replicator> {
   const name = manifest.metadata.name;
-  const stored = await onCluster(primary, () => primary.client.find<Replicator>({ ...REF, name }));
   const { status: _status, ...body } = manifest;
+  let stored: Replicator | undefined;
   let checked: Replicator;
   try {
-    if (stored) {
-      const path = await primary.client.objectPath({ ...REF, name });
-      const metadata = { ...manifest.metadata, resourceVersion: stored.metadata.resourceVersion };
-      checked = await primary.client.raw<Replicator>("PUT", path, {
-        body: { ...body, metadata },
-        query: { dryRun: "All" },
-      });
-    } else {
-      const { uid: _uid, resourceVersion: _rv, ...metadata } = manifest.metadata;
-      checked = await primary.client.create<Replicator>({ ...body, metadata }, { dryRun: true });
+    // A dry-run replace carries the stored resourceVersion; the operator may write status between the read
+    // and the replace (409 Conflict): read again and retry, as kubectl's edit does.
+    for (let attempt = 1;; attempt++) {
+      stored = await onCluster(primary, () => primary.client.find<Replicator>({ ...REF, name }));
+      try {
+        checked = await dryRun(primary, body, manifest, stored);
+        break;
+      } catch (error) {
+        if (!(stored && attempt < 5 && error instanceof KubeApiError && error.status === 409)) throw error;
+      }
     }
   } catch (error) {
     if (
@@ -74,6 +74,25 @@ export async function manifestReplicator(
   const metadata = { ...checked.metadata, uid: stored?.metadata.uid };
   if (!stored) delete metadata.uid;
   return { ...checked, metadata, status: stored?.status };
+}
+
+/** A dry-run replace of the stored Replicator, or a dry-run create when there is none. */
+async function dryRun(
+  primary: Primary,
+  body: Omit<ReplicatorManifest, "status">,
+  manifest: ReplicatorManifest,
+  stored: Replicator | undefined,
+): Promise<Replicator> {
+  if (stored) {
+    const path = await primary.client.objectPath({ ...REF, name: manifest.metadata.name });
+    const metadata = { ...manifest.metadata, resourceVersion: stored.metadata.resourceVersion };
+    return await primary.client.raw<Replicator>("PUT", path, {
+      body: { ...body, metadata },
+      query: { dryRun: "All" },
+    });
+  }
+  const { uid: _uid, resourceVersion: _rv, ...metadata } = manifest.metadata;
+  return await primary.client.create<Replicator>({ ...body, metadata }, { dryRun: true });
 }
 
 /** Stands in for material the operator has not issued yet: Secret values are masked in a diff anyway. */
