@@ -43,7 +43,7 @@ Deno.test("DriftLedger counts drifts per Replicator and cluster and in plumber_d
 });
 
 Deno.test("computeStatus() writes driftCorrections and lastDrift into the cluster's entry, and keeps lastDrift", () => {
-  const outcome = { ...emptyOutcome("c1"), ok: true };
+  const outcome = { ...emptyOutcome("c1"), ok: true, ready: true };
   const { status } = computeStatus(replicator(), [outcome], {
     drift: (c) => c === "c1" ? { count: 2, last: LAST } : undefined,
   }, T0);

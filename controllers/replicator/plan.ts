@@ -43,6 +43,8 @@ export interface ClusterOutcome {
   ok: boolean;
   /** A failure worth a retry with backoff (as opposed to waiting for the cluster to come back). */
   retry: boolean;
+  /** The cluster did not answer (connection refused or timed out): retried after UNREACHABLE_RETRY_MS. */
+  unreachable?: boolean;
   message?: string;
   replicas?: number;
   readyReplicas?: number;
@@ -292,14 +294,29 @@ export function judgeCleanup(
  * `spec.resources[]` kind (discovery is read again then: a CRD installed meanwhile is used at once), and
  * before the TLS material is due.
  */
+/**
+ * How long a cluster that did not answer is skipped by every Replicator (no request is sent to it), and
+ * when a Replicator tries it again. Its ClusterDetector turning Running again retries at once. Without
+ * it every Replicator would send its requests to the dead cluster and retry with a fast-growing backoff,
+ * taking workers and CPU from the clusters that are up.
+ */
+export const UNREACHABLE_RETRY_MS = 5_000;
+
+/** True while a cluster that failed to answer at `unreachableAt` is skipped (see UNREACHABLE_RETRY_MS). */
+export function skipUnreachable(unreachableAt: number | undefined, now: number): boolean {
+  return unreachableAt !== undefined && now - unreachableAt < UNREACHABLE_RETRY_MS;
+}
+
 export function requeueAfter(
   outcomes: readonly ClusterOutcome[],
   renewInMs: number | undefined,
 ): number | undefined {
   const waiting = outcomes.some((c) => !c.ok);
   const notServed = outcomes.some((c) => c.applied.some(isNotServed));
+  const unreachable = outcomes.some((c) => c.unreachable);
   const requeue = Math.min(
     notServed ? NOT_SERVED_REQUEUE_MS : Infinity,
+    unreachable ? UNREACHABLE_RETRY_MS : Infinity,
     waiting ? 30_000 : Infinity,
     renewInMs ?? Infinity,
   );
@@ -324,4 +341,16 @@ export function suspendedVerdict(
       differs.length === 1 ? "s" : ""
     }: ${listed}`,
   };
+}
+
+/**
+ * A resourceVersion no stored object has (etcd's first write is revision 2). An apply carrying it creates
+ * the object when absent (as a server-side apply, so plumber's fields are managed by `Apply`) and fails
+ * with 409 Conflict when any object of that name exists, whoever made it: creation without taking over.
+ */
+const NO_OBJECT_HAS_THIS_VERSION = "1";
+
+/** `intent` as a create-only server-side apply (see {@linkcode NO_OBJECT_HAS_THIS_VERSION}). */
+export function createOnlyIntent(intent: KubeObject): KubeObject {
+  return { ...intent, metadata: { ...intent.metadata, resourceVersion: NO_OBJECT_HAS_THIS_VERSION } };
 }
