@@ -300,7 +300,7 @@ export function judgeCleanup(
  * it every Replicator would send its requests to the dead cluster and retry with a fast-growing backoff,
  * taking workers and CPU from the clusters that are up.
  */
-export const UNREACHABLE_RETRY_MS = 5_000;
+export const UNREACHABLE_RETRY_MS = 10_000;
 
 /** True while a cluster that failed to answer at `unreachableAt` is skipped (see UNREACHABLE_RETRY_MS). */
 export function skipUnreachable(unreachableAt: number | undefined, now: number): boolean {
