@@ -53,7 +53,7 @@ export async function runRestart(ctx: BenchContext, set: string, replicators: nu
   if (doneS === undefined) throw new Error(`restart: not every Replicator was reconciled within 120 s`);
   ctx.rows.push({
     scenario: "restart",
-    metric: `operator start -> ready (s)`,
+    metric: "operator start -> ready",
     unit: "s",
     summary: single(readyS!),
     goal: "",
@@ -61,7 +61,7 @@ export async function runRestart(ctx: BenchContext, set: string, replicators: nu
   });
   ctx.rows.push({
     scenario: "restart",
-    metric: `start -> all ${replicators} reconciled, 0 writes (s)`,
+    metric: `start -> all ${replicators} reconciled, 0 writes`,
     unit: "s",
     summary: single(doneS),
     goal: "<= 3 s (#18)",

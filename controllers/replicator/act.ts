@@ -167,7 +167,7 @@ async function syncCluster(
   }
   if (skipUnreachable(caches.unreachableAt, Date.now())) {
     // Another reconcile found it not answering a moment ago: no request, no worker held, retried soon.
-    const message = `cluster "${cluster}" did not answer a moment ago; retrying in 10 s`;
+    const message = `cluster "${cluster}" did not answer a moment ago`;
     return { ...unreachableOutcome(replicator, cluster, message, true), unreachable: true };
   }
   const spec = rollout.specFor(cluster);
