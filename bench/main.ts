@@ -25,6 +25,7 @@ import { runCli } from "./cli.ts";
 import { runDrift } from "./drift.ts";
 import { runFanOut } from "./fan_out.ts";
 import { runIdle } from "./idle.ts";
+import { runRestart } from "./restart.ts";
 import { memoryRows, RssSampler } from "./memory.ts";
 import { runOutage } from "./outage.ts";
 import {
@@ -49,6 +50,7 @@ export const SCENARIOS = [
   "fan-out",
   "idle",
   "memory",
+  "restart",
   "single",
   "drift",
   "requests",
@@ -73,7 +75,8 @@ Flags:
   --out <dir>               results folder (default bench-results)
   -h, --help
 
-idle and memory measure the fan-out's operator, so selecting either runs the fan-out too.
+idle and memory measure the fan-out's operator, so selecting either runs the fan-out too; restart starts
+a new operator for the fan-out's synced Replicators (and so runs the fan-out too).
 `;
 
 /** Parsed command line. */
@@ -191,7 +194,7 @@ function groups(options: BenchOptions): Group[] {
   const s = options.scenarios;
   const all = CONTEXTS.map(detectorName);
   const out: Group[] = [];
-  if (s.has("fan-out") || s.has("idle") || s.has("memory")) {
+  if (s.has("fan-out") || s.has("idle") || s.has("memory") || s.has("restart")) {
     out.push({
       name: "fan-out, idle, memory",
       run: (ctx, attempt) =>
@@ -213,6 +216,9 @@ function groups(options: BenchOptions): Group[] {
             if (s.has("memory")) memoryRows(ctx, options.sizes.replicators, before, during, after);
           } finally {
             await ctx.env.stopOperator(operator);
+          }
+          if (s.has("restart")) {
+            await attempt("restart", () => runRestart(ctx, "fanout", options.sizes.replicators));
           }
         }),
     });

@@ -12,7 +12,7 @@
 import { type AppliedResource, FIELD_MANAGER, type KubeObject, type Replicator } from "../../lib/api.ts";
 import { mapLimit, settleAll } from "../../lib/async.ts";
 import { INTENT_HASH_ANNOTATION, intentHash } from "../../lib/diff.ts";
-import { isConflict, refOf } from "../../lib/kube/client.ts";
+import { isConflict, KubeApiError, refOf } from "../../lib/kube/client.ts";
 import type { ReconcileResult } from "../../lib/kube/controller.ts";
 import { describeFailure } from "../../lib/kube/probe.ts";
 import { objectMeta, statusNumber } from "../../lib/object_meta.ts";
@@ -26,6 +26,7 @@ import { ownerOf, type ReplicatorContext, targetingOf } from "./context.ts";
 import { alreadyReported, heldBackOutcome } from "./held_back.ts";
 import {
   type ClusterOutcome,
+  createOnlyIntent,
   emptyOutcome,
   gateCluster,
   namespaceToCreate,
@@ -34,6 +35,7 @@ import {
   planObject,
   planPrune,
   requeueAfter,
+  skipUnreachable,
   suspendedVerdict,
   unreachableOutcome,
   unregisteredHoldings,
@@ -163,6 +165,11 @@ async function syncCluster(
       retry: true,
     };
   }
+  if (skipUnreachable(caches.unreachableAt, Date.now())) {
+    // Another reconcile found it not answering a moment ago: no request, no worker held, retried soon.
+    const message = `cluster "${cluster}" did not answer a moment ago`;
+    return { ...unreachableOutcome(replicator, cluster, message, true), unreachable: true };
+  }
   const spec = rollout.specFor(cluster);
   if (!spec) {
     return {
@@ -227,7 +234,10 @@ async function syncCluster(
   } catch (error) {
     await reportWrites(ctx, replicator, cluster, outcome);
     outcome.message = `cluster "${cluster}": ${describeFailure(error)}`;
-    outcome.retry = true;
+    // Not answering: retried after a pause, not with a backoff starting at 5 ms (see UNREACHABLE_RETRY_MS).
+    outcome.unreachable = skipUnreachable(caches.unreachableAt, Date.now());
+    outcome.retry = !outcome.unreachable;
+    if (outcome.unreachable && alreadyReported(replicator, cluster, outcome.message)) return outcome;
     ctx.logger.warn("Cannot replicate to a cluster", {
       replicator: replicator.metadata.name,
       cluster,
@@ -316,8 +326,10 @@ async function ensureNamespace(
   if (isSuspended(replicator.spec)) return void outcome.differs.push(`Namespace/${name}`);
   try {
     await caches.client.create(namespaceToCreate(name, replicator.metadata.name, ctx.primaryId));
+    caches.unreachableAt = undefined;
     outcome.written.push(`Namespace ${name}`);
   } catch (error) {
+    noteUnreachable(caches, error);
     // Created meanwhile, or not in the cache yet: it exists, and is left as it is.
     if (!isConflict(error)) throw error;
   }
@@ -329,6 +341,7 @@ async function applyObject(
   caches: ClusterCaches,
   object: KubeObject,
   outcome: ClusterOutcome,
+  read = false,
 ): Promise<AppliedResource> {
   const hash = await intentHash(object);
   const intent = withIntentHash(object, hash);
@@ -347,14 +360,19 @@ async function applyObject(
     return result;
   }
   // Not in plumber's cache (which holds only objects labelled as plumber's): an object of the same name
-  // may still be there, and must not be taken over.
-  let live;
-  try {
-    live = caches.informerFor(object)?.get(namespace, name) ??
-      await caches.client.find({ apiVersion: object.apiVersion, kind, namespace, name });
-  } catch (error) {
-    result.applyStatus = failedApplyStatus(requestFailure(caches, object, "get", mapping, error));
-    return result;
+  // may still be there, and must not be taken over. Instead of reading it first, it is created with a
+  // conditional apply (`createOnly`), which the API server refuses with 409 when any object of that name
+  // exists; only then is it read and judged (`read`). While suspended nothing is written: it is read.
+  let live = caches.informerFor(object)?.get(namespace, name);
+  const createOnly = !live && !read && !isSuspended(replicator.spec);
+  if (!live && !createOnly) {
+    try {
+      live = await caches.client.find({ apiVersion: object.apiVersion, kind, namespace, name });
+    } catch (error) {
+      noteUnreachable(caches, error);
+      result.applyStatus = failedApplyStatus(requestFailure(caches, object, "get", mapping, error));
+      return result;
+    }
   }
   const plan = planObject(intent, hash, live, ownerOf(ctx, replicator));
   if (plan.action === "conflict") {
@@ -381,11 +399,20 @@ async function applyObject(
     ? await inspectDrift(caches.client, intent, live, ctx.logger)
     : undefined;
   try {
-    await caches.client.apply(intent, { fieldManager: FIELD_MANAGER, force: true });
+    await caches.client.apply(createOnly ? createOnlyIntent(intent) : intent, {
+      fieldManager: FIELD_MANAGER,
+      force: true,
+    });
   } catch (error) {
+    // Something of that name is there after all (not plumber's, or not cached yet): read it and judge it.
+    if (createOnly && isConflict(error)) {
+      return await applyObject(ctx, replicator, caches, object, outcome, true);
+    }
+    noteUnreachable(caches, error);
     result.applyStatus = failedApplyStatus(requestFailure(caches, object, "patch", mapping, error));
     return result;
   }
+  caches.unreachableAt = undefined;
   outcome.wrote++;
   if (change) await reportDrift(ctx, replicator, caches.name, object, change);
   const drift = change !== undefined;
@@ -403,6 +430,15 @@ async function applyObject(
   // One Event per cluster and reconcile, not one per object: a fan-out would otherwise write as many Events as objects.
   (drift ? outcome.corrected : outcome.written).push(`${kind} ${namespace}/${name}`);
   return result;
+}
+
+/** Remembers that a cluster did not answer (connection refused, TLS failure or timeout). */
+function noteUnreachable(caches: ClusterCaches, error: unknown): void {
+  if (
+    error instanceof KubeApiError && error.status === 0 && /^(ConnectionError|Timeout)$/.test(error.reason)
+  ) {
+    caches.unreachableAt = Date.now();
+  }
 }
 
 /** The workload's readiness in a cluster (`lib/readiness.ts`), from its cached Deployment. */

@@ -39,6 +39,8 @@ export class ClusterCaches {
   #attach?: Attach;
   #stopped = false;
   readonly #logger: Logger;
+  /** When a request last failed to reach the cluster (connection refused or timed out); cleared on success. */
+  unreachableAt?: number;
 
   constructor(cluster: RegisteredCluster, client: KubeClient, logger: Logger) {
     this.name = cluster.name;

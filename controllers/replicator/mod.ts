@@ -99,6 +99,8 @@ export class ReplicatorController {
   readonly #ctx: ReplicatorContext;
   /** The `spec.resources[]` kinds some Replicator uses (or still holds): watched in every cluster. */
   #wantedKinds: KindRef[] = [];
+  /** The extra kinds of each Replicator that has any (a fan-out's events then cost O(1), not O(Replicators)). */
+  readonly #kindsOf = new Map<string, KindRef[]>();
 
   constructor(options: ReplicatorControllerOptions) {
     this.#o = options;
@@ -126,9 +128,9 @@ export class ReplicatorController {
     this.controller.watch(this.replicators, (r) => [r.metadata.name]);
     // The extra kinds' watches follow the Replicators that use them.
     this.replicators.addEventHandler({
-      add: () => this.#updateWantedKinds(),
-      update: () => this.#updateWantedKinds(),
-      delete: () => this.#updateWantedKinds(),
+      add: (r) => this.#noteKinds(r.metadata.name, extraKinds(r.spec ?? {}, r.status?.applied)),
+      update: (_, r) => this.#noteKinds(r.metadata.name, extraKinds(r.spec ?? {}, r.status?.applied)),
+      delete: (r) => this.#noteKinds(r.metadata.name, []),
     });
     // An update maps the old object and the new one: a label change reaches the Replicators that selected
     // the cluster and those that select it now.
@@ -190,12 +192,18 @@ export class ReplicatorController {
     };
   }
 
+  /** Records one Replicator's extra kinds; the kinds in use are recomputed only when they changed. */
+  #noteKinds(name: string, kinds: KindRef[]): void {
+    const before = this.#kindsOf.get(name) ?? [];
+    if (kinds.length === 0) this.#kindsOf.delete(name);
+    else this.#kindsOf.set(name, kinds);
+    if (before.map(groupKind).join(",") !== kinds.map(groupKind).join(",")) this.#updateWantedKinds();
+  }
+
   /** Recomputes the extra kinds in use; starts and stops their watches in every cluster when they change. */
   #updateWantedKinds(): void {
     const kinds = new Map<string, KindRef>();
-    for (const r of this.replicators.list()) {
-      for (const k of extraKinds(r.spec ?? {}, r.status?.applied)) kinds.set(groupKind(k), k);
-    }
+    for (const refs of this.#kindsOf.values()) for (const k of refs) kinds.set(groupKind(k), k);
     const before = this.#wantedKinds.map(groupKind).sort().join(",");
     this.#wantedKinds = [...kinds.values()];
     if ([...kinds.keys()].sort().join(",") === before) return;

@@ -16,6 +16,8 @@ import {
   cleanupClusters,
   CREATED_BY_ANNOTATION,
   createdBy,
+  createOnlyIntent,
+  emptyOutcome,
   gateCluster,
   judgeCleanup,
   type LiveObject,
@@ -25,8 +27,10 @@ import {
   planObject,
   planPrune,
   requeueAfter,
+  skipUnreachable,
   suspendedVerdict,
   uncachedFailure,
+  UNREACHABLE_RETRY_MS,
   unreachableOutcome,
   unregisteredHoldings,
   withIntentHash,
@@ -346,4 +350,26 @@ Deno.test("planObject(): an object orphaned by a Replicator of this name and pri
     "conflict",
   );
   assert.equal(planObject(intent, hash, orphan, { primaryId: "q", replicator: "web" }).action, "conflict");
+});
+
+Deno.test("createOnlyIntent carries a resourceVersion no stored object has, and leaves the intent alone", () => {
+  const intent = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", namespace: "n" },
+    data: { x: "1" },
+  };
+  const created = createOnlyIntent(intent);
+  assert.equal(created.metadata.resourceVersion, "1");
+  assert.deepEqual({ ...created, metadata: { name: "a", namespace: "n" } }, intent);
+  assert.equal((intent.metadata as { resourceVersion?: string }).resourceVersion, undefined);
+});
+
+Deno.test("a cluster that did not answer is skipped for UNREACHABLE_RETRY_MS, and requeued as not ready", () => {
+  assert.equal(skipUnreachable(undefined, 10_000), false);
+  assert.equal(skipUnreachable(10_000, 10_000 + UNREACHABLE_RETRY_MS - 1), true);
+  assert.equal(skipUnreachable(10_000, 10_000 + UNREACHABLE_RETRY_MS), false);
+  const down = { ...emptyOutcome("s1"), unreachable: true };
+  assert.equal(requeueAfter([down], undefined), 30_000);
+  assert.equal(requeueAfter([{ ...emptyOutcome("s2"), ok: true }], undefined), undefined);
 });
