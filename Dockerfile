@@ -50,8 +50,9 @@ EXPOSE 8080 8081
 # this line and that list agree:
 # - net: the primary's API server, the secondaries' API servers (any address, from the kubeconfig
 #   Secret), and listening on :8080 (metrics) and :8081 (probes);
-# - env: the in-cluster API server address, and two variables the yaml package reads while parsing
-#   (LOG_TOKENS, LOG_STREAM; Deno throws on reading an unlisted variable);
+# - env: the in-cluster API server address, and LOG_TOKENS, LOG_STREAM, which the CommonJS yaml package
+#   read while parsing; the operator now parses with js-yaml, which reads none: both can go together with
+#   tests/operator.ts's OPERATOR_PERMISSIONS;
 # - read: the ServiceAccount token (re-read as it rotates) and CA; modules load without read access;
 # - sys: the hostname, part of the leader election identity.
 # --v8-flags: the heap limits the benchmarks ran with (docs/benchmarks.md); deploy/deployment.yaml's

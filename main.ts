@@ -8,7 +8,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseFlagArgs } from "./lib/args.ts";
 import { parseDuration as parseDurationText } from "./lib/duration.ts";
 import { UsageError } from "./lib/errors.ts";
 import { ClusterRegistry } from "./controllers/clusters.ts";
@@ -109,42 +109,29 @@ function positiveInt(flag: string, value: string): number {
 
 /** Parses the command line (pure; throws UsageError). */
 export function parseFlags(args: string[], isTerminal = false): OperatorFlags | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        kubeconfig: { type: "string" },
-        context: { type: "string" },
-        namespace: { type: "string", default: DEFAULT_NAMESPACE },
-        "leader-elect": { type: "boolean", default: false },
-        "leader-election-id": { type: "string", default: "plumber-leader" },
-        "leader-elect-lease-duration": { type: "string", default: "15s" },
-        "leader-elect-renew-deadline": { type: "string", default: "10s" },
-        "leader-elect-retry-period": { type: "string", default: "2s" },
-        "health-probe-bind-address": { type: "string", default: ":8081" },
-        "metrics-bind-address": { type: "string", default: ":8080" },
-        "probe-interval": { type: "string", default: "10s" },
-        "probe-timeout": { type: "string", default: "3s" },
-        "failure-threshold": { type: "string", default: "3" },
-        concurrency: { type: "string", default: "8" },
-        "log-format": { type: "string" },
-        "log-level": { type: "string", default: "info" },
-        "secret-name": { type: "string", default: KUBECONFIG_SECRET_NAME },
-        "cluster-name": { type: "string" },
-        "user-name": { type: "string" },
-        "replicator-selector": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(
-      (error as Error).message.split("\n")[0]!.replace(/^Unknown option '(.+)'.*/, "unknown flag $1"),
-    );
-  }
-  const v = parsed.values;
+  const v = parseFlagArgs(args, {
+    kubeconfig: { type: "string" },
+    context: { type: "string" },
+    namespace: { type: "string", default: DEFAULT_NAMESPACE },
+    "leader-elect": { type: "boolean", default: false },
+    "leader-election-id": { type: "string", default: "plumber-leader" },
+    "leader-elect-lease-duration": { type: "string", default: "15s" },
+    "leader-elect-renew-deadline": { type: "string", default: "10s" },
+    "leader-elect-retry-period": { type: "string", default: "2s" },
+    "health-probe-bind-address": { type: "string", default: ":8081" },
+    "metrics-bind-address": { type: "string", default: ":8080" },
+    "probe-interval": { type: "string", default: "10s" },
+    "probe-timeout": { type: "string", default: "3s" },
+    "failure-threshold": { type: "string", default: "3" },
+    concurrency: { type: "string", default: "8" },
+    "log-format": { type: "string" },
+    "log-level": { type: "string", default: "info" },
+    "secret-name": { type: "string", default: KUBECONFIG_SECRET_NAME },
+    "cluster-name": { type: "string" },
+    "user-name": { type: "string" },
+    "replicator-selector": { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  });
   if (v.help) return "help";
   if (!isRfc1123Subdomain(v.namespace!)) {
     throw new UsageError(`--namespace: "${v.namespace}" is not a valid namespace name`);

@@ -24,10 +24,13 @@ const CONFIG = `${ROOT}deno.json`;
 export const DEFAULT_MODULES: readonly string[] = [
   "npm:prom-client@15.1.3",
   "yaml",
+  "js-yaml",
   "smol-toml",
   "reflect-metadata",
   "@peculiar/x509",
   "rfc6902",
+  "node:util",
+  "lib/overrides.ts",
   "lib/kube/metrics.ts",
   "lib/kubeconfig/mod.ts",
   "lib/pki/mod.ts",

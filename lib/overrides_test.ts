@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import type { KubeObject, Replicator, ReplicatorSpec } from "./api.ts";
-import { applyOverrides, type Override, OverrideError, overridesFor, selectsCluster } from "./overrides.ts";
+import {
+  applyOverrides,
+  jsonPatchLoaded,
+  loadJsonPatch,
+  needsJsonPatch,
+  type Override,
+  OverrideError,
+  overridesFor,
+  selectsCluster,
+} from "./overrides.ts";
 import { renderReplicator, type TlsMaterial } from "./render.ts";
 
 const FAKE_TLS: TlsMaterial = {
@@ -68,6 +77,33 @@ function refused(overrides: Override[], message: string | RegExp, extra: Partial
     return true;
   });
 }
+
+// First in this file: the JSON-patch library is not loaded until a test asks for it.
+Deno.test("patches need loadJsonPatch() first: rfc6902 is loaded once, on demand, not at import", async () => {
+  const patched: Override[] = [{
+    clusterNames: ["east.admin"],
+    patches: [{
+      target: { kind: "ConfigMap" },
+      patch: [{ op: "add", path: "/data/x", value: "1" as never }],
+    }],
+  }];
+  assert.equal(needsJsonPatch(patched), true);
+  assert.equal(needsJsonPatch([{ clusterNames: ["east.admin"], replicas: 3, patches: [] }]), false);
+  assert.equal(needsJsonPatch(undefined), false);
+  assert.equal(jsonPatchLoaded(), false);
+  // Overrides without patches never need it.
+  assert.equal(find(render([{ clusterNames: ["east.admin"], replicas: 3 }]), "Deployment").spec.replicas, 3);
+  // Forgetting to load is a plain error (retryable), never an OverrideError, and starts the load.
+  assert.throws(() => render(patched), (error: unknown) => {
+    assert.ok(!(error instanceof OverrideError));
+    assert.match(String(error), /still loading \(await loadJsonPatch\(\) before applyOverrides\)/);
+    return true;
+  });
+  assert.strictEqual(loadJsonPatch(), loadJsonPatch());
+  await loadJsonPatch();
+  assert.equal(jsonPatchLoaded(), true);
+  assert.equal(find(render(patched), "ConfigMap").data?.x, "1");
+});
 
 Deno.test("selectsCluster() selects by listed name or by matching labels (the union)", () => {
   assert.ok(selectsCluster({ clusterNames: ["east.admin"] }, EAST));

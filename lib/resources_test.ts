@@ -7,7 +7,7 @@ import {
   type ReplicatorSpec,
 } from "./api.ts";
 import { parse } from "yaml";
-import { applyOverrides } from "./overrides.ts";
+import { applyOverrides, loadJsonPatch } from "./overrides.ts";
 import { LABEL_PRIMARY } from "./ownership.ts";
 import { renderReplicator } from "./render.ts";
 import {
@@ -92,7 +92,8 @@ Deno.test("renderReplicator renders resources[] after the seed's objects with th
   assert.equal(secondary[3]!.metadata.ownerReferences, undefined);
 });
 
-Deno.test("overrides' patches target a resources[] entry by kind and name", () => {
+Deno.test("overrides' patches target a resources[] entry by kind and name", async () => {
+  await loadJsonPatch();
   const r = replicator({ resources: [SA, PDB] });
   const objects = renderReplicator({ replicator: r, role: "secondary", primaryId: "p" });
   const out = applyOverrides(objects, [{

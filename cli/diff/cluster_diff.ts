@@ -22,7 +22,7 @@ import { isNotFound } from "../../lib/kube/errors.ts";
 import { describeFailure } from "../../lib/kube/probe.ts";
 import { objectDiff, objectPath } from "../../lib/live_diff.ts";
 import { objectMeta } from "../../lib/object_meta.ts";
-import { applyOverrides, OverrideError } from "../../lib/overrides.ts";
+import { applyOverrides, loadJsonPatch, needsJsonPatch, OverrideError } from "../../lib/overrides.ts";
 import { mayChange, namespaceToCreate, type Owner, ownershipOf } from "../../lib/ownership.ts";
 import { renderReplicator, type TlsMaterial } from "../../lib/render.ts";
 import { SEED_KINDS } from "../../lib/resources.ts";
@@ -84,6 +84,7 @@ export async function diffCluster(input: ClusterDiffInput): Promise<ClusterDiff>
   let desired: KubeObject[] = [];
   if (input.targeted) {
     try {
+      if (needsJsonPatch(replicator.spec.overrides)) await loadJsonPatch();
       desired = desiredObjects(input);
     } catch (error) {
       const held = error instanceof OverrideError;

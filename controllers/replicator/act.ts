@@ -16,7 +16,7 @@ import { isConflict, KubeApiError, refOf } from "../../lib/kube/client.ts";
 import type { ReconcileResult } from "../../lib/kube/controller.ts";
 import { describeFailure } from "../../lib/kube/probe.ts";
 import { objectMeta, statusNumber } from "../../lib/object_meta.ts";
-import { applyOverrides, OverrideError } from "../../lib/overrides.ts";
+import { applyOverrides, loadJsonPatch, needsJsonPatch, OverrideError } from "../../lib/overrides.ts";
 import { isSuspended } from "../../lib/release.ts";
 import { ingressHosts, ingressTlsEnabled, renderReplicator } from "../../lib/render.ts";
 import { allFailed, failedApplyStatus, failureSummary } from "./apply_failure.ts";
@@ -189,6 +189,8 @@ async function syncCluster(
     outcome.message = `cannot render: ${(error as Error).message}`;
     return outcome;
   }
+  // rfc6902 is loaded on first use (it brings Node compatibility into memory): before the sync call.
+  if (needsJsonPatch(spec.overrides)) await loadJsonPatch();
   try {
     // Everything below (intent hash, drift, pruning) works on the cluster's own, overridden objects.
     const labels = ctx.detectors.get(ctx.namespace, cluster)?.metadata.labels;

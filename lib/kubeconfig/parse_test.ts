@@ -162,6 +162,19 @@ Deno.test("parseKubeconfig() reports YAML syntax errors by position without quot
   });
   assert.throws(
     () => parseKubeconfig("a: 1\na: 2\n", "/x"),
-    /invalid YAML at line 2, column 1: Map keys must be unique/,
+    /invalid YAML at line 2, column 1: duplicated mapping key$/,
+  );
+  // A second document, and more aliases than a kubeconfig needs (their expansion is bounded).
+  assert.throws(() => parseKubeconfig("a: 1\n---\nb: 2\n", "/x"), {
+    message: "Cannot parse kubeconfig /x: invalid YAML: 2 documents, expected one",
+  });
+  const aliases = `preferences:\n  a: &x [1, 2]\n  b: [${Array(11).fill("*x").join(", ")}]\n`;
+  assert.throws(
+    () => parseKubeconfig(aliases, "/x"),
+    /^Error: Cannot parse kubeconfig \/x: invalid YAML at line \d+/,
+  );
+  assert.deepEqual(
+    parseKubeconfig("preferences:\n  a: &x [1]\n  b: *x\n").preferences,
+    { a: [1], b: [1] },
   );
 });

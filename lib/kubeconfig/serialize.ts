@@ -4,7 +4,7 @@
  * @module
  */
 
-import { stringify } from "yaml";
+import { dump } from "js-yaml";
 import {
   CLUSTER_SCALARS,
   type ClusterEntry,
@@ -43,11 +43,8 @@ export function serializeKubeconfig(config: Kubeconfig): string {
     users: config.users.map(({ name, user }) => ({ name, user: orderedUser(user) })),
     extensions: config.extensions,
   };
-  return stringify(withoutUndefined(ordered), {
-    version: "1.1",
-    lineWidth: 0,
-    aliasDuplicateObjects: false,
-  });
+  // js-yaml's default DUMP_SCHEMA quotes what YAML 1.1 or 1.2 would read as another type (`on`, `0777`).
+  return dump(withoutUndefined(ordered), { lineWidth: -1, noRefs: true, quoteStyle: "double" });
 }
 
 function orderedCluster(cluster: ClusterEntry): Record<string, unknown> {

@@ -1,0 +1,52 @@
+/**
+ * The cache transform of the Replicator's per-cluster informers (`cluster_caches.ts`): what a
+ * cached object keeps of what the API server sends.
+ *
+ * Reconcile reads from a cached object its metadata (labels, annotations with the intent hash,
+ * ownerReferences, uid, resourceVersion, generation, deletionTimestamp), the fields of its intent
+ * (`planObject` compares the rendered intent against the live object as a subset, walking the
+ * intent's fields, to find drift and name the drifted field; so `spec`, `data`, `type` and the rest
+ * of the object stay), `status.readyReplicas` of the Deployment and `status.phase` of a Namespace.
+ * Dropped: `metadata.managedFields` (the drift audit GETs them when it needs them), and every other
+ * `status` field — the Deployment's conditions with their messages, Services' and Ingresses' load
+ * balancer status. Intents carry no `status`, so no comparison sees the difference.
+ *
+ * @module
+ */
+
+import type { KubeObjectLike } from "../../lib/kube/client.ts";
+import { stripManagedFields } from "../../lib/kube/informer.ts";
+
+/** The `status` fields a cached object keeps, per kind; other kinds keep none. */
+export const KEPT_STATUS_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  Deployment: ["observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas"],
+  Namespace: ["phase"],
+};
+
+/**
+ * Drops `metadata.managedFields` and the `status` fields reconcile never reads (in place; returns the
+ * object). Objects without `status` are left as they are.
+ *
+ * @example
+ * ```ts
+ * new Informer({ client, apiVersion: "apps/v1", kind: "Deployment", transform: replicatorCacheTransform });
+ * ```
+ */
+export function replicatorCacheTransform<T extends KubeObjectLike>(object: T): T {
+  stripManagedFields(object);
+  const holder = object as { kind?: unknown; status?: unknown };
+  if (holder.status === undefined) return object;
+  const kept = KEPT_STATUS_FIELDS[typeof holder.kind === "string" ? holder.kind : ""];
+  const status = holder.status;
+  if (!kept || typeof status !== "object" || status === null) {
+    delete holder.status;
+    return object;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of kept) {
+    const value = (status as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  holder.status = out;
+  return object;
+}
