@@ -46,7 +46,7 @@ import { finishRollout, planRollout, type RolloutPlan } from "./rollout.ts";
 import { writeStatus } from "./status.ts";
 import { type DriftChange, inspectDrift, reportDrift, wasApplied } from "./drift.ts";
 import { targetNames } from "../../lib/targets.ts";
-import { ensureTls, type StoredTls } from "./tls_material.ts";
+import { ensureTls, type StoredTls, tlsSecretName } from "./tls_material.ts";
 import { clashApplied, isNotServed, isSeedKind, resolveResources } from "../../lib/resources.ts";
 import { requestFailure, resolveKind } from "./extra_kinds.ts";
 
@@ -123,7 +123,10 @@ async function tlsFor(
   if (cached && cached.uid === replicator.metadata.uid && cached.hosts === key && cached.renewAt > now) {
     return cached;
   }
-  const result = await ensureTls(ctx.primary, ctx.namespace, replicator, hosts, now);
+  // What this operator last ensured, else the Secret as the informer holds it (no GET).
+  const previous = cached && cached.uid === replicator.metadata.uid ? cached : undefined;
+  const secret = ctx.tlsSecrets.get(ctx.namespace, tlsSecretName(replicator.metadata.name));
+  const result = await ensureTls(ctx.primary, ctx.namespace, replicator, hosts, now, { secret, previous });
   ctx.tls.set(replicator.metadata.name, { uid: replicator.metadata.uid, hosts: key, ...result });
   if (result.issued) {
     const what = Object.entries(result.issued).filter(([, v]) => v).map(([k]) => k).join(", ");

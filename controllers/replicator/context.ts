@@ -15,7 +15,7 @@ import type { Owner } from "../../lib/ownership.ts";
 import type { ClusterRegistry } from "../clusters.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
 import { resolveTargets, type SelectableCluster, selectedIn, type Targeting } from "../../lib/targets.ts";
-import type { StoredTls } from "./tls_material.ts";
+import type { StoredTls, TlsSecret, TlsValidity } from "./tls_material.ts";
 import type { DriftLedger } from "./drift.ts";
 import type { RolloutMemory } from "./rollout.ts";
 
@@ -24,6 +24,7 @@ export interface CachedTls {
   uid?: string;
   hosts: string;
   material: StoredTls;
+  validity: TlsValidity;
   renewAt: Date;
 }
 
@@ -39,6 +40,8 @@ export interface ReplicatorContext {
   readonly logger: Logger;
   readonly replicators: Informer<Replicator & KubeObjectLike>;
   readonly detectors: Informer<ClusterDetector & KubeObjectLike>;
+  /** plumber's TLS Secrets in the operator namespace (label `TLS_FOR_LABEL`): read without a GET. */
+  readonly tlsSecrets: Informer<TlsSecret & KubeObjectLike>;
   /** One set of caches per cluster with a client (written by `ClusterCacheSets` only). */
   readonly caches: ReadonlyMap<string, ClusterCaches>;
   /** UID of the primary's `kube-system` namespace (given, or read by the controller's start()). */
