@@ -12,7 +12,7 @@
 
 import type { KubeObject, Replicator } from "../../lib/api.ts";
 import { mapLimit, settleAll } from "../../lib/async.ts";
-import { INTENT_HASH_ANNOTATION, intentHash } from "../../lib/diff.ts";
+import { INTENT_HASH_ANNOTATION } from "../../lib/diff.ts";
 import { refOf } from "../../lib/kube/client.ts";
 import type { ReconcileResult } from "../../lib/kube/controller.ts";
 import { describeFailure } from "../../lib/kube/probe.ts";
@@ -42,6 +42,7 @@ import { finishRollout, planRollout, type RolloutPlan } from "./rollout.ts";
 import { writeStatus } from "./status.ts";
 import { appliedMessage } from "./applied_event.ts";
 import { applyObject, ensureNamespace } from "./apply_object.ts";
+import type { Hasher } from "./intent_hashes.ts";
 import { targetNames } from "../../lib/targets.ts";
 import { ensureTls, type StoredTls, tlsSecretName } from "./tls_material.ts";
 import { clashApplied, isNotServed, resolveResources } from "../../lib/resources.ts";
@@ -180,6 +181,7 @@ async function syncCluster(
     };
   }
   let desired: KubeObject[];
+  let labels: Record<string, string> | undefined;
   try {
     desired = renderReplicator({
       replicator: { ...replicator, spec },
@@ -193,13 +195,22 @@ async function syncCluster(
   }
   try {
     // Everything below (intent hash, drift, pruning) works on the cluster's own, overridden objects.
-    const labels = ctx.detectors.get(ctx.namespace, cluster)?.metadata.labels;
+    labels = ctx.detectors.get(ctx.namespace, cluster)?.metadata.labels;
     desired = applyOverrides(desired, spec.overrides, { name: cluster, labels });
   } catch (error) {
     if (!(error instanceof OverrideError)) throw error;
     return await holdBack(ctx, replicator, cluster, desired, error);
   }
   const [namespace, ...objects] = desired;
+  // The objects' intent hashes, reused while nothing the render depends on changed.
+  const hashOf = ctx.intentHashes.for(replicator.metadata.name, cluster, {
+    uid: replicator.metadata.uid,
+    generation: spec === replicator.spec ? replicator.metadata.generation : undefined,
+    role: gate.role,
+    primaryId: ctx.primaryId,
+    labels,
+    tls,
+  });
   try {
     try {
       await ensureNamespace(ctx, replicator, caches, namespace!, outcome);
@@ -210,7 +221,9 @@ async function syncCluster(
     // The objects of a namespace do not depend on each other: apply them at once, one round trip instead of six.
     // An object the API server refuses is listed as failed; the others are still applied.
     outcome.applied.push(
-      ...await settleAll(objects.map((object) => applyObject(ctx, replicator, caches, object, outcome))),
+      ...await settleAll(
+        objects.map((object) => applyObject(ctx, replicator, caches, object, outcome, hashOf)),
+      ),
       // resources[] entries naming an object another field names: not applied, reported.
       ...resolveResources(replicator.spec).clashes.map((clash) => clashApplied(cluster, clash)),
     );
@@ -269,7 +282,7 @@ async function syncCluster(
     outcome.ok &&= suspended.ok;
     outcome.message = [outcome.message, suspended.message].filter((m) => m).join("; ");
   }
-  await setReadiness(caches, spec, objects, outcome);
+  await setReadiness(caches, spec, objects, outcome, hashOf);
   // While suspended the message says what differs (nothing is applied on purpose).
   if (suspended && !outcome.ok) delete outcome.readyMessage;
   return outcome;
@@ -305,6 +318,7 @@ async function setReadiness(
   spec: Replicator["spec"],
   objects: readonly KubeObject[],
   outcome: ClusterOutcome,
+  hashOf: Hasher,
 ): Promise<void> {
   const rendered = objects.find((o) => o.kind === "Deployment");
   const live = spec.deploymentName
@@ -316,7 +330,7 @@ async function setReadiness(
     hasDeployment: rendered !== undefined,
     deployment: live as DeploymentLike | undefined,
     desiredReplicas: outcome.replicas ?? 1,
-    intent: rendered && { annotation: INTENT_HASH_ANNOTATION, hash: await intentHash(rendered) },
+    intent: rendered && { annotation: INTENT_HASH_ANNOTATION, hash: await hashOf(rendered) },
   });
   outcome.ready = readiness.ready;
   if (readiness.message) outcome.readyMessage = readiness.message;

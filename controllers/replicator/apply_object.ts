@@ -8,7 +8,6 @@
  */
 
 import { type AppliedResource, FIELD_MANAGER, type KubeObject, type Replicator } from "../../lib/api.ts";
-import { intentHash } from "../../lib/diff.ts";
 import { isConflict, KubeApiError } from "../../lib/kube/client.ts";
 import { isSuspended } from "../../lib/release.ts";
 import { isSeedKind } from "../../lib/resources.ts";
@@ -17,6 +16,7 @@ import type { ClusterCaches } from "./cluster_caches.ts";
 import { ownerOf, type ReplicatorContext } from "./context.ts";
 import { type DriftChange, inspectDrift, reportDrift, wasApplied } from "./drift.ts";
 import { requestFailure, resolveKind } from "./extra_kinds.ts";
+import type { Hasher } from "./intent_hashes.ts";
 import {
   type ClusterOutcome,
   createOnlyIntent,
@@ -57,9 +57,10 @@ export async function applyObject(
   caches: ClusterCaches,
   object: KubeObject,
   outcome: ClusterOutcome,
+  hashOf: Hasher,
   read = false,
 ): Promise<AppliedResource> {
-  const hash = await intentHash(object);
+  const hash = await hashOf(object);
   const intent = withIntentHash(object, hash);
   const { kind, metadata: { namespace, name } } = object;
   const result: AppliedResource = {
@@ -122,7 +123,7 @@ export async function applyObject(
   } catch (error) {
     // Something of that name is there after all (not plumber's, or not cached yet): read it and judge it.
     if (createOnly && isConflict(error)) {
-      return await applyObject(ctx, replicator, caches, object, outcome, true);
+      return await applyObject(ctx, replicator, caches, object, outcome, hashOf, true);
     }
     noteUnreachable(caches, error);
     result.applyStatus = failedApplyStatus(requestFailure(caches, object, "patch", mapping, error));

@@ -17,6 +17,7 @@ import type { ClusterCaches } from "./cluster_caches.ts";
 import { resolveTargets, type SelectableCluster, selectedIn, type Targeting } from "../../lib/targets.ts";
 import type { StoredTls, TlsSecret, TlsValidity } from "./tls_material.ts";
 import type { DriftLedger } from "./drift.ts";
+import type { IntentHashes } from "./intent_hashes.ts";
 import type { RolloutMemory } from "./rollout.ts";
 
 /** A Replicator's TLS material as last ensured, reused until due or until its hosts change. */
@@ -48,6 +49,8 @@ export interface ReplicatorContext {
   primaryId: string;
   readonly clusterConcurrency: number;
   readonly cacheSyncTimeoutMs: number;
+  /** Intent hashes reused while a render's inputs are unchanged (`intent_hashes.ts`). */
+  readonly intentHashes: IntentHashes;
   /** Replicator name -> its TLS material. */
   readonly tls: Map<string, CachedTls>;
   /** `<cluster>/<namespace>` -> when a census last found it not empty, and why when it could not count it. */

@@ -47,6 +47,7 @@ import { collectNamespaces, finalizeReplicator, NAMESPACE_JANITOR_KEY } from "./
 import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { CachedTls, ReplicatorContext } from "./context.ts";
 import { DriftLedger } from "./drift.ts";
+import { IntentHashes } from "./intent_hashes.ts";
 import { TLS_FOR_LABEL, type TlsSecret } from "./tls_material.ts";
 import { mayTarget } from "../../lib/targets.ts";
 import { extraKinds, groupKind, type KindRef } from "../../lib/resources.ts";
@@ -183,6 +184,7 @@ export class ReplicatorController {
       primaryId: o.primaryId ?? "",
       clusterConcurrency: o.clusterConcurrency ?? 8,
       cacheSyncTimeoutMs: o.cacheSyncTimeoutMs ?? 10_000,
+      intentHashes: new IntentHashes(),
       tls: new Map<string, CachedTls>(),
       kept: new Map(),
       drift: new DriftLedger(o.metrics),
@@ -347,6 +349,7 @@ export class ReplicatorController {
     if (!replicator) {
       ctx.tls.delete(name);
       ctx.rollouts.delete(name);
+      ctx.intentHashes.forget(name);
       return;
     }
     if (replicator.metadata.deletionTimestamp) return await finalizeReplicator(ctx, replicator);
