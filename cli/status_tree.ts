@@ -107,13 +107,18 @@ export function eventHistory(events: readonly EventLike[]): Map<string, { drifts
       // `cluster <c>: <Kind> <ns>/<name>: ...`
       const m = /^cluster (\S+): (\S+) (?:[^/\s]+\/)?([^:\s]+):/.exec(message);
       if (m) touch(`${m[1]}/${m[2]}/${m[3]}`, e.count ?? 1, eventTime(e));
-    } else if (e.reason === "Applied") {
-      // `Applied <Kind> <ns>/<name>, <Kind> <ns>/<name> in <cluster>`
-      const m = /^Applied (.*) in (\S+)$/.exec(message);
-      if (!m) continue;
-      for (const object of m[1]!.split(", ")) {
-        const [kind, id] = object.split(" ");
-        if (kind && id) touch(`${m[2]}/${kind}/${id.slice(id.indexOf("/") + 1)}`, 0, eventTime(e));
+    } else if (e.reason === "Applied" && message.startsWith("Applied ")) {
+      // One Event per reconcile: `Applied <Kind> <ns>/<name>, <Kind> <ns>/<name> in <cluster>, <cluster>;
+      // <Kind> <ns>/<name> in <cluster>[; and in <n> more clusters]` (earlier releases: one cluster per Event).
+      for (const part of message.slice("Applied ".length).split("; ")) {
+        const m = /^(.*) in ([^\s,]+(?:, [^\s,]+)*)$/.exec(part);
+        if (!m) continue;
+        for (const cluster of m[2]!.split(", ")) {
+          for (const object of m[1]!.split(", ")) {
+            const [kind, id] = object.split(" ");
+            if (kind && id) touch(`${cluster}/${kind}/${id.slice(id.indexOf("/") + 1)}`, 0, eventTime(e));
+          }
+        }
       }
     }
   }

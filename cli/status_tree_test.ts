@@ -87,6 +87,34 @@ Deno.test("eventHistory() counts drifts per cluster and object and keeps the lat
   assert.equal(history.size, 2);
 });
 
+Deno.test("eventHistory() reads one Applied Event naming several clusters, and the earlier one per cluster", () => {
+  const history = eventHistory([
+    {
+      reason: "Applied",
+      message:
+        "Applied Namespace web, ConfigMap web/nginx, Deployment web/nginx in primary, s1; Service web/nginx in s2; and in 3 more clusters",
+      lastTimestamp: "2026-12-02T09:00:00Z",
+    },
+    {
+      reason: "Applied",
+      message: "Applied ConfigMap web/nginx in s2",
+      lastTimestamp: "2026-12-02T10:00:00Z",
+    },
+  ]);
+  assert.deepEqual([...history.keys()].sort(), [
+    "primary/ConfigMap/nginx",
+    "primary/Deployment/nginx",
+    "primary/Namespace/web",
+    "s1/ConfigMap/nginx",
+    "s1/Deployment/nginx",
+    "s1/Namespace/web",
+    "s2/ConfigMap/nginx",
+    "s2/Service/nginx",
+  ]);
+  assert.deepEqual(history.get("s1/Deployment/nginx"), { drifts: 0, last: "2026-12-02T09:00:00Z" });
+  assert.deepEqual(history.get("s2/ConfigMap/nginx"), { drifts: 0, last: "2026-12-02T10:00:00Z" });
+});
+
 Deno.test("statusReport() gives every cluster its objects, apply states, drifts and replicas", () => {
   const report = statusReport(sample(), EVENTS);
   assert.equal(report.available, "True");

@@ -3,52 +3,49 @@
  * caches), renders its objects for every target cluster, creates the namespace
  * when missing, applies what `plan.ts` says (new, changed or drifted objects; conflicts are reported
  * and left alone), prunes what is no longer wanted, cleans up clusters no longer targeted, and writes
- * the status. Clusters are worked in parallel with bounded concurrency; a failing cluster is reported
+ * the status (one `Applied` Event per reconcile, `applied_event.ts`; one object's apply is
+ * `apply_object.ts`). Clusters are worked in parallel with bounded concurrency; a failing cluster is reported
  * and retried with backoff without holding up the rest.
  *
  * @module
  */
 
-import { type AppliedResource, FIELD_MANAGER, type KubeObject, type Replicator } from "../../lib/api.ts";
+import type { KubeObject, Replicator } from "../../lib/api.ts";
 import { mapLimit, settleAll } from "../../lib/async.ts";
-import { INTENT_HASH_ANNOTATION, intentHash } from "../../lib/diff.ts";
-import { isConflict, KubeApiError, refOf } from "../../lib/kube/client.ts";
+import { INTENT_HASH_ANNOTATION } from "../../lib/diff.ts";
+import { refOf } from "../../lib/kube/client.ts";
 import type { ReconcileResult } from "../../lib/kube/controller.ts";
 import { describeFailure } from "../../lib/kube/probe.ts";
 import { objectMeta, statusNumber } from "../../lib/object_meta.ts";
 import { applyOverrides, loadJsonPatch, needsJsonPatch, OverrideError } from "../../lib/overrides.ts";
 import { isSuspended } from "../../lib/release.ts";
 import { ingressHosts, ingressTlsEnabled, renderReplicator } from "../../lib/render.ts";
-import { allFailed, failedApplyStatus, failureSummary } from "./apply_failure.ts";
+import { allFailed, failureSummary } from "./apply_failure.ts";
 import { cleanupCluster, keptMessages, mayHoldObjects } from "./cleanup.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
 import { ownerOf, type ReplicatorContext, targetingOf } from "./context.ts";
 import { alreadyReported, heldBackOutcome } from "./held_back.ts";
 import {
   type ClusterOutcome,
-  createOnlyIntent,
   emptyOutcome,
   gateCluster,
-  namespaceToCreate,
   objectId,
-  planNamespace,
-  planObject,
   planPrune,
   requeueAfter,
   skipUnreachable,
   suspendedVerdict,
   unreachableOutcome,
   unregisteredHoldings,
-  withIntentHash,
 } from "./plan.ts";
 import { clusterReadiness, type DeploymentLike } from "../../lib/readiness.ts";
 import { finishRollout, planRollout, type RolloutPlan } from "./rollout.ts";
 import { writeStatus } from "./status.ts";
-import { type DriftChange, inspectDrift, reportDrift, wasApplied } from "./drift.ts";
+import { appliedMessage } from "./applied_event.ts";
+import { applyObject, ensureNamespace } from "./apply_object.ts";
+import type { Hasher } from "./intent_hashes.ts";
 import { targetNames } from "../../lib/targets.ts";
-import { ensureTls, type StoredTls } from "./tls_material.ts";
-import { clashApplied, isNotServed, isSeedKind, resolveResources } from "../../lib/resources.ts";
-import { requestFailure, resolveKind } from "./extra_kinds.ts";
+import { ensureTls, type StoredTls, tlsSecretName } from "./tls_material.ts";
+import { clashApplied, isNotServed, resolveResources } from "../../lib/resources.ts";
 
 /** Syncs a Replicator that is not being deleted into every cluster it targets. */
 export async function syncReplicator(
@@ -75,6 +72,9 @@ export async function syncReplicator(
     ctx.clusterConcurrency,
     (cluster) => syncCluster(ctx, replicator, cluster, tls?.material, rollout),
   );
+  // One Event for what was applied in every cluster (each drift reverted has its own, `drift.ts`).
+  const applied = appliedMessage(outcomes);
+  if (applied) await ctx.event(replicator, "Normal", "Applied", applied);
   const known = (cluster: string) => ctx.caches.has(cluster) || ctx.registry.get(cluster) !== undefined;
   for (const cluster of unregisteredHoldings(replicator, targets, known)) {
     outcomes.push(unreachableOutcome(replicator, cluster, "", false));
@@ -123,7 +123,10 @@ async function tlsFor(
   if (cached && cached.uid === replicator.metadata.uid && cached.hosts === key && cached.renewAt > now) {
     return cached;
   }
-  const result = await ensureTls(ctx.primary, ctx.namespace, replicator, hosts, now);
+  // What this operator last ensured, else the Secret as the informer holds it (no GET).
+  const previous = cached && cached.uid === replicator.metadata.uid ? cached : undefined;
+  const secret = ctx.tlsSecrets.get(ctx.namespace, tlsSecretName(replicator.metadata.name));
+  const result = await ensureTls(ctx.primary, ctx.namespace, replicator, hosts, now, { secret, previous });
   ctx.tls.set(replicator.metadata.name, { uid: replicator.metadata.uid, hosts: key, ...result });
   if (result.issued) {
     const what = Object.entries(result.issued).filter(([, v]) => v).map(([k]) => k).join(", ");
@@ -178,6 +181,7 @@ async function syncCluster(
     };
   }
   let desired: KubeObject[];
+  let labels: Record<string, string> | undefined;
   try {
     desired = renderReplicator({
       replicator: { ...replicator, spec },
@@ -193,13 +197,22 @@ async function syncCluster(
   if (needsJsonPatch(spec.overrides)) await loadJsonPatch();
   try {
     // Everything below (intent hash, drift, pruning) works on the cluster's own, overridden objects.
-    const labels = ctx.detectors.get(ctx.namespace, cluster)?.metadata.labels;
+    labels = ctx.detectors.get(ctx.namespace, cluster)?.metadata.labels;
     desired = applyOverrides(desired, spec.overrides, { name: cluster, labels });
   } catch (error) {
     if (!(error instanceof OverrideError)) throw error;
     return await holdBack(ctx, replicator, cluster, desired, error);
   }
   const [namespace, ...objects] = desired;
+  // The objects' intent hashes, reused while nothing the render depends on changed.
+  const hashOf = ctx.intentHashes.for(replicator.metadata.name, cluster, {
+    uid: replicator.metadata.uid,
+    generation: spec === replicator.spec ? replicator.metadata.generation : undefined,
+    role: gate.role,
+    primaryId: ctx.primaryId,
+    labels,
+    tls,
+  });
   try {
     try {
       await ensureNamespace(ctx, replicator, caches, namespace!, outcome);
@@ -210,7 +223,9 @@ async function syncCluster(
     // The objects of a namespace do not depend on each other: apply them at once, one round trip instead of six.
     // An object the API server refuses is listed as failed; the others are still applied.
     outcome.applied.push(
-      ...await settleAll(objects.map((object) => applyObject(ctx, replicator, caches, object, outcome))),
+      ...await settleAll(
+        objects.map((object) => applyObject(ctx, replicator, caches, object, outcome, hashOf)),
+      ),
       // resources[] entries naming an object another field names: not applied, reported.
       ...resolveResources(replicator.spec).clashes.map((clash) => clashApplied(cluster, clash)),
     );
@@ -234,7 +249,6 @@ async function syncCluster(
     const failures = failureSummary(outcome.applied.filter((a) => !isNotServed(a)));
     if (failures) throw new Error(failures);
   } catch (error) {
-    await reportWrites(ctx, replicator, cluster, outcome);
     outcome.message = `cluster "${cluster}": ${describeFailure(error)}`;
     // Not answering: retried after a pause, not with a backoff starting at 5 ms (see UNREACHABLE_RETRY_MS).
     outcome.unreachable = skipUnreachable(caches.unreachableAt, Date.now());
@@ -248,7 +262,6 @@ async function syncCluster(
     await ctx.event(replicator, "Warning", "ApplyFailed", outcome.message);
     return outcome;
   }
-  await reportWrites(ctx, replicator, cluster, outcome);
   const deploymentName = spec.deploymentName;
   if (deploymentName) {
     const deployment = caches.objects.get("Deployment")?.get(
@@ -271,7 +284,7 @@ async function syncCluster(
     outcome.ok &&= suspended.ok;
     outcome.message = [outcome.message, suspended.message].filter((m) => m).join("; ");
   }
-  await setReadiness(caches, spec, objects, outcome);
+  await setReadiness(caches, spec, objects, outcome, hashOf);
   // While suspended the message says what differs (nothing is applied on purpose).
   if (suspended && !outcome.ok) delete outcome.readyMessage;
   return outcome;
@@ -301,154 +314,13 @@ async function holdBack(
   return outcome;
 }
 
-/** One Event per cluster and reconcile for what was applied (each drift reverted has its own, `drift.ts`). */
-async function reportWrites(
-  ctx: ReplicatorContext,
-  replicator: Replicator,
-  cluster: string,
-  outcome: ClusterOutcome,
-): Promise<void> {
-  if (outcome.written.length > 0) {
-    await ctx.event(replicator, "Normal", "Applied", `Applied ${outcome.written.join(", ")} in ${cluster}`);
-  }
-}
-
-/** Creates the namespace when missing (marked as plumber's); never relabels a namespace plumber did not create. */
-async function ensureNamespace(
-  ctx: ReplicatorContext,
-  replicator: Replicator,
-  caches: ClusterCaches,
-  namespace: KubeObject,
-  outcome: ClusterOutcome,
-): Promise<void> {
-  const name = namespace.metadata.name;
-  const action = planNamespace(caches.namespaces.get(undefined, name));
-  if (action === "terminating") throw new Error(`namespace ${name} is being deleted; waiting for it to go`);
-  if (action === "exists") return;
-  if (isSuspended(replicator.spec)) return void outcome.differs.push(`Namespace/${name}`);
-  try {
-    await caches.client.create(namespaceToCreate(name, replicator.metadata.name, ctx.primaryId));
-    caches.unreachableAt = undefined;
-    outcome.written.push(`Namespace ${name}`);
-  } catch (error) {
-    noteUnreachable(caches, error);
-    // Created meanwhile, or not in the cache yet: it exists, and is left as it is.
-    if (!isConflict(error)) throw error;
-  }
-}
-
-async function applyObject(
-  ctx: ReplicatorContext,
-  replicator: Replicator,
-  caches: ClusterCaches,
-  object: KubeObject,
-  outcome: ClusterOutcome,
-  read = false,
-): Promise<AppliedResource> {
-  const hash = await intentHash(object);
-  const intent = withIntentHash(object, hash);
-  const { kind, metadata: { namespace, name } } = object;
-  const result: AppliedResource = {
-    cluster: caches.name,
-    ...(isSeedKind(object) ? {} : { apiVersion: object.apiVersion }),
-    kind,
-    name,
-    applyStatus: "applied",
-  };
-  // A resources[] kind: served and namespaced in this cluster? (Its cache starts on first use.)
-  const { mapping, refused } = await resolveKind(caches, object, ctx.cacheSyncTimeoutMs);
-  if (refused) {
-    result.applyStatus = failedApplyStatus(refused);
-    return result;
-  }
-  // Not in plumber's cache (which holds only objects labelled as plumber's): an object of the same name
-  // may still be there, and must not be taken over. Instead of reading it first, it is created with a
-  // conditional apply (`createOnly`), which the API server refuses with 409 when any object of that name
-  // exists; only then is it read and judged (`read`). While suspended nothing is written: it is read.
-  let live = caches.informerFor(object)?.get(namespace, name);
-  const createOnly = !live && !read && !isSuspended(replicator.spec);
-  if (!live && !createOnly) {
-    try {
-      live = await caches.client.find({ apiVersion: object.apiVersion, kind, namespace, name });
-    } catch (error) {
-      noteUnreachable(caches, error);
-      result.applyStatus = failedApplyStatus(requestFailure(caches, object, "get", mapping, error));
-      return result;
-    }
-  }
-  const plan = planObject(intent, hash, live, ownerOf(ctx, replicator));
-  if (plan.action === "conflict") {
-    result.applyStatus = `conflict: ${plan.reason}`;
-    await ctx.event(
-      replicator,
-      "Warning",
-      "Conflict",
-      `${kind} ${namespace}/${name} in ${caches.name} ${plan.reason}; left unchanged`,
-    );
-    return result;
-  }
-  if (plan.action === "skip") return result;
-  if (isSuspended(replicator.spec)) {
-    outcome.differs.push(objectId(object));
-    return result;
-  }
-  // A drift (changed, or deleted although applied before): who changed what, read before plumber's apply
-  // takes the fields back.
-  const deleted = plan.action === "create" && wasApplied(replicator, caches.name, object);
-  const change: DriftChange | undefined = deleted
-    ? "deleted"
-    : plan.action !== "create" && plan.drift
-    ? await inspectDrift(caches.client, intent, live, ctx.logger)
-    : undefined;
-  try {
-    await caches.client.apply(createOnly ? createOnlyIntent(intent) : intent, {
-      fieldManager: FIELD_MANAGER,
-      force: true,
-    });
-  } catch (error) {
-    // Something of that name is there after all (not plumber's, or not cached yet): read it and judge it.
-    if (createOnly && isConflict(error)) {
-      return await applyObject(ctx, replicator, caches, object, outcome, true);
-    }
-    noteUnreachable(caches, error);
-    result.applyStatus = failedApplyStatus(requestFailure(caches, object, "patch", mapping, error));
-    return result;
-  }
-  caches.unreachableAt = undefined;
-  outcome.wrote++;
-  if (change) await reportDrift(ctx, replicator, caches.name, object, change);
-  const drift = change !== undefined;
-  ctx.logger.info(drift ? "Reverted drift" : "Applied", {
-    replicator: replicator.metadata.name,
-    cluster: caches.name,
-    object: objectId(object),
-    difference: plan.action === "create"
-      ? "new object"
-      : plan.action === "adopt"
-      ? "adopted (written by an earlier release)"
-      : plan.difference,
-    ...(change ? { drift: change === "deleted" ? "deleted" : change.fields.join(", ") } : {}),
-  });
-  // One Event per cluster and reconcile, not one per object: a fan-out would otherwise write as many Events as objects.
-  (drift ? outcome.corrected : outcome.written).push(`${kind} ${namespace}/${name}`);
-  return result;
-}
-
-/** Remembers that a cluster did not answer (connection refused, TLS failure or timeout). */
-function noteUnreachable(caches: ClusterCaches, error: unknown): void {
-  if (
-    error instanceof KubeApiError && error.status === 0 && /^(ConnectionError|Timeout)$/.test(error.reason)
-  ) {
-    caches.unreachableAt = Date.now();
-  }
-}
-
 /** The workload's readiness in a cluster (`lib/readiness.ts`), from its cached Deployment. */
 async function setReadiness(
   caches: ClusterCaches,
   spec: Replicator["spec"],
   objects: readonly KubeObject[],
   outcome: ClusterOutcome,
+  hashOf: Hasher,
 ): Promise<void> {
   const rendered = objects.find((o) => o.kind === "Deployment");
   const live = spec.deploymentName
@@ -460,7 +332,7 @@ async function setReadiness(
     hasDeployment: rendered !== undefined,
     deployment: live as DeploymentLike | undefined,
     desiredReplicas: outcome.replicas ?? 1,
-    intent: rendered && { annotation: INTENT_HASH_ANNOTATION, hash: await intentHash(rendered) },
+    intent: rendered && { annotation: INTENT_HASH_ANNOTATION, hash: await hashOf(rendered) },
   });
   outcome.ready = readiness.ready;
   if (readiness.message) outcome.readyMessage = readiness.message;

@@ -15,8 +15,9 @@ import type { Owner } from "../../lib/ownership.ts";
 import type { ClusterRegistry } from "../clusters.ts";
 import type { ClusterCaches } from "./cluster_caches.ts";
 import { resolveTargets, type SelectableCluster, selectedIn, type Targeting } from "../../lib/targets.ts";
-import type { StoredTls } from "./tls_material.ts";
+import type { StoredTls, TlsSecret, TlsValidity } from "./tls_material.ts";
 import type { DriftLedger } from "./drift.ts";
+import type { IntentHashes } from "./intent_hashes.ts";
 import type { RolloutMemory } from "./rollout.ts";
 
 /** A Replicator's TLS material as last ensured, reused until due or until its hosts change. */
@@ -24,6 +25,7 @@ export interface CachedTls {
   uid?: string;
   hosts: string;
   material: StoredTls;
+  validity: TlsValidity;
   renewAt: Date;
 }
 
@@ -39,12 +41,16 @@ export interface ReplicatorContext {
   readonly logger: Logger;
   readonly replicators: Informer<Replicator & KubeObjectLike>;
   readonly detectors: Informer<ClusterDetector & KubeObjectLike>;
+  /** plumber's TLS Secrets in the operator namespace (label `TLS_FOR_LABEL`): read without a GET. */
+  readonly tlsSecrets: Informer<TlsSecret & KubeObjectLike>;
   /** One set of caches per cluster with a client (written by `ClusterCacheSets` only). */
   readonly caches: ReadonlyMap<string, ClusterCaches>;
   /** UID of the primary's `kube-system` namespace (given, or read by the controller's start()). */
   primaryId: string;
   readonly clusterConcurrency: number;
   readonly cacheSyncTimeoutMs: number;
+  /** Intent hashes reused while a render's inputs are unchanged (`intent_hashes.ts`). */
+  readonly intentHashes: IntentHashes;
   /** Replicator name -> its TLS material. */
   readonly tls: Map<string, CachedTls>;
   /** `<cluster>/<namespace>` -> when a census last found it not empty, and why when it could not count it. */

@@ -47,6 +47,8 @@ import { collectNamespaces, finalizeReplicator, NAMESPACE_JANITOR_KEY } from "./
 import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { CachedTls, ReplicatorContext } from "./context.ts";
 import { DriftLedger } from "./drift.ts";
+import { IntentHashes } from "./intent_hashes.ts";
+import { TLS_FOR_LABEL, type TlsSecret } from "./tls_material.ts";
 import { mayTarget } from "../../lib/targets.ts";
 import { extraKinds, groupKind, type KindRef } from "../../lib/resources.ts";
 import { Gauge } from "../../lib/kube/prometheus_text.ts";
@@ -90,6 +92,8 @@ export class ReplicatorController {
   readonly controller: Controller;
   readonly replicators: Informer<Replicator & KubeObjectLike>;
   readonly detectors: Informer<ClusterDetector & KubeObjectLike>;
+  /** plumber's TLS Secrets in the operator namespace: a Replicator's first reconcile reads its own here. */
+  readonly tlsSecrets: Informer<TlsSecret & KubeObjectLike>;
   readonly #o: ReplicatorControllerOptions;
   #detectorsStarted = false;
   readonly #caches = new Map<string, ClusterCaches>();
@@ -116,6 +120,14 @@ export class ReplicatorController {
       apiVersion: API_VERSION,
       kind: CLUSTER_DETECTOR_KIND,
       namespace: options.namespace,
+      logger: options.logger,
+    });
+    this.tlsSecrets = new Informer({
+      client: options.primary,
+      apiVersion: "v1",
+      kind: "Secret",
+      namespace: options.namespace,
+      labelSelector: TLS_FOR_LABEL,
       logger: options.logger,
     });
     this.controller = new Controller({
@@ -167,10 +179,12 @@ export class ReplicatorController {
       logger: o.logger,
       replicators: this.replicators,
       detectors: this.detectors,
+      tlsSecrets: this.tlsSecrets,
       caches: this.#caches,
       primaryId: o.primaryId ?? "",
       clusterConcurrency: o.clusterConcurrency ?? 8,
       cacheSyncTimeoutMs: o.cacheSyncTimeoutMs ?? 10_000,
+      intentHashes: new IntentHashes(),
       tls: new Map<string, CachedTls>(),
       kept: new Map(),
       drift: new DriftLedger(o.metrics),
@@ -233,9 +247,9 @@ export class ReplicatorController {
       .map((r) => r.metadata.name);
   }
 
-  /** True once the Replicator and ClusterDetector caches are synced. */
+  /** True once the Replicator, ClusterDetector and TLS Secret caches are synced. */
   get synced(): boolean {
-    return this.replicators.synced && this.detectors.synced;
+    return this.replicators.synced && this.detectors.synced && this.tlsSecrets.synced;
   }
 
   /** Starts informers (one set per registered cluster) and workers. */
@@ -274,10 +288,15 @@ export class ReplicatorController {
       return this.#cacheSets?.replace(name, cluster) ?? Promise.resolve();
     });
     this.replicators.start();
+    this.tlsSecrets.start();
     // A shared informer counts its users: this start is matched by the stop in stop().
     this.detectors.start();
     this.#detectorsStarted = true;
-    await Promise.all([this.replicators.waitForSync(), this.detectors.waitForSync()]);
+    await Promise.all([
+      this.replicators.waitForSync(),
+      this.detectors.waitForSync(),
+      this.tlsSecrets.waitForSync(),
+    ]);
     this.controller.start();
   }
 
@@ -293,6 +312,7 @@ export class ReplicatorController {
     await this.controller.stop();
     await Promise.all([
       this.replicators.stop(),
+      this.tlsSecrets.stop(),
       ...(detectorsStarted ? [this.detectors.stop()] : []),
       ...[...this.#caches.values()].map((c) => c.stop()),
     ]);
@@ -329,6 +349,7 @@ export class ReplicatorController {
     if (!replicator) {
       ctx.tls.delete(name);
       ctx.rollouts.delete(name);
+      ctx.intentHashes.forget(name);
       return;
     }
     if (replicator.metadata.deletionTimestamp) return await finalizeReplicator(ctx, replicator);

@@ -18,7 +18,7 @@ import {
   type ReplicationRole,
   type Replicator,
 } from "../../lib/api.ts";
-import { CREATED_BY_ANNOTATION } from "../../lib/api.ts";
+import { CREATED_BY_ANNOTATION, LABEL_REPLICATOR } from "../../lib/api.ts";
 import { firstDifference, INTENT_HASH_ANNOTATION } from "../../lib/diff.ts";
 import { heldIn, holdingClusters, isAbandoned, unregisteredMessage } from "../../lib/holdings.ts";
 import { type JsonObjectLike, type ObjectMeta, objectMeta, statusString } from "../../lib/object_meta.ts";
@@ -194,7 +194,13 @@ export function planObject(
 /** The live objects `owner` may change: its own, and those of release 0.1 it adopts. */
 export function ownedObjects<T extends LiveObject>(live: Iterable<T>, owner: Owner): T[] {
   const out: T[] = [];
-  for (const o of live) if (mayChange(objectMeta(o).labels, owner)) out.push(o);
+  for (const o of live) {
+    // Another Replicator's object is never ours: skipped before the full check, which reads the whole
+    // metadata (this runs over every cached object of a cluster in each reconcile).
+    const labels = (o as { metadata?: { labels?: Record<string, unknown> } }).metadata?.labels;
+    if (labels?.[LABEL_REPLICATOR] !== owner.replicator) continue;
+    if (mayChange(objectMeta(o).labels, owner)) out.push(o);
+  }
   return out;
 }
 

@@ -5,6 +5,13 @@
  * operator restart does not rotate them), reused for every cluster, renewed
  * at 2/3 of their lifetime. A host change reissues the server certificate only.
  *
+ * The Secret is read from an informer of plumber's TLS Secrets (label {@linkcode TLS_FOR_LABEL}), not
+ * with a GET per Replicator, and carries what the decision needs (each certificate's renewal time and the
+ * server's DNS names) in the annotation {@linkcode TLS_VALIDITY_ANNOTATION}, written with the certificates
+ * and checked against a digest of them: an operator restart decides without parsing a certificate (nor
+ * loading the X.509 library). A Secret without it (written by an earlier release, or edited by hand) is
+ * parsed as before.
+ *
  * @module
  */
 
@@ -13,13 +20,10 @@ import {
   createCertificateAuthority,
   issueClientCertificate,
   issueServerCertificate,
-  needsRenewal,
   readCertificate,
   renewalTime,
 } from "../../lib/pki/mod.ts";
-import { isNotFound, type KubeClient } from "../../lib/kube/client.ts";
-import { CoreV1Api, type Secret } from "../../lib/kube/generated/core_v1.ts";
-import { restClientOf } from "../../lib/kube/rest_adapter.ts";
+import type { KubeClient } from "../../lib/kube/client.ts";
 import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE, type Replicator } from "../../lib/api.ts";
 import { type StoredTls, tlsSecretData, tlsSecretName, tlsSecretValues } from "../../lib/tls_secret.ts";
 
@@ -28,6 +32,25 @@ export { type StoredTls, tlsSecretName };
 /** Label of the Secret that stores a Replicator's TLS material. */
 export const TLS_FOR_LABEL = "plumber.jnytnai0613.github.io/tls-for";
 
+/** Annotation of the TLS Secret: its certificates' {@linkcode TlsValidity} as JSON. */
+export const TLS_VALIDITY_ANNOTATION = "plumber.jnytnai0613.github.io/tls-validity";
+
+/** What deciding on renewal needs from the stored certificates, without parsing them. */
+export interface TlsValidity {
+  /** When each certificate is due for renewal (ISO 8601). */
+  renewAt: { ca: string; server: string; client: string };
+  /** The server certificate's DNS names. */
+  dnsNames: string[];
+  /** Digest of the three certificates' PEM texts: the annotation is trusted only for these. */
+  certs: string;
+}
+
+/** The TLS Secret as the informer holds it. */
+export interface TlsSecret {
+  metadata?: { annotations?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
 /** What must be (re)issued. */
 export interface TlsPlan {
   ca: boolean;
@@ -35,27 +58,73 @@ export interface TlsPlan {
   client: boolean;
 }
 
+/** SHA-256 (hex) of the three certificates' PEM texts. */
+async function certsDigest(stored: StoredTls): Promise<string> {
+  const text = [stored.caCertPem, stored.serverCertPem, stored.clientCertPem].join("\n");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Reads the stored certificates' validity (parses all three: once per issuance or unannotated Secret). */
+export async function validityOf(stored: StoredTls): Promise<TlsValidity> {
+  const [ca, server, client] = await Promise.all(
+    [stored.caCertPem, stored.serverCertPem, stored.clientCertPem].map((pem) => readCertificate(pem)),
+  );
+  const at = async (info: typeof ca) => (await renewalTime(info!)).toISOString();
+  return {
+    renewAt: { ca: await at(ca), server: await at(server), client: await at(client) },
+    dnsNames: [...server!.dnsNames],
+    certs: await certsDigest(stored),
+  };
+}
+
+/** The validity the Secret's annotation states when it is about these certificates, else parsed from them. */
+export async function storedValidity(secret: TlsSecret | undefined, stored: StoredTls): Promise<TlsValidity> {
+  const noted = secret?.metadata?.annotations?.[TLS_VALIDITY_ANNOTATION];
+  if (noted) {
+    try {
+      const v = JSON.parse(noted) as TlsValidity;
+      const dates = [v.renewAt?.ca, v.renewAt?.server, v.renewAt?.client];
+      if (
+        dates.every((d) => typeof d === "string" && !Number.isNaN(Date.parse(d))) &&
+        Array.isArray(v.dnsNames) && v.certs === await certsDigest(stored)
+      ) return v;
+    } catch {
+      // Not JSON: parsed from the certificates below.
+    }
+  }
+  return await validityOf(stored);
+}
+
+/** Decides what to issue from the stored certificates' validity (pure): everything when nothing is stored. */
+export function planFromValidity(validity: TlsValidity | undefined, hosts: string[], now: Date): TlsPlan {
+  const due = (iso: string) => now.getTime() >= Date.parse(iso);
+  if (!validity || due(validity.renewAt.ca)) return { ca: true, server: true, client: true };
+  const sameHosts = [...validity.dnsNames].sort().join(",") === [...hosts].sort().join(",");
+  return {
+    ca: false,
+    server: !sameHosts || due(validity.renewAt.server),
+    client: due(validity.renewAt.client),
+  };
+}
+
 /**
  * Decides what to issue (no I/O; async only because reading a certificate loads the X.509 library
  * on first use): everything when nothing is stored or the CA is due, else what is due or changed.
  */
 export async function planTls(stored: StoredTls | undefined, hosts: string[], now: Date): Promise<TlsPlan> {
-  if (!stored || await needsRenewal(stored.caCertPem, now)) return { ca: true, server: true, client: true };
-  const server = await readCertificate(stored.serverCertPem);
-  const sameHosts = [...server.dnsNames].sort().join(",") === [...hosts].sort().join(",");
-  return {
-    ca: false,
-    server: !sameHosts || await needsRenewal(server, now),
-    client: await needsRenewal(stored.clientCertPem, now),
-  };
+  return planFromValidity(stored && await validityOf(stored), hosts, now);
 }
 
 /** When the earliest certificate of the set is due for renewal. */
+export function renewalOf(validity: TlsValidity): Date {
+  const { ca, server, client } = validity.renewAt;
+  return new Date(Math.min(Date.parse(ca), Date.parse(server), Date.parse(client)));
+}
+
+/** When the earliest certificate of the set is due for renewal (parses them). */
 export async function nextRenewal(stored: StoredTls): Promise<Date> {
-  const times = await Promise.all(
-    [stored.caCertPem, stored.serverCertPem, stored.clientCertPem].map((pem) => renewalTime(pem)),
-  );
-  return new Date(Math.min(...times.map((t) => t.getTime())));
+  return renewalOf(await validityOf(stored));
 }
 
 /** Reads stored material from a Secret body; undefined when incomplete. */
@@ -109,18 +178,19 @@ export async function issueTls(
   };
 }
 
-async function findSecret(client: KubeClient, namespace: string, name: string): Promise<Secret | undefined> {
-  try {
-    return await new CoreV1Api(restClientOf(client)).namespace(namespace).getSecret(name);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+/** A Replicator's TLS material, with its validity and when it is due. */
+export interface EnsuredTls {
+  material: StoredTls;
+  validity: TlsValidity;
+  renewAt: Date;
+  /** What was issued now; undefined when nothing was. */
+  issued: TlsPlan | undefined;
 }
 
 /**
- * Returns the Replicator's TLS material, creating or renewing it in the
- * operator namespace when needed. Writes only when something was issued.
+ * Returns the Replicator's TLS material, creating or renewing it in the operator namespace when needed.
+ * `known` is what is stored: the material this operator last ensured (`previous`), else the Secret as the
+ * informer holds it. Writes only when something was issued.
  */
 export async function ensureTls(
   client: KubeClient,
@@ -128,14 +198,17 @@ export async function ensureTls(
   replicator: Replicator,
   hosts: string[],
   now: Date,
-): Promise<{ material: StoredTls; renewAt: Date; issued: TlsPlan | undefined }> {
+  known: { secret?: TlsSecret; previous?: { material: StoredTls; validity: TlsValidity } },
+): Promise<EnsuredTls> {
   const name = tlsSecretName(replicator.metadata.name);
-  const stored = readStoredTls(await findSecret(client, namespace, name));
-  const plan = await planTls(stored, hosts, now);
-  if (!plan.ca && !plan.server && !plan.client && stored) {
-    return { material: stored, renewAt: await nextRenewal(stored), issued: undefined };
+  const stored = known.previous?.material ?? readStoredTls(known.secret);
+  const validity = known.previous?.validity ?? (stored && await storedValidity(known.secret, stored));
+  const plan = planFromValidity(validity, hosts, now);
+  if (!plan.ca && !plan.server && !plan.client && stored && validity) {
+    return { material: stored, validity, renewAt: renewalOf(validity), issued: undefined };
   }
   const material = await issueTls(stored, plan, hosts, now);
+  const issued = await validityOf(material);
   await client.apply({
     apiVersion: "v1",
     kind: "Secret",
@@ -145,6 +218,7 @@ export async function ensureTls(
       namespace,
       // Not the replicator label: that marks replicated objects, which pruning deletes when unwanted.
       labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [TLS_FOR_LABEL]: replicator.metadata.name },
+      annotations: { [TLS_VALIDITY_ANNOTATION]: JSON.stringify(issued) },
       // Garbage-collected with the Replicator.
       ownerReferences: replicator.metadata.uid
         ? [{
@@ -157,5 +231,5 @@ export async function ensureTls(
     },
     data: tlsSecretData(material),
   }, { fieldManager: "plumber", force: true });
-  return { material, renewAt: await nextRenewal(material), issued: plan };
+  return { material, validity: issued, renewAt: renewalOf(issued), issued: plan };
 }

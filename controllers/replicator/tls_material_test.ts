@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
 import { readCertificate } from "../../lib/pki/mod.ts";
-import { issueTls, nextRenewal, planTls, readStoredTls, tlsSecretName } from "./tls_material.ts";
+import {
+  issueTls,
+  nextRenewal,
+  planFromValidity,
+  planTls,
+  readStoredTls,
+  renewalOf,
+  storedValidity,
+  TLS_VALIDITY_ANNOTATION,
+  tlsSecretName,
+  validityOf,
+} from "./tls_material.ts";
 
 const NOW = new Date("2026-01-01T00:00:00Z");
 const DAY = 86_400_000;
@@ -69,4 +80,52 @@ Deno.test("issueTls() gives an Ingress without hosts a usable server certificate
   const stored = await issueTls(undefined, { ca: true, server: true, client: true }, [], NOW);
   assert.deepEqual((await readCertificate(stored.serverCertPem)).dnsNames, ["localhost"]);
   assert.equal((await readCertificate(stored.clientCertPem)).commonName, "client");
+});
+
+Deno.test("storedValidity() trusts the annotation only for the certificates it was written for", async () => {
+  const stored = await issueTls(undefined, { ca: true, server: true, client: true }, ["a.example.com"], NOW);
+  const parsed = await validityOf(stored);
+  assert.deepEqual(parsed.dnsNames, ["a.example.com"]);
+  assert.equal(renewalOf(parsed).getTime(), (await nextRenewal(stored)).getTime());
+  // A (made-up) annotation for these certificates is used as it is: nothing is parsed.
+  const noted = { ...parsed, renewAt: { ...parsed.renewAt, client: "2026-02-01T00:00:00.000Z" } };
+  const secret = (v: unknown) => ({
+    metadata: { annotations: { [TLS_VALIDITY_ANNOTATION]: JSON.stringify(v) } },
+  });
+  assert.deepEqual(await storedValidity(secret(noted), stored), noted);
+  // About other certificates (a hand edit of the data), malformed, or missing: read from the certificates.
+  assert.deepEqual(await storedValidity(secret({ ...noted, certs: "0" }), stored), parsed);
+  assert.deepEqual(await storedValidity(secret({ ...noted, renewAt: { ca: "never" } }), stored), parsed);
+  assert.deepEqual(
+    await storedValidity({ metadata: { annotations: { [TLS_VALIDITY_ANNOTATION]: "{" } } }, stored),
+    parsed,
+  );
+  assert.deepEqual(await storedValidity(undefined, stored), parsed);
+});
+
+Deno.test("planFromValidity() decides as planTls() does, from renewal times and DNS names", () => {
+  const validity = {
+    renewAt: { ca: "2030-01-01T00:00:00Z", server: "2026-06-01T00:00:00Z", client: "2026-07-01T00:00:00Z" },
+    dnsNames: ["b.example.com", "a.example.com"],
+    certs: "x",
+  };
+  const hosts = ["a.example.com", "b.example.com"];
+  assert.deepEqual(planFromValidity(undefined, hosts, NOW), { ca: true, server: true, client: true });
+  assert.deepEqual(planFromValidity(validity, hosts, NOW), { ca: false, server: false, client: false });
+  assert.deepEqual(planFromValidity(validity, ["a.example.com"], NOW), {
+    ca: false,
+    server: true,
+    client: false,
+  });
+  assert.deepEqual(planFromValidity(validity, hosts, new Date("2026-06-15T00:00:00Z")), {
+    ca: false,
+    server: true,
+    client: false,
+  });
+  assert.deepEqual(planFromValidity(validity, hosts, new Date("2030-01-01T00:00:00Z")), {
+    ca: true,
+    server: true,
+    client: true,
+  });
+  assert.equal(renewalOf(validity).toISOString(), "2026-06-01T00:00:00.000Z");
 });
