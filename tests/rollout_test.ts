@@ -144,6 +144,19 @@ Deno.test("A progressive rollout goes one cluster at a time, halts at a cluster 
       name: `${name}-${rev1}`,
     });
     assert.equal(stored.metadata.ownerReferences?.[0]?.uid, first.metadata.uid, "owned by the Replicator");
+    // Someone else's ControllerRevision with this Replicator's label and name prefix and the lowest revision
+    // number: the first to go if plumber pruned by label and name alone. It must survive the pruning below.
+    const foreign = await c.primary.create<Obj>({
+      apiVersion: "apps/v1",
+      kind: "ControllerRevision",
+      metadata: {
+        name: `${name}-foreign`,
+        namespace: f.namespace,
+        labels: { "plumber.jnytnai0613.github.io/replicator": name },
+      },
+      data: { note: "not plumber's" },
+      revision: 0,
+    });
 
     // 1. An image change: one cluster at a time.
     let t0 = performance.now();
@@ -253,6 +266,19 @@ Deno.test("A progressive rollout goes one cluster at a time, halts at a cluster 
     const rev4 = done.status!.rollout!.revision!;
     assert.deepEqual(done.status?.clusters?.map((x) => x.revision), [rev4, rev4, rev4]);
     for (const [, client] of c.all) assert.equal((await view(client, ns)).image, "nginx:1.29");
+    // Four revisions stored, three kept: the first was pruned, the foreign one was not.
+    const revisions = (await c.primary.list<Obj>("apps/v1", "ControllerRevision", {
+      namespace: f.namespace,
+      labelSelector: `plumber.jnytnai0613.github.io/replicator=${name}`,
+    })).items.map((r) => r.metadata.name);
+    assert.ok(!revisions.includes(`${name}-${rev1}`), `the oldest revision pruned: ${revisions.join(", ")}`);
+    const kept = await c.primary.get<Obj>({
+      apiVersion: "apps/v1",
+      kind: "ControllerRevision",
+      namespace: f.namespace,
+      name: `${name}-foreign`,
+    });
+    assert.equal(kept.metadata.uid, foreign.metadata.uid, "someone else's ControllerRevision survives");
   });
 });
 

@@ -144,9 +144,25 @@ function revisionName(replicator: Replicator, revision: string): string {
 }
 
 interface ControllerRevisionLike {
-  metadata: { name: string; uid?: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    ownerReferences?: Array<{ kind?: string; uid?: string }>;
+  };
   revision?: number;
   data?: { spec?: Record<string, unknown> };
+}
+
+/**
+ * Whether a ControllerRevision is this Replicator's: owned by its UID (the reference plumber sets when it
+ * stores a revision). A same-named or same-labelled one without it is someone else's: never read, never
+ * pruned (DESIGN.md section 4).
+ */
+export function ownsRevision(revision: ControllerRevisionLike, replicator: Replicator): boolean {
+  const uid = replicator.metadata.uid;
+  return uid !== undefined &&
+    (revision.metadata.ownerReferences ?? []).some((o) => o.kind === REPLICATOR_KIND && o.uid === uid);
 }
 
 /** Stores the current revision's spec once (a ControllerRevision), pruning the oldest unused ones. */
@@ -164,32 +180,36 @@ async function storeRevision(
     namespace: ctx.namespace,
     labelSelector: `${LABEL_REPLICATOR}=${name}`,
   });
-  const mine = existing.items.filter((r) => r.metadata.name.startsWith(`${name}-`));
+  const mine = existing.items.filter((r) =>
+    r.metadata.name.startsWith(`${name}-`) && ownsRevision(r, replicator)
+  );
   if (!mine.some((r) => r.metadata.name === revisionName(replicator, revision))) {
     const number = Math.max(0, ...mine.map((r) => r.revision ?? 0)) + 1;
     try {
-      await ctx.primary.create({
-        apiVersion: "apps/v1",
-        kind: "ControllerRevision",
-        metadata: {
-          name: revisionName(replicator, revision),
-          namespace: ctx.namespace,
-          labels: { [LABEL_REPLICATOR]: name },
-          ownerReferences: [{
-            apiVersion: API_VERSION,
-            kind: REPLICATOR_KIND,
-            name,
-            uid: replicator.metadata.uid!,
-            blockOwnerDeletion: false,
-          }],
-        },
-        data: { spec: rendered },
-        revision: number,
-      });
+      mine.push(
+        await ctx.primary.create<ControllerRevisionLike>({
+          apiVersion: "apps/v1",
+          kind: "ControllerRevision",
+          metadata: {
+            name: revisionName(replicator, revision),
+            namespace: ctx.namespace,
+            labels: { [LABEL_REPLICATOR]: name },
+            ownerReferences: [{
+              apiVersion: API_VERSION,
+              kind: REPLICATOR_KIND,
+              name,
+              uid: replicator.metadata.uid!,
+              blockOwnerDeletion: false,
+            }],
+          },
+          data: { spec: rendered },
+          revision: number,
+        }),
+      );
     } catch (error) {
+      // Someone else's object has the name: it stays as it is (the spec is kept in memory).
       if (!isConflict(error)) throw error;
     }
-    mine.push({ metadata: { name: revisionName(replicator, revision) }, revision: number });
   }
   memory.specs.set(revision, rendered);
   const keep = new Set([...inUse].map((r) => revisionName(replicator, r)));
@@ -202,7 +222,7 @@ async function storeRevision(
         kind: "ControllerRevision",
         namespace: ctx.namespace,
         name: r.metadata.name,
-      });
+      }, { uid: r.metadata.uid });
     } catch (error) {
       ctx.logger.warn("Cannot delete an old ControllerRevision", {
         replicator: name,
@@ -230,7 +250,7 @@ async function loadRevision(
       name: revisionName(replicator, revision),
     });
     const spec = stored.data?.spec;
-    if (!spec || stored.metadata.labels?.[LABEL_REPLICATOR] !== replicator.metadata.name) return undefined;
+    if (!spec || !ownsRevision(stored, replicator)) return undefined;
     memory.specs.set(revision, spec);
     return spec;
   } catch (error) {
