@@ -173,6 +173,32 @@ Deno.test("plumberctl add --allow-kind lets the stored token manage that kind on
         );
       }
     });
+
+    // Someone else's ClusterRole of that name (not labelled as plumber's) survives remove --cleanup.
+    const foreign = await withAdmin("secondary1", (admin) =>
+      admin.create<{ metadata: { uid?: string } }>({
+        apiVersion: RBAC,
+        kind: "ClusterRole",
+        metadata: { name: `plumber-replicator-extra-${namespace}` },
+        rules: [],
+      }));
+    expectOk(await plumberctl(home, add), "add again, without --allow-kind");
+    const again = expectOk(
+      await plumberctl(home, ["remove", "--context", "secondary1", "--cleanup", "-n", namespace]),
+      "remove --cleanup with a foreign ClusterRole",
+    );
+    assert.match(
+      again.stdout + again.stderr,
+      new RegExp(`ClusterRole plumber-replicator-extra-${namespace} \\(not labelled`),
+    );
+    await withAdmin("secondary1", async (admin) => {
+      const kept = await admin.find<{ metadata: { uid?: string } }>({
+        apiVersion: RBAC,
+        kind: "ClusterRole",
+        name: `plumber-replicator-extra-${namespace}`,
+      });
+      assert.equal(kept?.metadata.uid, foreign.metadata.uid, "the foreign ClusterRole is left alone");
+    });
   });
 });
 
