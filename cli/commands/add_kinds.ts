@@ -22,7 +22,7 @@ import {
   RbacV1Api,
 } from "../../lib/kube/generated/rbac_v1.ts";
 import { CLI_FIELD_MANAGER, type Cluster, onCluster } from "../connection.ts";
-import { CLUSTER_ROLE, SERVICE_ACCOUNT } from "./add_target.ts";
+import { CLUSTER_ROLE, REPLICATED_KIND_VERBS, SERVICE_ACCOUNT } from "./add_target.ts";
 
 /** A `--allow-kind` value: an API group (`""` for the core group) and a kind. */
 export interface AllowedKind {
@@ -35,8 +35,8 @@ export interface ResolvedKind extends AllowedKind {
   resource: string;
 }
 
-/** The verbs plumber needs on a replicated kind: apply, read, watch for drift, prune. */
-export const EXTRA_KIND_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
+/** The verbs plumber needs on an extra kind: the same as on the seed's kinds. */
+export const EXTRA_KIND_VERBS = REPLICATED_KIND_VERBS;
 
 /** Name of the extra ClusterRole and of its binding (`plumber-replicator-extra[-<namespace>]`). */
 export function extraRoleName(namespace: string): string {

@@ -59,16 +59,21 @@ export function clusterRoleBindingName(namespace: string): string {
   return namespace === DEFAULT_NAMESPACE ? CLUSTER_ROLE : `${CLUSTER_ROLE}-${namespace}`;
 }
 
-const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
+/** The verbs plumber needs on a replicated kind: apply, read, watch for drift, prune. */
+export const REPLICATED_KIND_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
 
 /**
  * The ClusterRole's rules: the kinds the Replicator controller applies, watches and prunes, and `list` on
  * every type for the namespace census.
  */
 export const REPLICATION_RULES = [
-  { apiGroups: [""], resources: ["namespaces", "configmaps", "secrets", "services"], verbs: VERBS },
-  { apiGroups: ["apps"], resources: ["deployments"], verbs: VERBS },
-  { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: VERBS },
+  {
+    apiGroups: [""],
+    resources: ["namespaces", "configmaps", "secrets", "services"],
+    verbs: REPLICATED_KIND_VERBS,
+  },
+  { apiGroups: ["apps"], resources: ["deployments"], verbs: REPLICATED_KIND_VERBS },
+  { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: REPLICATED_KIND_VERBS },
   // Before deleting a namespace it created, the operator counts what lives there: every namespaced type
   // the cluster serves, custom resources included (lib/kube/census.ts). It asks for metadata only
   // (PartialObjectMetadataList), so no Secret data is read through this rule; RBAC cannot say so, nor
