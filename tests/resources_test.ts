@@ -298,6 +298,14 @@ Deno.test("resources[]: applied where served, reported where not and applied wit
       "the ServiceAccount is still the first Replicator's",
     );
     await deleteAndWaitGone(c.primary, other);
+    // Cleaning up the second Replicator left the first one's ServiceAccount alone, everywhere.
+    for (const [context, client] of c.all) {
+      assert.equal(
+        (await client.get<Obj>(sa)).metadata.labels?.[LABEL_REPLICATOR],
+        name,
+        `the first Replicator's ServiceAccount survives the second's deletion in ${context}`,
+      );
+    }
 
     // Pruning: the NetworkPolicy removed from resources[] goes from every cluster; so does its watch.
     await c.primary.mergePatch({ ...REP, name }, {
