@@ -15,6 +15,7 @@
  */
 
 import { canonicalJson } from "./json.ts";
+import { sha256 } from "./sha256.ts";
 
 export { canonicalJson };
 
@@ -65,9 +66,14 @@ function isEmpty(value: unknown): boolean {
   return typeof value === "object" && value !== null && Object.keys(value).length === 0;
 }
 
-/** Short SHA-256 hex of an object's canonical JSON. */
-export async function intentHash(value: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(canonicalJson(value));
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest).slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
+/**
+ * Short SHA-256 hex of an object's canonical JSON. Synchronous: WebCrypto's `digest` costs a round trip to
+ * another thread per call (~85 us for 2 KiB against ~20 us to hash it here), and the operator hashes every
+ * object of every cluster at a Replicator's first reconcile.
+ */
+export function intentHash(value: unknown): string {
+  const digest = sha256(new TextEncoder().encode(canonicalJson(value)));
+  let hex = "";
+  for (let i = 0; i < 12; i++) hex += digest[i]!.toString(16).padStart(2, "0");
+  return hex;
 }

@@ -43,3 +43,14 @@ Deno.test("canonicalJson() and intentHash() do not depend on key order", async (
   assert.notEqual(await intentHash({ a: 1 }), await intentHash({ a: 2 }));
   assert.match(await intentHash({}), /^[0-9a-f]{24}$/);
 });
+
+Deno.test("intentHash() is the first 12 bytes of WebCrypto's SHA-256 of the canonical JSON (annotations written by earlier releases stay valid)", async () => {
+  const values = [{}, { b: 1, a: "ü" }, { data: { key: "x".repeat(5000) }, list: [1, null, true] }];
+  for (const value of values) {
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(value))),
+    );
+    const expected = Array.from(digest.slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
+    assert.equal(intentHash(value), expected);
+  }
+});

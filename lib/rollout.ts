@@ -55,8 +55,8 @@ export function specAtRevision(current: ReplicatorSpec, stored: Record<string, u
  * A revision name: 10 hex digits of a hash of the spec fields that render, so the same name means the
  * same spec in every cluster (overrides included: they are part of the spec).
  */
-export async function revisionOf(spec: ReplicatorSpec): Promise<string> {
-  return (await intentHash(renderedSpecOf(spec))).slice(0, 10);
+export function revisionOf(spec: ReplicatorSpec): string {
+  return intentHash(renderedSpecOf(spec)).slice(0, 10);
 }
 
 /** A target cluster and why it is targeted (as `lib/targets.ts` resolves it). */

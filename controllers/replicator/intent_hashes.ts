@@ -2,7 +2,7 @@
  * Intent hashes reused between reconciles. A Replicator's objects for a cluster are a pure function of
  * what renders them (its uid and spec, the cluster's role and ClusterDetector labels, the TLS material,
  * the primary's identity): while none of these changed, an object's intent hash (canonical JSON and
- * SHA-256, ~0.1 ms each through WebCrypto) is the one computed last time. A fan-out reconciles each
+ * SHA-256) is the one computed last time. A fan-out reconciles each
  * Replicator several times while its objects' watch events arrive; only the first hashes.
  *
  * Holds one short hash per object and cluster (no copy of the objects).
@@ -14,7 +14,7 @@ import type { KubeObject } from "../../lib/api.ts";
 import { intentHash } from "../../lib/diff.ts";
 
 /** Hashes an object (of the render the hasher was made for). */
-export type Hasher = (object: KubeObject) => Promise<string>;
+export type Hasher = (object: KubeObject) => string;
 
 /** What a render depends on; undefined when that cannot be told (then nothing is reused). */
 export interface RenderInputs {
@@ -31,7 +31,7 @@ export interface RenderInputs {
 
 /** Intent hashes per Replicator and cluster, reused while the render's inputs are the same. */
 export class IntentHashes {
-  readonly #sets = new Map<string, { key: string; hashes: Map<string, Promise<string>> }>();
+  readonly #sets = new Map<string, { key: string; hashes: Map<string, string> }>();
   readonly #tlsIds = new WeakMap<object, number>();
   #nextTlsId = 0;
 
@@ -50,11 +50,9 @@ export class IntentHashes {
       const { apiVersion, kind, metadata: { namespace, name } } = object;
       const objectKey = `${apiVersion}/${kind}/${namespace ?? ""}/${name}`;
       let hash = hashes.get(objectKey);
-      if (!hash) {
+      if (hash === undefined) {
         hash = intentHash(object);
         hashes.set(objectKey, hash);
-        // A failed hash is not kept.
-        hash.catch(() => hashes.delete(objectKey));
       }
       return hash;
     };
