@@ -5,13 +5,19 @@
  * anonymous mappings. Diagnostic only (docs/benchmarks.md, Issue 18):
  *
  * ```sh
- * deno run -A bench/idle_probe.ts [--seconds 20]
+ * deno run -A bench/idle_probe.ts [--seconds 20] [--floor]
  * ```
+ *
+ * `--floor` also measures the reference process `bench/runtime_floor_child.ts` with the operator's V8 flags:
+ * the same clusters, one TLS client each, the same number of watch streams and an HTTP server, none of
+ * plumber's code. Its RSS is what the runtime needs for the idle operator's I/O: the floor under any
+ * idle goal for a Deno operator.
  *
  * @module
  */
 
-import { BenchEnv } from "./env.ts";
+import { BenchEnv, CONTEXTS } from "./env.ts";
+import { OPERATOR_V8_FLAGS } from "../tests/operator.ts";
 
 function statusFields(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
@@ -20,6 +26,54 @@ function statusFields(pid: number): Record<string, number> {
     if (m) out[m[1]!] = Number(m[2]);
   }
   return out;
+}
+
+/** Starts the reference process on `env`'s clusters, waits until its watches are open and `seconds` more. */
+async function floor(
+  env: BenchEnv,
+  seconds: number,
+  perCluster: number,
+  mib: (k: number | undefined) => string,
+): Promise<void> {
+  const clusters = CONTEXTS.map((context) => {
+    const c = env.cluster(context);
+    return { server: c.server, caPem: c.ca.certPem, certPem: c.admin.certPem, keyPem: c.admin.keyPem };
+  });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      OPERATOR_V8_FLAGS,
+      "--allow-net",
+      "--allow-read",
+      new URL("./runtime_floor_child.ts", import.meta.url).pathname,
+      "--watches",
+      String(perCluster),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(clusters)));
+  await writer.close();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  const deadline = Date.now() + 30_000;
+  while (!out.includes("ready")) {
+    if (Date.now() > deadline) throw new Error("the reference process did not open its watches in 30 s");
+    const { value, done } = await lines.read();
+    if (done) throw new Error("the reference process exited before its watches were open");
+    out += value;
+  }
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const s = statusFields(child.pid);
+  console.log(
+    `reference process (${clusters.length} clusters x ${perCluster} watches, HTTP server, no plumber code): ` +
+      `RSS ${mib(s.VmRSS)} MiB (anon ${mib(s.RssAnon)}, file ${mib(s.RssFile)}), threads ${s.Threads}`,
+  );
+  child.kill("SIGTERM");
+  await child.status;
+  lines.cancel().catch(() => {});
 }
 
 if (import.meta.main) {
@@ -52,7 +106,15 @@ if (import.meta.main) {
     for (const [n, kib] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
       console.log(`  ${mib(kib).padStart(6)} MiB  ${n}`);
     }
+    const watches = [...metrics.matchAll(/^plumber_cluster_watches\{[^}]*\} (\S+)$/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
+    console.log(`watches held: ${watches}`);
     await env.stopOperator(operator);
+    if (Deno.args.includes("--floor")) {
+      await floor(env, seconds, Math.max(1, Math.round(watches / CONTEXTS.length)), mib);
+    }
   } finally {
     await env.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
