@@ -32,6 +32,15 @@ export function perReplicator(
   return out;
 }
 
+/** The Replicator controller's reconciles so far, from the operator's metrics text. */
+export function reconciles(metrics: string): number {
+  let total = 0;
+  for (const m of metrics.matchAll(/^controller_runtime_reconcile_total\{([^}]*)\} (\S+)$/gm)) {
+    if (m[1]!.includes('controller="replicator"')) total += Number(m[2]);
+  }
+  return total;
+}
+
 /** Runs `fan-out` with an operator serving `set`; returns the names. */
 export async function runFanOut(
   ctx: BenchContext,
@@ -44,6 +53,7 @@ export async function runFanOut(
   const replicators = Array.from({ length: count }, (_, i) => cloneSample(ctx.sample, set, i));
   const names = replicators.map((r) => r.metadata.name);
   const before = await operator.requests();
+  const reconcilesBefore = reconciles(await operator.metrics());
   const cpu = new CpuMeter({
     operator: () => [operator.pid],
     "API servers + etcd": () => pidsMentioning(ctx.env.cp.dir),
@@ -89,6 +99,15 @@ export async function runFanOut(
   // Requests of the creation, including the Events and status writes that trail the last sync.
   const trailing = await waitQuiet(operator, 3000, 60_000);
   const requests = delta(before, await operator.requests());
+  const reconcilesPer = (reconciles(await operator.metrics()) - reconcilesBefore) / count;
+  ctx.rows.push({
+    scenario: "fan-out",
+    metric: "reconciles per Replicator (metrics)",
+    unit: "reconciles",
+    summary: single(Math.round(reconcilesPer * 10) / 10),
+    goal: "",
+    load,
+  });
   const per = perReplicator(requests, ctx.env.hosts, count);
   const writes = Object.values(per).reduce(
     (sum, m) => sum + (m.POST ?? 0) + (m.PUT ?? 0) + (m.PATCH ?? 0) + (m.DELETE ?? 0),
@@ -110,6 +129,7 @@ export async function runFanOut(
     latencies,
     trailingWrites: trailing,
     requestsPerReplicator: per,
+    reconcilesPerReplicator: reconcilesPer,
     contexts: CONTEXTS,
   };
   ctx.say(`fan-out: ${count} synced after ${totalS.toFixed(1)} s (creates sent in ${sentS.toFixed(1)} s)`);
