@@ -7,7 +7,12 @@
  * deno run -A bench/pki.ts --root /work/main        # another checkout (read-only), same script
  * deno run -A bench/pki.ts --compare /work/main     # alternates this checkout and the other, --rounds times
  * deno run -A bench/pki.ts --probe                  # fresh process: RSS before/after one set, what got loaded
+ * deno run -A bench/pki.ts --builder                # one leaf: @peculiar/x509's generator vs lib/pki/certificate.ts
  * ```
+ *
+ * `--builder` is the measurement behind writing our own DER: the same ECDSA leaf (same keys and
+ * extensions) built and signed by the library and by `certificate.ts`, and for scale a library
+ * parse, a bare Web Crypto signature, and a key generation with its PKCS#8 export.
  *
  * Each measurement runs in a fresh `deno run` with the V8 flags of the `run` task, so figures match
  * the operator's process. CPU is the process's user + system time (all threads, from
@@ -110,6 +115,85 @@ async function probe(root: string) {
   };
 }
 
+/** Per-certificate CPU and wall time of building one leaf each way (run in a child). */
+async function builder(count: number) {
+  await import("reflect-metadata");
+  const x509 = await import("@peculiar/x509");
+  const certificate = await import("../lib/pki/certificate.ts");
+  const { generateKeys } = await import("../lib/pki/keys.ts");
+  const ca = await generateKeys("ecdsa-p256");
+  const leaf = await generateKeys("ecdsa-p256");
+  const caKeyId = await certificate.keyIdentifier(
+    new Uint8Array(await crypto.subtle.exportKey("spki", ca.publicKey)),
+  );
+  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  const name = (cn: string) =>
+    new x509.Name([{ O: [{ printableString: "plumber" }] }, { CN: [{ printableString: cn }] }]);
+  const library = async () =>
+    await x509.X509CertificateGenerator.create({
+      serialNumber: hex(crypto.getRandomValues(new Uint8Array(16)).map((b, i) => i ? b : (b & 0x7f) | 0x40)),
+      subject: name("server"),
+      issuer: name("ca"),
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 365 * 86_400_000),
+      publicKey: leaf.publicKey,
+      signingKey: ca.privateKey,
+      signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+        await x509.SubjectKeyIdentifierExtension.create(leaf.publicKey, false, crypto),
+        new x509.AuthorityKeyIdentifierExtension(hex(caKeyId), false),
+        new x509.SubjectAlternativeNameExtension([{ type: "dns", value: "app.example.com" }], false),
+      ],
+    }, crypto);
+  const caSubject = certificate.encodeName("ca", ["plumber"]);
+  const ours = async () => {
+    const spki = new Uint8Array(await crypto.subtle.exportKey("spki", leaf.publicKey));
+    const tbs = certificate.encodeTbs({
+      serial: crypto.getRandomValues(new Uint8Array(16)).map((b, i) => i ? b : (b & 0x7f) | 0x40),
+      issuer: caSubject,
+      subject: certificate.encodeName("server", ["plumber"]),
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 365 * 86_400_000),
+      spki,
+      signatureAlgorithm: certificate.signatureAlgorithmIdentifier(ca.privateKey),
+      subjectKeyId: await certificate.keyIdentifier(spki),
+      authorityKeyId: caKeyId,
+      extendedKeyUsages: ["serverAuth"],
+      dnsNames: ["app.example.com"],
+    });
+    return await certificate.signCertificate(tbs, ca.privateKey);
+  };
+  const sample = (await library()).rawData;
+  const cases: [string, () => Promise<unknown>][] = [
+    ["libraryBuildSignMs", library],
+    ["ownDerBuildSignMs", ours],
+    ["libraryParseMs", async () => {
+      const parsed = new x509.X509Certificate(sample);
+      parsed.getExtension(x509.SubjectAlternativeNameExtension);
+      return parsed.notAfter;
+    }],
+    [
+      "webCryptoSignMs",
+      () => crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, ca.privateKey, new Uint8Array(400)),
+    ],
+    [
+      "generateKeyAndPkcs8Ms",
+      async () => crypto.subtle.exportKey("pkcs8", (await generateKeys("ecdsa-p256")).privateKey),
+    ],
+  ];
+  const result: Record<string, number> = {};
+  for (const [key, run] of cases) {
+    for (let i = 0; i < 20; i++) await run();
+    const cpu0 = cpuMs();
+    for (let i = 0; i < count; i++) await run();
+    result[key] = round((cpuMs() - cpu0) / count);
+  }
+  return { root: ROOT, cpuPerCertificate: true, ...result };
+}
+
 function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
@@ -153,13 +237,18 @@ if (import.meta.main) {
       sets: { type: "string", default: "200" },
       warmup: { type: "string", default: "5" },
       probe: { type: "boolean", default: false },
+      builder: { type: "boolean", default: false },
       child: { type: "boolean", default: false },
     },
   });
   const sets = Number(values.sets);
   const warmup = Number(values.warmup);
   if (values.child) {
-    const result = values.probe ? await probe(values.root) : await measure(values.root, sets, warmup);
+    const result = values.builder
+      ? await builder(sets * 2)
+      : values.probe
+      ? await probe(values.root)
+      : await measure(values.root, sets, warmup);
     console.log(JSON.stringify(result));
   } else {
     const flags = (root: string) => [
@@ -167,6 +256,7 @@ if (import.meta.main) {
       `--sets=${sets}`,
       `--warmup=${warmup}`,
       ...(values.probe ? ["--probe"] : []),
+      ...(values.builder ? ["--builder"] : []),
     ];
     const roots = values.compare ? [values.compare, ROOT] : [values.root];
     const results = new Map<string, Record<string, unknown>[]>(roots.map((r) => [r, []]));
