@@ -10,18 +10,22 @@
  * server's DNS names) in the annotation {@linkcode TLS_VALIDITY_ANNOTATION}, written with the certificates
  * and checked against a digest of them: an operator restart decides without parsing a certificate (nor
  * loading the X.509 library). A Secret without it (written by an earlier release, or edited by hand) is
- * parsed as before.
+ * parsed as before. Issuing does not parse either: the issuing functions return each new certificate's
+ * validity window and DNS names, and a new CA signs its leaves with its key in memory, so creating a
+ * Replicator's material never loads the X.509 library.
  *
  * @module
  */
 
 import {
   type CertificateAndKey,
-  createCertificateAuthority,
-  issueClientCertificate,
-  issueServerCertificate,
+  issueCertificateAuthority,
+  issueClient,
+  type IssuedCertificate,
+  issueServer,
   readCertificate,
   renewalTime,
+  renewalTimeOf,
 } from "../../lib/pki/mod.ts";
 import type { KubeClient } from "../../lib/kube/client.ts";
 import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE, type Replicator } from "../../lib/api.ts";
@@ -141,16 +145,32 @@ export async function issueTls(
   hosts: string[],
   now: Date,
 ): Promise<StoredTls> {
-  let ca: CertificateAndKey = stored && !plan.ca
-    ? { certPem: stored.caCertPem, keyPem: stored.caKeyPem }
-    : await createCertificateAuthority({
+  return (await issueTlsWithValidity(stored, undefined, plan, hosts, now)).material;
+}
+
+/**
+ * Issues what the plan says, keeping the rest, and returns the material with its validity: that of
+ * the new certificates from what issuing returned, that of the kept ones from `storedValidity` (else
+ * parsed from them). A new CA always comes with new leaves: leaves of the old CA would not verify.
+ */
+export async function issueTlsWithValidity(
+  stored: StoredTls | undefined,
+  storedValidity: TlsValidity | undefined,
+  plan: TlsPlan,
+  hosts: string[],
+  now: Date,
+): Promise<{ material: StoredTls; validity: TlsValidity }> {
+  const newCa = !stored || plan.ca;
+  const ca: CertificateAndKey | IssuedCertificate = newCa
+    ? await issueCertificateAuthority({
       commonName: "ca",
       organizations: ["plumber"],
       validityDays: 3650,
       now,
-    });
-  const server = plan.server || !stored
-    ? await issueServerCertificate(ca, {
+    })
+    : { certPem: stored.caCertPem, keyPem: stored.caKeyPem };
+  const server = newCa || plan.server
+    ? await issueServer(ca, {
       commonName: "server",
       organizations: ["plumber"],
       // An Ingress without hosts still gets a usable certificate.
@@ -158,24 +178,31 @@ export async function issueTls(
       validityDays: 365,
       now,
     })
-    : { certPem: stored.serverCertPem, keyPem: stored.serverKeyPem };
-  const client = plan.client || !stored
-    ? await issueClientCertificate(ca, {
-      commonName: "client",
-      organizations: ["plumber"],
-      validityDays: 365,
-      now,
-    })
-    : { certPem: stored.clientCertPem, keyPem: stored.clientKeyPem };
-  ca = { certPem: ca.certPem, keyPem: ca.keyPem };
-  return {
+    : undefined;
+  const client = newCa || plan.client
+    ? await issueClient(ca, { commonName: "client", organizations: ["plumber"], validityDays: 365, now })
+    : undefined;
+  const material: StoredTls = {
     caCertPem: ca.certPem,
     caKeyPem: ca.keyPem,
-    serverCertPem: server.certPem,
-    serverKeyPem: server.keyPem,
-    clientCertPem: client.certPem,
-    clientKeyPem: client.keyPem,
+    serverCertPem: server?.certPem ?? stored!.serverCertPem,
+    serverKeyPem: server?.keyPem ?? stored!.serverKeyPem,
+    clientCertPem: client?.certPem ?? stored!.clientCertPem,
+    clientKeyPem: client?.keyPem ?? stored!.clientKeyPem,
   };
+  // Only what was kept needs the stored validity (rare: a host change or a leaf renewal).
+  const kept = newCa && server && client ? undefined : storedValidity ?? await validityOf(stored!);
+  const at = (issued: IssuedCertificate) => renewalTimeOf(issued).toISOString();
+  const validity: TlsValidity = {
+    renewAt: {
+      ca: "notAfter" in ca ? at(ca) : kept!.renewAt.ca,
+      server: server ? at(server) : kept!.renewAt.server,
+      client: client ? at(client) : kept!.renewAt.client,
+    },
+    dnsNames: server ? [...server.dnsNames] : [...kept!.dnsNames],
+    certs: await certsDigest(material),
+  };
+  return { material, validity };
 }
 
 /** A Replicator's TLS material, with its validity and when it is due. */
@@ -207,8 +234,7 @@ export async function ensureTls(
   if (!plan.ca && !plan.server && !plan.client && stored && validity) {
     return { material: stored, validity, renewAt: renewalOf(validity), issued: undefined };
   }
-  const material = await issueTls(stored, plan, hosts, now);
-  const issued = await validityOf(material);
+  const { material, validity: issued } = await issueTlsWithValidity(stored, validity, plan, hosts, now);
   await client.apply({
     apiVersion: "v1",
     kind: "Secret",

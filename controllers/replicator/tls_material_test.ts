@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readCertificate } from "../../lib/pki/mod.ts";
 import {
   issueTls,
+  issueTlsWithValidity,
   nextRenewal,
   planFromValidity,
   planTls,
@@ -128,4 +129,82 @@ Deno.test("planFromValidity() decides as planTls() does, from renewal times and 
     client: true,
   });
   assert.equal(renewalOf(validity).toISOString(), "2026-06-01T00:00:00.000Z");
+});
+
+Deno.test("issueTlsWithValidity() returns, without parsing, the validity that parsing the certificates gives", async () => {
+  const all = { ca: true, server: true, client: true };
+  const { material, validity } = await issueTlsWithValidity(undefined, undefined, all, [
+    "B.example.com",
+    "a.example.com",
+  ], NOW);
+  assert.deepEqual(validity, await validityOf(material));
+  assert.deepEqual(validity.dnsNames, ["b.example.com", "a.example.com"]);
+
+  // A host change keeps the CA and client and takes their renewal times from the stored validity.
+  const noted = { ...validity, renewAt: { ...validity.renewAt, client: "2026-05-05T00:00:00.000Z" } };
+  const hostChange = await issueTlsWithValidity(material, noted, { ca: false, server: true, client: false }, [
+    "c.example.com",
+  ], NOW);
+  assert.equal(hostChange.material.caCertPem, material.caCertPem);
+  assert.equal(hostChange.material.clientKeyPem, material.clientKeyPem);
+  assert.notEqual(hostChange.material.serverCertPem, material.serverCertPem);
+  assert.equal(hostChange.validity.renewAt.client, "2026-05-05T00:00:00.000Z");
+  assert.equal(hostChange.validity.renewAt.ca, validity.renewAt.ca);
+  assert.deepEqual(hostChange.validity.dnsNames, ["c.example.com"]);
+  const parsed = await validityOf(hostChange.material);
+  assert.equal(hostChange.validity.renewAt.server, parsed.renewAt.server);
+  assert.equal(hostChange.validity.certs, parsed.certs);
+
+  // Without a stored validity, the kept certificates are parsed.
+  const later = new Date(NOW.getTime() + DAY);
+  const renewed = await issueTlsWithValidity(
+    material,
+    undefined,
+    { ca: false, server: false, client: true },
+    [],
+    later,
+  );
+  assert.deepEqual(renewed.validity, await validityOf(renewed.material));
+  assert.equal(renewed.material.serverCertPem, material.serverCertPem);
+  assert.notEqual(renewed.material.clientCertPem, material.clientCertPem);
+
+  // A new CA never keeps leaves of the old one.
+  const newCa = await issueTlsWithValidity(material, validity, { ca: true, server: false, client: false }, [
+    "a",
+  ], NOW);
+  assert.notEqual(newCa.material.serverCertPem, material.serverCertPem);
+  assert.notEqual(newCa.material.clientCertPem, material.clientCertPem);
+  assert.deepEqual(newCa.validity, await validityOf(newCa.material));
+});
+
+Deno.test("issuing a Replicator's TLS material does not load @peculiar/x509 nor reflect-metadata", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "plumber-tls-probe-" });
+  try {
+    const script = `${dir}/probe.ts`;
+    const module = new URL("./tls_material.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { issueTlsWithValidity } from ${JSON.stringify(module)};\n` +
+        `const set = await issueTlsWithValidity(undefined, undefined, { ca: true, server: true, client: true }, ["a.example.com"], new Date());\n` +
+        `console.log(JSON.stringify({ dnsNames: set.validity.dnsNames, reflect: typeof Reflect.getMetadata }));\n`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        "--no-lock",
+        `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+    // reflect-metadata installs Reflect.getMetadata, and lib/pki/x509.ts loads it right before @peculiar/x509.
+    assert.deepEqual(result, { dnsNames: ["a.example.com"], reflect: "undefined" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

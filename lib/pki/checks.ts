@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { JsonAttributeObject, JsonNameParams } from "@peculiar/x509";
 import { parseIp } from "./ip.ts";
 import { DEFAULT_ALGORITHM, KEY_ALGORITHMS, type KeyAlgorithm } from "./types.ts";
 
@@ -59,8 +58,17 @@ export function validityWindow(
   return { now: new Date(at), notBefore: new Date(start - CLOCK_SKEW_MS), notAfter: new Date(end) };
 }
 
-/** The subject name (as @peculiar/x509's `new Name()` takes it) of the given CN and O entries. */
-export function subjectName(what: string, commonName: unknown, organizations: unknown): JsonNameParams {
+/** A checked subject name: its common name (CN) and organizations (O). */
+export interface SubjectName {
+  commonName: string;
+  organizations: string[];
+}
+
+/**
+ * Checks a subject's CN and O entries. The certificate builder encodes O first, then CN, as
+ * Kubernetes' own certificates do (see `encodeName` in certificate.ts).
+ */
+export function subjectName(what: string, commonName: unknown, organizations: unknown): SubjectName {
   if (typeof commonName !== "string" || commonName.trim() === "") {
     throw new RangeError(`${what}: commonName ${JSON.stringify(commonName)} is empty`);
   }
@@ -77,12 +85,7 @@ export function subjectName(what: string, commonName: unknown, organizations: un
     }
     checkNameText(what, "organizations entry", org);
   }
-  // Order as Kubernetes' own certificates: O first, then CN. Objects with explicit string types,
-  // because @peculiar/x509 reinterprets plain strings (quotes, a leading "#").
-  return [
-    ...(orgs as string[]).map((o) => ({ O: [directoryString(o)] })),
-    { CN: [directoryString(commonName)] },
-  ];
+  return { commonName, organizations: [...orgs as string[]] };
 }
 
 function checkNameText(what: string, field: string, value: string): void {
@@ -90,11 +93,6 @@ function checkNameText(what: string, field: string, value: string): void {
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     throw new RangeError(`${what}: ${field} ${JSON.stringify(value)} contains control characters`);
   }
-}
-
-function directoryString(text: string): JsonAttributeObject {
-  // PrintableString when it fits (as Go encodes), UTF8String otherwise.
-  return /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(text) ? { printableString: text } : { utf8String: text };
 }
 
 const DNS_LABEL = "[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?";
@@ -116,7 +114,7 @@ export function checkDnsName(what: string, name: unknown): string {
   return name.toLowerCase();
 }
 
-/** Validates an IP address and returns it in a form @peculiar/x509 encodes exactly (no "::" shorthand). */
+/** Validates an IP address and returns it in full form (no "::" shorthand). */
 export function checkIpAddress(what: string, ip: unknown): string {
   const bytes = typeof ip === "string" ? parseIp(ip) : undefined;
   if (!bytes) {

@@ -7,7 +7,13 @@
 
 import assert from "node:assert/strict";
 import { ca, client, openssl, server, withTempDir } from "./_test_util.ts";
-import { createCertificateAuthority, issueServerCertificate } from "./issue.ts";
+import {
+  createCertificateAuthority,
+  issueCertificateAuthority,
+  issueClient,
+  issueServer,
+  issueServerCertificate,
+} from "./issue.ts";
 
 Deno.test("openssl verifies the server and client chains, each for its own purpose only", async () => {
   await withTempDir(async (dir) => {
@@ -136,4 +142,167 @@ Deno.test("Deno accepts the server certificate in a TLS handshake and refuses it
     controller.abort();
     await listening.finished;
   }
+});
+
+/** An RSA set made with the in-memory CA path, as tls_material makes it (no parse between CA and leaves). */
+async function rsaSet() {
+  const rsaCa = await issueCertificateAuthority({
+    commonName: "ca",
+    organizations: ["plumber"],
+    algorithm: "rsa-2048",
+  });
+  const rsaServer = await issueServer(rsaCa, {
+    commonName: "server",
+    organizations: ["plumber"],
+    dnsNames: ["localhost"],
+    ipAddresses: ["127.0.0.1"],
+    algorithm: "rsa-2048",
+  });
+  const rsaClient = await issueClient(rsaCa, {
+    commonName: "client",
+    organizations: ["plumber"],
+    algorithm: "rsa-2048",
+  });
+  return { rsaCa, rsaServer, rsaClient };
+}
+
+Deno.test("openssl verifies an RSA set and a CA whose notAfter is past 2049, and reads them", async () => {
+  await withTempDir(async (dir) => {
+    const { rsaCa, rsaServer, rsaClient } = await rsaSet();
+    await Deno.writeTextFile(`${dir}/ca.pem`, rsaCa.certPem);
+    await Deno.writeTextFile(`${dir}/server.pem`, rsaServer.certPem);
+    await Deno.writeTextFile(`${dir}/client.pem`, rsaClient.certPem);
+    for (const [purpose, leaf] of [["sslserver", "server.pem"], ["sslclient", "client.pem"]]) {
+      const ok = await openssl([
+        "verify",
+        "-x509_strict",
+        "-purpose",
+        purpose!,
+        "-CAfile",
+        `${dir}/ca.pem`,
+        `${dir}/${leaf}`,
+      ]);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    }
+    const text = await openssl(["x509", "-noout", "-text", "-in", `${dir}/server.pem`]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /Signature Algorithm: sha256WithRSAEncryption/);
+    assert.match(text.stdout, /X509v3 Key Usage: critical\n\s+Digital Signature, Key Encipherment\n/);
+    assert.match(text.stdout, /Public-Key: \(2048 bit\)/);
+
+    const late = await issueCertificateAuthority({
+      commonName: "late",
+      now: new Date(),
+      validityDays: 40 * 365,
+    });
+    const lateLeaf = await issueServer(late, {
+      commonName: "s",
+      dnsNames: ["s.local"],
+      validityDays: 40 * 365,
+    });
+    await Deno.writeTextFile(`${dir}/late-ca.pem`, late.certPem);
+    await Deno.writeTextFile(`${dir}/late-leaf.pem`, lateLeaf.certPem);
+    const lateText = await openssl(["x509", "-noout", "-enddate", "-in", `${dir}/late-leaf.pem`]);
+    assert.equal(lateText.code, 0, lateText.stderr);
+    assert.match(lateText.stdout, new RegExp(`notAfter=.* ${late.notAfter.getUTCFullYear()} GMT`));
+    assert.ok(late.notAfter.getUTCFullYear() >= 2050);
+    const lateOk = await openssl([
+      "verify",
+      "-x509_strict",
+      "-CAfile",
+      `${dir}/late-ca.pem`,
+      `${dir}/late-leaf.pem`,
+    ]);
+    assert.equal(lateOk.code, 0, lateOk.stdout + lateOk.stderr);
+  });
+});
+
+/** A free TCP port on 127.0.0.1 (bound, then released for the server). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function readAll(conn: Deno.Conn): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(16384);
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    chunks.push(buffer.slice(0, n));
+  }
+  return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+}
+
+Deno.test("mTLS: Deno (rustls) trusts the RSA server certificate and openssl s_server accepts the client certificate", async () => {
+  await withTempDir(async (dir) => {
+    const { rsaCa, rsaServer, rsaClient } = await rsaSet();
+    await Deno.writeTextFile(`${dir}/ca.pem`, rsaCa.certPem);
+    await Deno.writeTextFile(`${dir}/server.pem`, rsaServer.certPem);
+    await Deno.writeTextFile(`${dir}/server.key`, rsaServer.keyPem);
+    const port = freePort();
+    // -Verify: a client certificate is required; -verify_return_error: a bad one ends the handshake.
+    const child = new Deno.Command("openssl", {
+      args: [
+        "s_server",
+        "-accept",
+        `127.0.0.1:${port}`,
+        "-cert",
+        `${dir}/server.pem`,
+        "-key",
+        `${dir}/server.key`,
+        "-CAfile",
+        `${dir}/ca.pem`,
+        "-Verify",
+        "1",
+        "-verify_return_error",
+        "-www",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const connect = (withClientCert: boolean) =>
+        Deno.connectTls({
+          hostname: "127.0.0.1",
+          port,
+          caCerts: [rsaCa.certPem],
+          ...(withClientCert ? { cert: rsaClient.certPem, key: rsaClient.keyPem } : {}),
+        });
+      const deadline = Date.now() + 10_000;
+      let conn: Deno.TlsConn | undefined;
+      while (!conn) {
+        try {
+          conn = await connect(true);
+        } catch (error) {
+          if (!(error instanceof Deno.errors.ConnectionRefused) || Date.now() > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      await conn.handshake();
+      await conn.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+      const page = await readAll(conn);
+      conn.close();
+      assert.match(page, /^HTTP\/1\.0 200 ok/);
+      assert.match(page, /Client certificate/);
+      assert.match(page, /CN\s*=\s*client/);
+
+      const anonymous = await connect(false);
+      const refused = await (async () => {
+        await anonymous.handshake();
+        await anonymous.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+        return await readAll(anonymous);
+      })().then((page) => page, (error: Error) => error);
+      anonymous.close();
+      assert.ok(
+        refused instanceof Error || !/200 ok/.test(refused),
+        "s_server must refuse a client without a certificate",
+      );
+    } finally {
+      child.kill();
+      await child.status;
+    }
+  });
 });

@@ -1,20 +1,37 @@
 /**
  * Issuing certificates: a self-signed CA, and TLS server and client certificates signed by it.
  * The certificates follow what Go's crypto/x509 (and so kube-apiserver, client-go and
- * ingress-nginx) expects. Loads @peculiar/x509 on first use.
+ * ingress-nginx) expects.
+ *
+ * Certificates are built with this module's own DER encoder (certificate.ts, der.ts) and signed
+ * with Web Crypto: issuing never loads @peculiar/x509. A CA made here is remembered (by object, in
+ * a WeakMap) with its in-memory signing key, subject bytes, key identifier and validity, so issuing
+ * leaves with it parses nothing, re-imports no key and signs no probe. A CA given as PEM that was not
+ * made in this process (or was copied) is parsed and checked with @peculiar/x509, loaded lazily.
  *
  * @module
  */
 
-import type { Extension, JsonGeneralNames, X509Certificate } from "@peculiar/x509";
+import type { X509Certificate } from "@peculiar/x509";
+import {
+  encodeName,
+  encodeTbs,
+  type ExtendedKeyUsage,
+  keyIdentifier,
+  signatureAlgorithmIdentifier,
+  signCertificate,
+} from "./certificate.ts";
 import { checkAlgorithm, checkDnsName, checkIpAddress, subjectName, validityWindow } from "./checks.ts";
+import { children, readElement } from "./der.ts";
+import { parseIp } from "./ip.ts";
 import { generateKeys, importPrivateKey, privateKeyPem, signingAlgorithmFor } from "./keys.ts";
-import { hex, pemEncode } from "./pem.ts";
+import { pemEncode } from "./pem.ts";
 import { parseCertificate } from "./read.ts";
 import type {
   CaOptions,
   CertificateAndKey,
   ClientCertOptions,
+  IssuedCertificate,
   KeyAlgorithm,
   ServerCertOptions,
 } from "./types.ts";
@@ -41,8 +58,23 @@ const SERIAL_NUMBER_BYTES = 16;
  * @throws {RangeError} if an option is invalid; the message names it.
  */
 export async function createCertificateAuthority(options: CaOptions): Promise<CertificateAndKey> {
+  const issued = await issueCertificateAuthority(options);
+  const ca = { certPem: issued.certPem, keyPem: issued.keyPem };
+  const issuer = madeHere.get(issued);
+  if (issuer) remember(ca, issuer);
+  return ca;
+}
+
+/**
+ * As {@linkcode createCertificateAuthority}, and also returns the CA's validity window, so the
+ * caller need not parse what was just made. Issuing leaves with the returned object (or the object
+ * `createCertificateAuthority` returns) uses the CA's key in memory: no parse, no key import.
+ *
+ * @throws {RangeError} if an option is invalid; the message names it.
+ */
+export async function issueCertificateAuthority(options: CaOptions): Promise<IssuedCertificate> {
   const what = "Cannot create certificate authority";
-  const subject = subjectName(what, options.commonName, options.organizations);
+  const name = subjectName(what, options.commonName, options.organizations);
   const algorithm = checkAlgorithm(what, options.algorithm);
   const { notBefore, notAfter } = validityWindow(
     what,
@@ -50,31 +82,37 @@ export async function createCertificateAuthority(options: CaOptions): Promise<Ce
     options.validityDays ?? DEFAULT_CA_VALIDITY_DAYS,
   );
 
-  const x509 = await loadX509();
   const keys = await generateKeys(algorithm);
-  const name = new x509.Name(subject);
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerialNumber(),
-    subject: name,
-    issuer: name,
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
+  const subject = encodeName(name.commonName, name.organizations);
+  const keyId = await keyIdentifier(spki);
+  const tbs = encodeTbs({
+    serial: randomSerialNumber(),
+    issuer: subject,
+    subject,
     notBefore,
     notAfter,
-    publicKey: keys.publicKey,
-    signingKey: keys.privateKey,
-    signingAlgorithm: signingAlgorithmFor(keys.privateKey.algorithm),
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
-    ],
-  }, crypto);
-  return {
-    certPem: pemEncode(new Uint8Array(certificate.rawData), "CERTIFICATE"),
+    spki,
+    signatureAlgorithm: signatureAlgorithmIdentifier(keys.privateKey),
+    subjectKeyId: keyId,
+    ca: true,
+  });
+  const issued: IssuedCertificate = {
+    certPem: pemEncode(await signCertificate(tbs, keys.privateKey), "CERTIFICATE"),
     keyPem: await privateKeyPem(keys.privateKey),
+    notBefore,
+    notAfter,
+    dnsNames: [],
   };
+  remember(issued, {
+    signingKey: keys.privateKey,
+    subject,
+    keyId,
+    notBefore,
+    notAfter,
+    subjectText: describeName(name.commonName, name.organizations),
+  });
+  return issued;
 }
 
 /**
@@ -102,18 +140,29 @@ export async function issueServerCertificate(
   ca: CertificateAndKey,
   options: ServerCertOptions,
 ): Promise<CertificateAndKey> {
+  const { certPem, keyPem } = await issueServer(ca, options);
+  return { certPem, keyPem };
+}
+
+/**
+ * As {@linkcode issueServerCertificate}, and also returns the certificate's validity window and DNS
+ * names (checked, lowercased, without duplicates, in order), so the caller need not parse it.
+ *
+ * @throws {RangeError} if an option is invalid; the message names the option and the value.
+ * @throws {Error} if `ca` does not parse, is not a CA, does not match its key, or is not valid at `now`.
+ */
+export async function issueServer(
+  ca: CertificateAndKey,
+  options: ServerCertOptions,
+): Promise<IssuedCertificate> {
   const what = "Cannot issue server certificate";
   const dnsNames = uniq((options.dnsNames ?? []).map((name) => checkDnsName(what, name)));
   const ipAddresses = uniq((options.ipAddresses ?? []).map((ip) => checkIpAddress(what, ip)));
   if (dnsNames.length === 0 && ipAddresses.length === 0) {
     throw new RangeError(`${what}: dnsNames and ipAddresses are both empty`);
   }
-  const sans: JsonGeneralNames = [
-    ...dnsNames.map((value) => ({ type: "dns" as const, value })),
-    ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
-  ];
   const usages: ExtendedKeyUsage[] = options.clientAuth ? ["serverAuth", "clientAuth"] : ["serverAuth"];
-  return await issueLeaf(what, ca, options, DEFAULT_LEAF_VALIDITY_DAYS, usages, sans);
+  return await issueLeaf(what, ca, options, DEFAULT_LEAF_VALIDITY_DAYS, usages, dnsNames, ipAddresses);
 }
 
 /**
@@ -136,6 +185,21 @@ export async function issueClientCertificate(
   ca: CertificateAndKey,
   options: ClientCertOptions,
 ): Promise<CertificateAndKey> {
+  const { certPem, keyPem } = await issueClient(ca, options);
+  return { certPem, keyPem };
+}
+
+/**
+ * As {@linkcode issueClientCertificate}, and also returns the certificate's validity window, so the
+ * caller need not parse it.
+ *
+ * @throws {RangeError} if an option is invalid; the message names the option and the value.
+ * @throws {Error} if `ca` does not parse, is not a CA, does not match its key, or is not valid at `now`.
+ */
+export async function issueClient(
+  ca: CertificateAndKey,
+  options: ClientCertOptions,
+): Promise<IssuedCertificate> {
   return await issueLeaf(
     "Cannot issue client certificate",
     ca,
@@ -143,11 +207,9 @@ export async function issueClientCertificate(
     DEFAULT_LEAF_VALIDITY_DAYS,
     ["clientAuth"],
     [],
+    [],
   );
 }
-
-/** The extended key usages plumber puts in leaf certificates, by @peculiar/x509's names. */
-type ExtendedKeyUsage = "serverAuth" | "clientAuth";
 
 interface LeafOptions {
   commonName: string;
@@ -163,54 +225,91 @@ async function issueLeaf(
   options: LeafOptions,
   defaultValidityDays: number,
   extendedKeyUsages: ExtendedKeyUsage[],
-  sans: JsonGeneralNames,
-): Promise<CertificateAndKey> {
-  const subject = subjectName(what, options.commonName, options.organizations);
+  dnsNames: string[],
+  ipAddresses: string[],
+): Promise<IssuedCertificate> {
+  const name = subjectName(what, options.commonName, options.organizations);
   const algorithm = checkAlgorithm(what, options.algorithm);
   const window = validityWindow(what, options.now, options.validityDays ?? defaultValidityDays);
-  const x509 = await loadX509();
-  const issuer = await loadIssuer(x509, what, ca, window.now);
+  const issuer = await issuerOf(what, ca, window.now);
   const notAfter = window.notAfter > issuer.notAfter ? issuer.notAfter : window.notAfter;
 
   const keys = await generateKeys(algorithm);
-  const isRsa = keys.publicKey.algorithm.name === "RSASSA-PKCS1-v1_5";
-  const extensions: Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(
-      x509.KeyUsageFlags.digitalSignature | (isRsa ? x509.KeyUsageFlags.keyEncipherment : 0),
-      true,
-    ),
-    new x509.ExtendedKeyUsageExtension(extendedKeyUsages.map((usage) => x509.ExtendedKeyUsage[usage]), false),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
-    new x509.AuthorityKeyIdentifierExtension(issuer.keyId, false),
-  ];
-  if (sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(sans, false));
-
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerialNumber(),
-    subject: new x509.Name(subject),
-    // The issuer's subject re-encoded from its own parse, so the bytes match the CA's exactly:
-    // Go and webpki build chains by comparing raw names.
-    issuer: issuer.certificate.subjectName,
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
+  const tbs = encodeTbs({
+    serial: randomSerialNumber(),
+    // The CA's own subject bytes: Go and webpki build chains by comparing raw names.
+    issuer: issuer.subject,
+    subject: encodeName(name.commonName, name.organizations),
     notBefore: window.notBefore,
     notAfter,
-    publicKey: keys.publicKey,
-    signingKey: issuer.signingKey,
-    signingAlgorithm: issuer.signingAlgorithm,
-    extensions,
-  }, crypto);
+    spki,
+    signatureAlgorithm: signatureAlgorithmIdentifier(issuer.signingKey),
+    subjectKeyId: await keyIdentifier(spki),
+    authorityKeyId: issuer.keyId,
+    extendedKeyUsages,
+    rsa: keys.publicKey.algorithm.name === "RSASSA-PKCS1-v1_5",
+    dnsNames,
+    ipAddresses: ipAddresses.map((ip) => parseIp(ip)!),
+  });
   return {
-    certPem: pemEncode(new Uint8Array(certificate.rawData), "CERTIFICATE"),
+    certPem: pemEncode(await signCertificate(tbs, issuer.signingKey), "CERTIFICATE"),
     keyPem: await privateKeyPem(keys.privateKey),
+    notBefore: window.notBefore,
+    notAfter,
+    dnsNames,
   };
 }
 
+/** What signing with a CA needs. */
 interface Issuer {
-  certificate: X509Certificate;
   signingKey: CryptoKey;
-  signingAlgorithm: Algorithm | EcdsaParams;
-  keyId: string;
+  /** The CA's subject, DER, byte for byte as in its certificate. */
+  subject: Uint8Array;
+  keyId: Uint8Array;
+  notBefore: Date;
   notAfter: Date;
+  /** The subject as text, for error messages. */
+  subjectText: string;
+}
+
+/** CAs made in this process, by the object handed out, with the PEM texts they were made with. */
+const madeHere = new WeakMap<object, Issuer & { certPem: string; keyPem: string }>();
+
+function remember(ca: CertificateAndKey, issuer: Issuer): void {
+  madeHere.set(ca, { ...issuer, certPem: ca.certPem, keyPem: ca.keyPem });
+}
+
+function describeName(commonName: string, organizations: readonly string[]): string {
+  return [...organizations.map((o) => `O=${o}`), `CN=${commonName}`].join(", ");
+}
+
+/** The issuer for `ca`: from memory when this process made it (and it is unchanged), else parsed and checked. */
+async function issuerOf(what: string, ca: CertificateAndKey, now: Date): Promise<Issuer> {
+  if (ca === null || typeof ca !== "object") {
+    throw new TypeError(`${what}: ca is not a certificate and key`);
+  }
+  const known = madeHere.get(ca);
+  if (!known || known.certPem !== ca.certPem || known.keyPem !== ca.keyPem) {
+    return await loadIssuer(await loadX509(), what, ca, now);
+  }
+  checkCaTime(what, known.subjectText, known.notBefore, known.notAfter, now);
+  return known;
+}
+
+function checkCaTime(what: string, subject: string, notBefore: Date, notAfter: Date, now: Date): void {
+  if (now < notBefore) {
+    throw new Error(
+      `${what}: CA certificate "${subject}" is not valid until ${notBefore.toISOString()} ` +
+        `(now is ${now.toISOString()})`,
+    );
+  }
+  if (now > notAfter) {
+    throw new Error(
+      `${what}: CA certificate "${subject}" expired at ${notAfter.toISOString()} ` +
+        `(now is ${now.toISOString()})`,
+    );
+  }
 }
 
 async function loadIssuer(
@@ -219,9 +318,6 @@ async function loadIssuer(
   ca: CertificateAndKey,
   now: Date,
 ): Promise<Issuer> {
-  if (ca === null || typeof ca !== "object") {
-    throw new TypeError(`${what}: ca is not a certificate and key`);
-  }
   const { certificate, info } = parseCertificate(x509, `${what}: CA certificate`, ca.certPem);
   if (!info.isCA) {
     throw new Error(
@@ -232,18 +328,7 @@ async function loadIssuer(
   if (keyUsage && !(keyUsage.usages & x509.KeyUsageFlags.keyCertSign)) {
     throw new Error(`${what}: CA certificate "${info.subject}" lacks keyUsage keyCertSign`);
   }
-  if (now < info.notBefore) {
-    throw new Error(
-      `${what}: CA certificate "${info.subject}" is not valid until ${info.notBefore.toISOString()} ` +
-        `(now is ${now.toISOString()})`,
-    );
-  }
-  if (now > info.notAfter) {
-    throw new Error(
-      `${what}: CA certificate "${info.subject}" expired at ${info.notAfter.toISOString()} ` +
-        `(now is ${now.toISOString()})`,
-    );
-  }
+  checkCaTime(what, info.subject, info.notBefore, info.notAfter, now);
 
   const publicAlgorithm = certificate.publicKey.algorithm as Algorithm & { namedCurve?: string };
   let importAlgorithm: RsaHashedImportParams | EcKeyImportParams;
@@ -262,9 +347,32 @@ async function loadIssuer(
     throw new Error(`${what}: CA key does not belong to CA certificate "${info.subject}"`);
   }
 
+  const der = new Uint8Array(certificate.rawData);
   const ski = certificate.getExtension(x509.SubjectKeyIdentifierExtension);
-  const keyId = ski?.keyId ?? hex(await certificate.publicKey.getKeyIdentifier(crypto));
-  return { certificate, signingKey, signingAlgorithm, keyId, notAfter: info.notAfter };
+  const keyId = ski ? fromHex(ski.keyId) : await keyIdentifier(new Uint8Array(certificate.publicKey.rawData));
+  return {
+    signingKey,
+    subject: rawSubject(der),
+    keyId,
+    notBefore: info.notBefore,
+    notAfter: info.notAfter,
+    subjectText: info.subject,
+  };
+}
+
+/** The subject Name of a DER certificate, byte for byte (tbsCertificate's sixth field). */
+export function rawSubject(der: Uint8Array): Uint8Array {
+  const [tbs] = children(der, readElement(der, 0));
+  if (!tbs) throw new Error("certificate has no tbsCertificate");
+  // [0] version, serialNumber, signature, issuer, validity, subject, ...
+  const fields = children(der, tbs);
+  const subject = fields[fields[0]?.tag === 0xa0 ? 5 : 4];
+  if (!subject) throw new Error("certificate has no subject");
+  return der.slice(subject.start, subject.end);
+}
+
+function fromHex(text: string): Uint8Array {
+  return Uint8Array.from(text.match(/../g) ?? [], (pair) => parseInt(pair, 16));
 }
 
 /** Signs a probe with the private key and verifies it with the certificate's public key. */
@@ -280,11 +388,11 @@ async function keyMatchesCertificate(
   return await crypto.subtle.verify(signingAlgorithm, publicKey, signature, probe);
 }
 
-function randomSerialNumber(): string {
+function randomSerialNumber(): Uint8Array {
   const bytes = crypto.getRandomValues(new Uint8Array(SERIAL_NUMBER_BYTES));
   // Positive (top bit clear) and of full length (next bit set), so no DER padding or trimming.
   bytes[0] = (bytes[0]! & 0x7f) | 0x40;
-  return hex(bytes);
+  return bytes;
 }
 
 function uniq(values: string[]): string[] {

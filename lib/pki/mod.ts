@@ -7,13 +7,17 @@
  * Kubernetes Secrets, kubeconfigs and kube-apiserver flags. The certificates follow what Go's
  * crypto/x509 (and so kube-apiserver, client-go and ingress-nginx) expects.
  *
- * Importing this module is cheap: `@peculiar/x509` and `reflect-metadata` are loaded by the first
- * call that issues or reads a certificate (see `x509.ts`), so an operator without an mTLS
- * Replicator never loads them. That is why {@linkcode readCertificate}, {@linkcode needsRenewal}
+ * Importing this module is cheap: certificates are built with this module's own DER encoder
+ * (`der.ts`, `certificate.ts`) and signed with Web Crypto, and `@peculiar/x509` and
+ * `reflect-metadata` are loaded only by the first call that reads a certificate, or issues with a CA
+ * given as PEM that was not made in this process (see `x509.ts`). Issuing a new CA and its leaves
+ * never loads them. That is why {@linkcode readCertificate}, {@linkcode needsRenewal}
  * and {@linkcode renewalTime} are async.
  *
  * - `issue.ts`: {@linkcode createCertificateAuthority}, {@linkcode issueServerCertificate},
- *   {@linkcode issueClientCertificate}
+ *   {@linkcode issueClientCertificate}, and {@linkcode issueCertificateAuthority},
+ *   {@linkcode issueServer}, {@linkcode issueClient}, which also return each certificate's validity
+ *   window and DNS names so that callers need not parse what they just issued
  * - `read.ts`: {@linkcode readCertificate}; `renewal.ts`: {@linkcode needsRenewal},
  *   {@linkcode renewalTime}
  * - `keys.ts`: {@linkcode generateKeyPairPem} and the Web Crypto key helpers
@@ -22,15 +26,23 @@
  * @module
  */
 
-export { createCertificateAuthority, issueClientCertificate, issueServerCertificate } from "./issue.ts";
+export {
+  createCertificateAuthority,
+  issueCertificateAuthority,
+  issueClient,
+  issueClientCertificate,
+  issueServer,
+  issueServerCertificate,
+} from "./issue.ts";
 export { generateKeyPairPem } from "./keys.ts";
 export { readCertificate } from "./read.ts";
-export { needsRenewal, renewalTime } from "./renewal.ts";
+export { needsRenewal, renewalTime, renewalTimeOf } from "./renewal.ts";
 export {
   type CaOptions,
   type CertificateAndKey,
   type CertificateInfo,
   type ClientCertOptions,
+  type IssuedCertificate,
   KEY_ALGORITHMS,
   type KeyAlgorithm,
   type KeyPairPem,

@@ -60,8 +60,24 @@ export async function renewalTime(
     throw new RangeError(`Cannot compute renewal time: fraction ${fraction} is not in (0, 1]`);
   }
   const info = typeof pemOrInfo === "string" ? await readCertificate(pemOrInfo) : pemOrInfo;
-  const start = info.notBefore.getTime();
-  const end = info.notAfter.getTime();
+  return renewalTimeOf(info, fraction);
+}
+
+/**
+ * The rule of {@linkcode renewalTime} on a validity window already known (for example returned by
+ * `issueServer`): notBefore plus `fraction` of the lifetime. Synchronous, parses nothing.
+ *
+ * @throws {RangeError} if `fraction` is invalid.
+ */
+export function renewalTimeOf(
+  window: { notBefore: Date; notAfter: Date },
+  fraction: number = DEFAULT_RENEWAL_FRACTION,
+): Date {
+  if (typeof fraction !== "number" || !(fraction > 0 && fraction <= 1)) {
+    throw new RangeError(`Cannot compute renewal time: fraction ${fraction} is not in (0, 1]`);
+  }
+  const start = window.notBefore.getTime();
+  const end = window.notAfter.getTime();
   if (fraction === 1) return new Date(end);
   return new Date(start + Math.floor((end - start) * fraction));
 }

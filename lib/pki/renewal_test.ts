@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DAY_MS, NOW, server } from "./_test_util.ts";
 import { createCertificateAuthority } from "./issue.ts";
 import { readCertificate } from "./read.ts";
-import { needsRenewal, renewalTime } from "./renewal.ts";
+import { needsRenewal, renewalTime, renewalTimeOf } from "./renewal.ts";
 
 Deno.test("needsRenewal() turns true at two thirds of the lifetime", async () => {
   // notBefore 2030-03-04T05:05:07Z (a minute back), notAfter 2030-03-07T05:06:07Z: 4321 minutes,
@@ -56,4 +56,14 @@ Deno.test("needsRenewal() and renewalTime() refuse a fraction outside (0, 1] and
     name: "RangeError",
     message: "Cannot check certificate renewal: now Invalid Date is not a valid Date",
   });
+});
+
+Deno.test("renewalTimeOf() applies the rule of renewalTime() to a known window, without parsing", async () => {
+  const window = { notBefore: new Date("2030-01-01T00:00:00Z"), notAfter: new Date("2030-01-04T00:00:00Z") };
+  assert.deepEqual(renewalTimeOf(window), new Date("2030-01-03T00:00:00Z"));
+  assert.deepEqual(renewalTimeOf(window, 1), window.notAfter);
+  assert.deepEqual(renewalTimeOf(window, 0.5), new Date("2030-01-02T12:00:00Z"));
+  assert.throws(() => renewalTimeOf(window, 0), /fraction 0 is not in \(0, 1\]/);
+  const info = await readCertificate(server.certPem);
+  assert.deepEqual(renewalTimeOf(info), await renewalTime(server.certPem));
 });

@@ -22,6 +22,16 @@ export interface CertificateAndKey {
   keyPem: string;
 }
 
+/** A certificate just issued, with what callers would otherwise parse it for. */
+export interface IssuedCertificate extends CertificateAndKey {
+  /** Start of the validity window. */
+  notBefore: Date;
+  /** End of the validity window. */
+  notAfter: Date;
+  /** DNS subject alternative names (lowercased, without duplicates, in order); empty for a CA or client. */
+  dnsNames: string[];
+}
+
 /** Options of `createCertificateAuthority`. */
 export interface CaOptions {
   /** Subject common name (CN) of the CA. */

@@ -2,9 +2,11 @@
  * Loads `@peculiar/x509` (and the `reflect-metadata` polyfill it needs) on first use.
  *
  * Both are heavy to import (`reflect-metadata` alone adds about 13 MiB of RSS), and an operator
- * without any mTLS Replicator never builds or reads a certificate. So no module of `lib/pki/`
- * imports them statically: only functions that issue or read certificates call
- * {@linkcode loadX509}, and the type-only imports are erased at run time.
+ * without any mTLS Replicator never reads a certificate. Issuing does not need them at all
+ * (certificates are built by `certificate.ts`); only reading a certificate (`read.ts`) and issuing
+ * with a CA given as PEM that this process did not make (`issue.ts` parses and checks it) call
+ * {@linkcode loadX509}. No module of `lib/pki/` imports them statically: the type-only imports are
+ * erased at run time.
  *
  * @module
  */
