@@ -115,8 +115,8 @@ const DRIFT_HEAD = /^cluster ([^\s":;]+): ([A-Z][A-Za-z0-9]*) (?:[^/\s]+\/)?([^:
  * - `cluster <c>: <Kind> <ns>/<name>: <fields> changed by <who>; reverted` and
  *   `cluster <c>: <Kind> <ns>/<name>: deleted; re-created` (one per reverted object).
  */
-export function eventObjects(message: string): { key: string; drift: boolean }[] {
-  const out: { key: string; drift: boolean }[] = [];
+export function eventObjects(message: string): { key: string; drift: boolean; part?: string }[] {
+  const out: { key: string; drift: boolean; part?: string }[] = [];
   const segments = message.split("; ");
   const appliedGroup = (text: string) => {
     const m = APPLIED_GROUP.exec(text);
@@ -139,11 +139,19 @@ export function eventObjects(message: string): { key: string; drift: boolean }[]
     const drift = DRIFT_HEAD.exec(segment);
     const next = segments[i + 1];
     if (drift && (next === "reverted" || next === "re-created")) {
-      out.push({ key: `${drift[1]}/${drift[2]}/${drift[3]}`, drift: true });
+      out.push({ key: `${drift[1]}/${drift[2]}/${drift[3]}`, drift: true, part: `${segment}; ${next}` });
       i++;
     }
   }
   return out;
+}
+
+/**
+ * The reverted drifts an Event's message names, each as its own part says it (`cluster <c>: <Kind>
+ * <ns>/<name>: <fields> changed by <who>; reverted`), in order.
+ */
+export function driftParts(message: string): string[] {
+  return eventObjects(message).flatMap((o) => o.part ? [o.part] : []);
 }
 
 /** `cluster/Kind/name` -> drift count and last time, and last change time, from the operator's Events. */

@@ -3,6 +3,7 @@ import { API_VERSION, type Replicator, REPLICATOR_KIND } from "../lib/api.ts";
 import { SCALE_DRIFT } from "../lib/testdata/drift.ts";
 import {
   describeDrift,
+  driftParts,
   eventHistory,
   eventObjects,
   renderStatusTree,
@@ -151,6 +152,11 @@ Deno.test("eventHistory() reads every part of one folded Event per reconcile, wh
     "s1/Service/nginx": 1,
   });
   assert.deepEqual(history.get("s1/Service/nginx"), { drifts: 1, last: "2026-12-02T11:05:00Z" });
+  // Each reverted object's own wording (the drift audit's who changed what).
+  assert.deepEqual(driftParts(folded), [
+    "cluster s1: Deployment web/nginx: spec.replicas changed by kubectl-scale (Update); reverted",
+    "cluster s2: ConfigMap web/nginx: deleted; re-created",
+  ]);
   // Parts that only look alike are not read as applied objects or drifts.
   assert.deepEqual(
     eventObjects("Deleted ConfigMap web/old in s1; Kept namespace web in s2: it holds Pods"),

@@ -124,3 +124,26 @@ export class ReconcileEvents {
     return out;
   }
 }
+
+/**
+ * Whether a folded message holds a part (pure, for readers and tests): a string is compared with whole
+ * parts; a RegExp is tried where each part may start (the start, and after every "; "), so `^` anchors it
+ * to a part's start.
+ *
+ * @example
+ * ```ts
+ * hasPart("Issued certificates: server; Applied ConfigMap web/nginx in s1", "Issued certificates: server"); // true
+ * hasPart("Deleted ConfigMap web/a in s1; Kept namespace web in s2: it holds Pods", /^Kept namespace web in s2: /); // true
+ * ```
+ */
+export function hasPart(message: string | undefined, part: string | RegExp): boolean {
+  if (message === undefined) return false;
+  const holds = (rest: string) =>
+    typeof part === "string" ? rest === part || rest.startsWith(`${part}; `) : part.test(rest);
+  for (let at = 0;;) {
+    if (holds(message.slice(at))) return true;
+    const next = message.indexOf("; ", at);
+    if (next === -1) return false;
+    at = next + 2;
+  }
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Replicator } from "../../lib/api.ts";
-import { type EventPart, foldEvents, foldMessages, ReconcileEvents } from "./reconcile_events.ts";
+import { type EventPart, foldEvents, foldMessages, hasPart, ReconcileEvents } from "./reconcile_events.ts";
 
 const normal = (reason: string, message: string): EventPart => ({ type: "Normal", reason, message });
 const warning = (reason: string, message: string): EventPart => ({ type: "Warning", reason, message });
@@ -125,4 +125,22 @@ Deno.test("ReconcileEvents folds per Replicator, never mixing two, and refuses p
   assert.equal(events.add(a, "Normal", "Applied", "late"), false);
   assert.deepEqual(events.close(), []);
   assert.deepEqual(new ReconcileEvents().close(), []);
+});
+
+Deno.test("hasPart() finds a whole part, or a pattern at a part's start, in a folded message", () => {
+  const message = foldMessages([
+    ISSUED,
+    normal("Pruned", "Deleted ConfigMap web/a in s1"),
+    warning("Conflict", "ConfigMap web/x in s2 is not plumber's; left unchanged"),
+    SYNCED,
+  ]);
+  assert.equal(hasPart(message, "Issued certificates: ca, server, client"), true);
+  assert.equal(hasPart(message, "ConfigMap web/x in s2 is not plumber's; left unchanged"), true);
+  assert.equal(hasPart(message, "Replicated to primary, s1, s2"), true);
+  assert.equal(hasPart(message, "Issued certificates: ca"), false, "a part's beginning is not the part");
+  assert.equal(hasPart(message, "left unchanged"), true, "the tail of a part holding '; '");
+  assert.equal(hasPart(message, "s1"), false);
+  assert.equal(hasPart(message, /^Deleted ConfigMap web\/a in s1(; |$)/), true);
+  assert.equal(hasPart(message, /^ConfigMap web\/a/), false, "not at a part's start");
+  assert.equal(hasPart(undefined, "x"), false);
 });
