@@ -3,9 +3,10 @@
  * per cluster (each object's apply state, drift count and last drift or change, the workload's ready and
  * desired replicas) and rendered as a tree, or printed as JSON / YAML.
  *
- * Per-object drift counts and change times come from the operator's Events (`DriftCorrected`, one per
- * reverted drift; `Applied`), so they cover what the API server still keeps (Events expire after an
- * hour by default); the per-cluster count and last drift come from the status.
+ * Per-object drift counts and change times come from the operator's Events (one per Replicator and
+ * reconcile, whose message names each reverted drift and what was applied, see {@linkcode eventObjects}),
+ * so they cover what the API server still keeps (Events expire after an hour by default); the per-cluster
+ * count and last drift come from the status.
  *
  * @module
  */
@@ -94,32 +95,73 @@ function eventTime(e: EventLike): string | undefined {
 
 const later = (a: string | undefined, b: string | undefined) => (!a ? b : !b ? a : a > b ? a : b);
 
+/** One object in an `Applied` part: `<Kind> <ns>/<name>` or `<Kind> <name>`. */
+const APPLIED_OBJECT = String.raw`[A-Z][A-Za-z0-9]* [^\s,;]+`;
+/** One group of an `Applied` part: `<objects> in <clusters>`. */
+const APPLIED_GROUP = new RegExp(
+  String.raw`^(${APPLIED_OBJECT}(?:, ${APPLIED_OBJECT})*) in ([^\s,;]+(?:, [^\s,;]+)*)$`,
+);
+/** A `DriftCorrected` part's head: `cluster <c>: <Kind> <ns>/<name>: <what>` (then `reverted` / `re-created`). */
+const DRIFT_HEAD = /^cluster ([^\s":;]+): ([A-Z][A-Za-z0-9]*) (?:[^/\s]+\/)?([^:\s]+): /;
+
+/**
+ * The objects an Event's message says plumber applied or reverted (pure): `cluster/Kind/name` with the
+ * drifts reverted. The operator writes one Event per Replicator and reconcile whose message joins the
+ * parts it had to say with "; ", each in its own wording, whatever the Event's reason
+ * (`controllers/replicator/reconcile_events.ts`); earlier releases wrote each as its own Event. Read here:
+ *
+ * - `Applied <Kind> <ns>/<name>, <Kind> <ns>/<name> in <cluster>, <cluster>; <Kind> <ns>/<name> in
+ *   <cluster>[; and in <n> more clusters]`;
+ * - `cluster <c>: <Kind> <ns>/<name>: <fields> changed by <who>; reverted` and
+ *   `cluster <c>: <Kind> <ns>/<name>: deleted; re-created` (one per reverted object).
+ */
+export function eventObjects(message: string): { key: string; drift: boolean; part?: string }[] {
+  const out: { key: string; drift: boolean; part?: string }[] = [];
+  const segments = message.split("; ");
+  const appliedGroup = (text: string) => {
+    const m = APPLIED_GROUP.exec(text);
+    if (!m) return false;
+    for (const cluster of m[2]!.split(", ")) {
+      for (const object of m[1]!.split(", ")) {
+        const [kind, id] = object.split(" ");
+        out.push({ key: `${cluster}/${kind}/${id!.slice(id!.indexOf("/") + 1)}`, drift: false });
+      }
+    }
+    return true;
+  };
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (segment.startsWith("Applied ") && appliedGroup(segment.slice("Applied ".length))) {
+      // The part's further groups follow, each `<objects> in <clusters>`.
+      while (i + 1 < segments.length && appliedGroup(segments[i + 1]!)) i++;
+      continue;
+    }
+    const drift = DRIFT_HEAD.exec(segment);
+    const next = segments[i + 1];
+    if (drift && (next === "reverted" || next === "re-created")) {
+      out.push({ key: `${drift[1]}/${drift[2]}/${drift[3]}`, drift: true, part: `${segment}; ${next}` });
+      i++;
+    }
+  }
+  return out;
+}
+
+/**
+ * The reverted drifts an Event's message names, each as its own part says it (`cluster <c>: <Kind>
+ * <ns>/<name>: <fields> changed by <who>; reverted`), in order.
+ */
+export function driftParts(message: string): string[] {
+  return eventObjects(message).flatMap((o) => o.part ? [o.part] : []);
+}
+
 /** `cluster/Kind/name` -> drift count and last time, and last change time, from the operator's Events. */
 export function eventHistory(events: readonly EventLike[]): Map<string, { drifts: number; last?: string }> {
   const out = new Map<string, { drifts: number; last?: string }>();
-  const touch = (key: string, drifts: number, time: string | undefined) => {
-    const entry = out.get(key) ?? { drifts: 0 };
-    out.set(key, { drifts: entry.drifts + drifts, last: later(entry.last, time) });
-  };
   for (const e of events) {
-    const message = e.message ?? "";
-    if (e.reason === "DriftCorrected") {
-      // `cluster <c>: <Kind> <ns>/<name>: ...`
-      const m = /^cluster (\S+): (\S+) (?:[^/\s]+\/)?([^:\s]+):/.exec(message);
-      if (m) touch(`${m[1]}/${m[2]}/${m[3]}`, e.count ?? 1, eventTime(e));
-    } else if (e.reason === "Applied" && message.startsWith("Applied ")) {
-      // One Event per reconcile: `Applied <Kind> <ns>/<name>, <Kind> <ns>/<name> in <cluster>, <cluster>;
-      // <Kind> <ns>/<name> in <cluster>[; and in <n> more clusters]` (earlier releases: one cluster per Event).
-      for (const part of message.slice("Applied ".length).split("; ")) {
-        const m = /^(.*) in ([^\s,]+(?:, [^\s,]+)*)$/.exec(part);
-        if (!m) continue;
-        for (const cluster of m[2]!.split(", ")) {
-          for (const object of m[1]!.split(", ")) {
-            const [kind, id] = object.split(" ");
-            if (kind && id) touch(`${cluster}/${kind}/${id.slice(id.indexOf("/") + 1)}`, 0, eventTime(e));
-          }
-        }
-      }
+    const time = eventTime(e);
+    for (const { key, drift } of eventObjects(e.message ?? "")) {
+      const entry = out.get(key) ?? { drifts: 0 };
+      out.set(key, { drifts: entry.drifts + (drift ? e.count ?? 1 : 0), last: later(entry.last, time) });
     }
   }
   return out;

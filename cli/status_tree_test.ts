@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { API_VERSION, type Replicator, REPLICATOR_KIND } from "../lib/api.ts";
 import { SCALE_DRIFT } from "../lib/testdata/drift.ts";
-import { describeDrift, eventHistory, renderStatusTree, shortTime, statusReport } from "./status_tree.ts";
+import {
+  describeDrift,
+  driftParts,
+  eventHistory,
+  eventObjects,
+  renderStatusTree,
+  shortTime,
+  statusReport,
+} from "./status_tree.ts";
 
 const NOW = new Date("2026-12-02T11:00:00Z");
 
@@ -113,6 +121,48 @@ Deno.test("eventHistory() reads one Applied Event naming several clusters, and t
   ]);
   assert.deepEqual(history.get("s1/Deployment/nginx"), { drifts: 0, last: "2026-12-02T09:00:00Z" });
   assert.deepEqual(history.get("s2/ConfigMap/nginx"), { drifts: 0, last: "2026-12-02T10:00:00Z" });
+});
+
+Deno.test("eventHistory() reads every part of one folded Event per reconcile, whatever its reason", () => {
+  // What the operator writes now: one Event per Replicator and reconcile, its parts joined with "; ".
+  const folded = [
+    "Issued certificates: ca, server, client",
+    "Applied Namespace web, Deployment web/nginx in primary, s1; ConfigMap web/nginx in s2",
+    "cluster s1: Deployment web/nginx: spec.replicas changed by kubectl-scale (Update); reverted",
+    "cluster s2: ConfigMap web/nginx: deleted; re-created",
+    "Deleted ConfigMap web/old in s1: no longer in the spec",
+    "ConfigMap web/taken in s2 is not plumber's; left unchanged",
+    "Replicated to primary, s1, s2",
+  ].join("; ");
+  const history = eventHistory([
+    { reason: "Synced", message: folded, lastTimestamp: "2026-12-02T11:00:00Z" },
+    {
+      reason: "Warning",
+      message:
+        'cluster "s3": cannot apply; cluster s1: Service web/nginx: spec.ports changed by me; reverted',
+      lastTimestamp: "2026-12-02T11:05:00Z",
+    },
+  ]);
+  assert.deepEqual(Object.fromEntries([...history].map(([k, v]) => [k, v.drifts])), {
+    "primary/Namespace/web": 0,
+    "primary/Deployment/nginx": 0,
+    "s1/Namespace/web": 0,
+    "s1/Deployment/nginx": 1,
+    "s2/ConfigMap/nginx": 1,
+    "s1/Service/nginx": 1,
+  });
+  assert.deepEqual(history.get("s1/Service/nginx"), { drifts: 1, last: "2026-12-02T11:05:00Z" });
+  // Each reverted object's own wording (the drift audit's who changed what).
+  assert.deepEqual(driftParts(folded), [
+    "cluster s1: Deployment web/nginx: spec.replicas changed by kubectl-scale (Update); reverted",
+    "cluster s2: ConfigMap web/nginx: deleted; re-created",
+  ]);
+  // Parts that only look alike are not read as applied objects or drifts.
+  assert.deepEqual(
+    eventObjects("Deleted ConfigMap web/old in s1; Kept namespace web in s2: it holds Pods"),
+    [],
+  );
+  assert.deepEqual(eventObjects("cluster s1: Deployment web/nginx: spec.replicas changed by x"), []);
 });
 
 Deno.test("statusReport() gives every cluster its objects, apply states, drifts and replicas", () => {

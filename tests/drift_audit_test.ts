@@ -6,13 +6,13 @@
  */
 
 import assert from "node:assert/strict";
+import { driftParts } from "../cli/status_tree.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
 import { eventually, uniqueName } from "./harness.ts";
 import { type OperatorProcess, withOperator } from "./operator.ts";
 import {
   eventsAbout,
   getRep,
-  type KubeEvent,
   type Obj,
   ref,
   replicatorManifest,
@@ -21,20 +21,31 @@ import {
   waitSynced,
 } from "./replicators.ts";
 
-/** The DriftCorrected Events about a Replicator. */
-async function driftEvents(primary: KubeClient, name: string): Promise<KubeEvent[]> {
-  return (await eventsAbout(primary, "default", name)).filter((e) => e.reason === "DriftCorrected");
+/**
+ * The DriftCorrected parts of the Events about a Replicator, each as the Event's type and the part's own
+ * wording (the operator writes one Event per reconcile, its parts joined with "; ").
+ */
+async function driftEvents(primary: KubeClient, name: string): Promise<{ type?: string; message: string }[]> {
+  return (await eventsAbout(primary, "default", name)).flatMap((e) =>
+    driftParts(e.message ?? "").map((message) => ({ type: e.type, message }))
+  );
 }
 
-/** The Event whose message matches, once there is one. */
-async function driftEvent(primary: KubeClient, name: string, match: RegExp): Promise<KubeEvent> {
+/** The DriftCorrected part that matches, once there is one. */
+async function driftEvent(
+  primary: KubeClient,
+  name: string,
+  match: RegExp,
+): Promise<{ type?: string; message: string }> {
   try {
-    return await eventually(`a DriftCorrected Event matching ${match}`, async () => {
-      return (await driftEvents(primary, name)).find((e) => match.test(e.message ?? ""));
+    return await eventually(`a DriftCorrected part matching ${match}`, async () => {
+      return (await driftEvents(primary, name)).find((e) => match.test(e.message));
     }, { timeoutMs: 30_000, intervalMs: 200 });
   } catch (error) {
-    const seen = (await driftEvents(primary, name)).map((e) => e.message).join("\n");
-    throw new Error(`${(error as Error).message}; DriftCorrected Events:\n${seen}`);
+    const seen = (await eventsAbout(primary, "default", name)).map((e) => `${e.reason}: ${e.message}`).join(
+      "\n",
+    );
+    throw new Error(`${(error as Error).message}; Events:\n${seen}`);
   }
 }
 
@@ -97,7 +108,7 @@ Deno.test("A drift by kubectl scale, kubectl edit, a deletion and a Secret edit:
       ),
     );
     assert.equal(scaled.type, "Normal");
-    console.log(`drift Event: ${scaled.message}`);
+    console.log(`drift Event part: ${scaled.message}`);
     const s1 = await eventually("secondary1's lastDrift", async () => {
       const s = await clusterStatus(c.primary, name, SECONDARY1);
       return s?.lastDrift?.manager === "kubectl-scale" && s;
@@ -125,7 +136,7 @@ Deno.test("A drift by kubectl scale, kubectl edit, a deletion and a Secret edit:
       ),
     );
 
-    console.log(`drift Event: ${edited.message}`);
+    console.log(`drift Event part: ${edited.message}`);
     const s2edit = await eventually("secondary2's lastDrift", async () => {
       const s = await clusterStatus(c.primary, name, SECONDARY2);
       return s?.lastDrift?.manager === "kubectl-edit" && s;
@@ -171,7 +182,10 @@ Deno.test("A drift by kubectl scale, kubectl edit, a deletion and a Secret edit:
     });
     assert.deepEqual(s2.lastDrift?.fields, ['data["tls.crt"]']);
     assert.equal(s2.driftCorrections, 2);
-    const everything = JSON.stringify([await getRep(c.primary, name), await driftEvents(c.primary, name)]);
+    const everything = JSON.stringify([
+      await getRep(c.primary, name),
+      await eventsAbout(c.primary, "default", name),
+    ]);
     for (const value of [original, forged, atob(original).slice(30, 60), "forged certificate"]) {
       assert.ok(!everything.includes(value), "no secret value in the status or the Events");
     }
@@ -187,7 +201,7 @@ Deno.test("A drift by kubectl scale, kubectl edit, a deletion and a Secret edit:
       [`${SECONDARY2}/Deployment`]: 1,
       [`${SECONDARY2}/Secret`]: 1,
     });
-    // One Event per correction, and the status settles (no write loop).
+    // One part per correction, and the status settles (no write loop).
     await waitSynced(c.primary, name);
     assert.equal((await driftEvents(c.primary, name)).length, 4);
     const settled = await eventually("the status to settle", async () => {

@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { hasPart } from "../controllers/replicator/reconcile_events.ts";
 import { ABANDON_ANNOTATION } from "../lib/holdings.ts";
 import { LABEL_PRIMARY, LABEL_REPLICATOR_UID } from "../lib/ownership.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
@@ -266,8 +267,19 @@ Deno.test("objects written by release 0.1 are adopted; another primary's object 
         r;
     });
     assert.equal(rep.status?.synced, "not synced");
-    const events = await eventsAbout(c.primary, "default", name);
-    assert.ok(events.some((e) => e.reason === "Conflict" && /another primary cluster/.test(e.message ?? "")));
+    // The Conflict part (`<Kind> <ns>/<name> in <c> managed by ... of another primary cluster ...; left unchanged`)
+    // of a Warning Event, written when the reconcile that wrote the status ends.
+    await eventually(
+      "a Conflict part naming the other primary",
+      async () =>
+        (await eventsAbout(c.primary, "default", name)).some((e) =>
+          e.type === "Warning" &&
+          hasPart(
+            e.message,
+            new RegExp(`^ConfigMap ${ns}/other in \\S+ managed by [^;]*another primary cluster`),
+          )
+        ),
+    );
     // The adopted object, no longer wanted, is pruned (it is this Replicator's now); the other one stays.
     await eventually("web to be pruned", async () => !(await c.secondary1.find(ref("ConfigMap", ns, "web"))));
     const otherAfter = await c.secondary1.get<Obj>(ref("ConfigMap", ns, "other"));

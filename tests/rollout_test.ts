@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { hasPart } from "../controllers/replicator/reconcile_events.ts";
 import { parse } from "yaml";
 import type { Replicator } from "../lib/api.ts";
 import type { KubeClient } from "../lib/kube/client.ts";
@@ -218,12 +219,18 @@ Deno.test("A progressive rollout goes one cluster at a time, halts at a cluster 
     assert.equal(condition(halted, "Available")?.status, "False");
     assert.equal((await view(c.secondary2, ns)).image, NEW, "secondary2 keeps the previous image");
     assert.equal((await view(c.primary, ns)).image, "nginx:1.29");
-    const events = await eventsAbout(c.primary, "default", name);
-    assert.ok(
-      events.some((e) =>
-        e.type === "Warning" && e.reason === "RolloutHalted" && e.message?.includes(SECONDARY1)
-      ),
-      "a Warning Event RolloutHalted naming secondary1",
+    // The RolloutHalted part of a Warning Event (written when the reconcile that halted it ends).
+    const haltedPart = new RegExp(
+      `^Revision ${rev3} halted: cluster ${
+        SECONDARY1.replaceAll(".", "\\.")
+      } not ready within ${DEADLINE_S} s`,
+    );
+    await eventually(
+      "a Warning Event with the RolloutHalted part naming secondary1",
+      async () =>
+        (await eventsAbout(c.primary, "default", name)).some((e) =>
+          e.type === "Warning" && hasPart(e.message, haltedPart)
+        ),
     );
     console.error(
       `bad revision halted at ${SECONDARY1} ${haltedMs} ms after the change (deadline ${DEADLINE_S} s)`,

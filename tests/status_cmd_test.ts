@@ -103,6 +103,17 @@ Deno.test("plumberctl status shows the sample's tree in three clusters, its drif
       assert.equal(s1.driftCorrections, 1);
       assert.deepEqual(s1.lastDrift?.fields, ["spec.replicas"]);
       assert.equal(s1.objects.find((o) => o.kind === "Deployment")?.drifts, 1);
+      // Each object's last change is read from the Applied part of the operator's one Event per reconcile
+      // (at creation it is named after its Synced part).
+      for (const cluster of report.clusters) {
+        for (const o of cluster.objects) {
+          assert.match(
+            o.lastChange ?? "",
+            /^\d{4}-\d\d-\d\dT/,
+            `${cluster.name} ${o.kind} ${o.name}: last change`,
+          );
+        }
+      }
       assert.equal(report.conditions.find((x) => x.type === "Ready")?.reason, "Synced");
 
       // -w prints again on a change (a second drift) and ends on SIGINT.

@@ -26,6 +26,21 @@ Deno.test("replicatorEvents() keeps the Replicator's own Events, newest first, w
   assert.equal(replicatorEvents(events, "web", 1).length, 1);
 });
 
+Deno.test("replicatorEvents() lists a folded Event (one per reconcile) whole: its type, reason and every part", () => {
+  const message = "Applied ConfigMap web/nginx in a, b; " +
+    "cluster b: Deployment web/nginx: spec.replicas changed by kubectl-scale (Update of scale); reverted; " +
+    "ConfigMap web/taken in b managed by Replicator x; left unchanged";
+  const folded: Event = {
+    ...event("web", "2026-01-01T11:00:00Z", "Conflict"),
+    type: "Warning",
+    message,
+    count: 1,
+  };
+  assert.deepEqual(replicatorEvents([folded], "web"), [
+    { time: "2026-01-01T11:00:00Z", type: "Warning", reason: "Conflict", message, count: 1 },
+  ]);
+});
+
 Deno.test("cellDetail() lists the cluster's objects, the last drift and the Events", () => {
   const rep: Replicator = {
     apiVersion: API_VERSION,

@@ -3,7 +3,8 @@
  * caches), renders its objects for every target cluster, creates the namespace
  * when missing, applies what `plan.ts` says (new, changed or drifted objects; conflicts are reported
  * and left alone), prunes what is no longer wanted, cleans up clusters no longer targeted, and writes
- * the status (one `Applied` Event per reconcile, `applied_event.ts`; one object's apply is
+ * the status (what was applied is one `Applied` part, `applied_event.ts`, of the reconcile's one Event,
+ * `reconcile_events.ts`; one object's apply is
  * `apply_object.ts`). Clusters are worked in parallel with bounded concurrency; a failing cluster is reported
  * and retried with backoff without holding up the rest.
  *
@@ -72,7 +73,8 @@ export async function syncReplicator(
     ctx.clusterConcurrency,
     (cluster) => syncCluster(ctx, replicator, cluster, tls?.material, rollout),
   );
-  // One Event for what was applied in every cluster (each drift reverted has its own, `drift.ts`).
+  // One part for what was applied in every cluster (each drift reverted has its own, `drift.ts`); the
+  // reconcile folds its parts into one Event (`reconcile_events.ts`).
   const applied = appliedMessage(outcomes);
   if (applied) await ctx.event(replicator, "Normal", "Applied", applied);
   const known = (cluster: string) => ctx.caches.has(cluster) || ctx.registry.get(cluster) !== undefined;

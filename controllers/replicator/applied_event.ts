@@ -1,7 +1,9 @@
 /**
- * The one `Applied` Event of a reconcile (pure): what was written in every cluster, clusters that got the
- * same objects named together, so a fan-out writes one Event per Replicator and reconcile, not one per
- * cluster. `plumberctl status` (`cli/status_tree.ts`) parses it for each object's last change:
+ * The one `Applied` part of a reconcile's Event (pure): what was written in every cluster, clusters that got
+ * the same objects named together, so a fan-out says it once per Replicator and reconcile, not once per
+ * cluster; the reconcile folds it with its other parts into one Event (`reconcile_events.ts`).
+ * `plumberctl status` (`cli/status_tree.ts`) parses it, within the folded message, for each object's last
+ * change:
  *
  * `Applied <Kind> <ns>/<name>, <Kind> <ns>/<name> in <cluster>, <cluster>; <Kind> <ns>/<name> in <cluster>`
  *
@@ -11,7 +13,7 @@
 /** Most an Event message holds (`lib/kube/events.ts` cuts it there). */
 export const EVENT_MESSAGE_LIMIT = 1024;
 
-/** The message of a reconcile's `Applied` Event, or undefined when nothing was written. */
+/** The message of a reconcile's `Applied` part, or undefined when nothing was written. */
 export function appliedMessage(
   outcomes: readonly { cluster: string; written: readonly string[] }[],
   limit = EVENT_MESSAGE_LIMIT,

@@ -144,7 +144,7 @@ export async function applyObject(
       : plan.difference,
     ...(change ? { drift: change === "deleted" ? "deleted" : change.fields.join(", ") } : {}),
   });
-  // One Event per reconcile for all clusters (`applied_event.ts`), not one per object or cluster.
+  // One `Applied` part per reconcile for all clusters (`applied_event.ts`), not one per object or cluster.
   (drift ? outcome.corrected : outcome.written).push(`${kind} ${namespace}/${name}`);
   return result;
 }

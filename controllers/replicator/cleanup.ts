@@ -124,7 +124,8 @@ export async function cleanupCluster(
 /**
  * deletionPolicy Orphan: removes plumber's labels, intent hash and owner reference from every object of
  * the Replicator in one cluster (a JSON merge patch each, see `lib/release.ts`), and releases the namespaces
- * it created (left in place). One `Orphaned` Event per cluster names what was left.
+ * it created (left in place). One `Orphaned` part per cluster (of the reconcile's one Event) names what
+ * was left.
  */
 async function orphanInCluster(
   ctx: ReplicatorContext,

@@ -1,7 +1,8 @@
 /**
  * The drift audit: when plumber is about to revert a drift, what changed and who changed it (one GET of
- * the live object, as the caches hold no managedFields), and once reverted, the DriftCorrected Event,
- * the count and last drift per Replicator and cluster (`status.clusters[]`) and the
+ * the live object, as the caches hold no managedFields), and once reverted, a DriftCorrected part naming
+ * the object and who changed what (one per reverted object, folded with the reconcile's other parts into its
+ * one Event, `reconcile_events.ts`), the count and last drift per Replicator and cluster (`status.clusters[]`) and the
  * `plumber_drift_corrections_total` metric. The decisions are `lib/drift_audit.ts`'s.
  *
  * @module
@@ -81,7 +82,10 @@ export async function inspectDrift(
   return { fields, causes: managersTouching(live?.metadata?.managedFields, fields, FIELD_MANAGER) };
 }
 
-/** Reports a reverted drift: the Event (paths and managers only, never values), the tally and the metric. */
+/**
+ * Reports a reverted drift: its Event part (paths and managers only, never values), the tally and the
+ * metric.
+ */
 export async function reportDrift(
   ctx: {
     drift: DriftLedger;

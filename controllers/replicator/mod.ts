@@ -48,6 +48,7 @@ import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { CachedTls, ReplicatorContext } from "./context.ts";
 import { DriftLedger } from "./drift.ts";
 import { IntentHashes } from "./intent_hashes.ts";
+import { ReconcileEvents } from "./reconcile_events.ts";
 import { TLS_FOR_LABEL, type TlsSecret } from "./tls_material.ts";
 import { mayTarget } from "../../lib/targets.ts";
 import { extraKinds, groupKind, type KindRef } from "../../lib/resources.ts";
@@ -341,10 +342,36 @@ export class ReplicatorController {
     };
   }
 
-  /** One reconcile of the Replicator `name` (or of the namespace janitor's key). */
+  /**
+   * One reconcile of the Replicator `name` (or of the namespace janitor's key). The Events its steps
+   * record are folded into one per Replicator, written when it ends however it ends
+   * (`reconcile_events.ts`); the queue never runs one key on two workers, and each reconcile has its own
+   * collector, so two Replicators' Events are never mixed.
+   */
   async reconcile(name: string): Promise<ReconcileResult> {
-    const ctx = this.#ctx;
-    if (name === NAMESPACE_JANITOR_KEY) return await collectNamespaces(ctx);
+    if (name === NAMESPACE_JANITOR_KEY) return await collectNamespaces(this.#ctx);
+    const events = new ReconcileEvents();
+    const write = this.#ctx.event;
+    const ctx: ReplicatorContext = {
+      ...this.#ctx,
+      // A step still running after the reconcile ended (none should) writes its Event on its own.
+      event: (replicator, type, reason, message) =>
+        events.add(replicator, type, reason, message)
+          ? Promise.resolve()
+          : write(replicator, type, reason, message),
+    };
+    try {
+      return await this.#reconcileReplicator(ctx, name);
+    } finally {
+      await Promise.all(
+        events.close().map(({ replicator, event }) =>
+          write(replicator, event.type, event.reason, event.message)
+        ),
+      );
+    }
+  }
+
+  async #reconcileReplicator(ctx: ReplicatorContext, name: string): Promise<ReconcileResult> {
     const replicator = this.replicators.get(undefined, name);
     if (!replicator) {
       ctx.tls.delete(name);
