@@ -54,7 +54,8 @@ Deno.test("operatorFigures sums the metrics a phase reports; requests to the dow
   ].join("\n");
   const figures = operatorFigures(text, "127.0.0.1:2");
   assert.deepEqual(figures, {
-    "requests others": 9,
+    "others POST": 5,
+    "others GET": 4,
     "down POST 0": 3,
     "reconciles replicator success": 7,
     "reconciles replicator error": 2,
