@@ -301,6 +301,31 @@ export function skipUnreachable(unreachableAt: number | undefined, now: number):
   return unreachableAt !== undefined && now - unreachableAt < UNREACHABLE_RETRY_MS;
 }
 
+/** The status message of a cluster that did not answer (see {@linkcode notAnsweringOutcome}). */
+export function notAnsweringMessage(cluster: string): string {
+  return `cluster "${cluster}" did not answer (connection refused or timed out); tried again shortly`;
+}
+
+/**
+ * The outcome of a cluster that did not answer: the same whether this reconcile's request failed or the
+ * cluster was skipped (skipUnreachable), and on every retry until it answers. A status that changed with
+ * each retry (the failure's message and its failed objects, then "skipped" with none) was written again
+ * and again, and each write is a watch event that reconciles the Replicator in every cluster once more:
+ * CPU taken from the clusters that are up. `appliedNow` are what this reconcile did apply there before
+ * the cluster stopped answering: they are kept (plumber holds them), failures are not listed.
+ */
+export function notAnsweringOutcome(
+  replicator: Replicator,
+  cluster: string,
+  appliedNow: readonly AppliedResource[] = [],
+): ClusterOutcome {
+  const outcome = unreachableOutcome(replicator, cluster, notAnsweringMessage(cluster), true);
+  const key = (a: AppliedResource) => `${a.kind}/${a.name}`;
+  const held = new Set(outcome.applied.map(key));
+  const added = appliedNow.filter((a) => a.applyStatus === "applied" && !held.has(key(a)));
+  return { ...outcome, applied: [...outcome.applied, ...added], unreachable: true };
+}
+
 export function requeueAfter(
   outcomes: readonly ClusterOutcome[],
   renewInMs: number | undefined,

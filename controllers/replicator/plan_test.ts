@@ -23,6 +23,8 @@ import {
   type LiveObject,
   namespaceToCreate,
   NOT_SERVED_REQUEUE_MS,
+  notAnsweringMessage,
+  notAnsweringOutcome,
   planNamespace,
   planObject,
   planPrune,
@@ -372,4 +374,27 @@ Deno.test("a cluster that did not answer is skipped for UNREACHABLE_RETRY_MS, an
   const down = { ...emptyOutcome("s1"), unreachable: true };
   assert.equal(requeueAfter([down], undefined), 30_000);
   assert.equal(requeueAfter([{ ...emptyOutcome("s2"), ok: true }], undefined), undefined);
+});
+
+Deno.test("a cluster that did not answer has the same outcome whether its request failed or it was skipped", () => {
+  const held = { cluster: "s1.admin", kind: "ConfigMap", name: "cm", applyStatus: "applied" };
+  const r = replicator({ status: { applied: [held] } as ReplicatorStatus });
+  const skipped = notAnsweringOutcome(r, "s1.admin");
+  // The request failed: the objects it could not write are not listed, one it wrote before is kept.
+  const failed = notAnsweringOutcome(r, "s1.admin", [
+    { cluster: "s1.admin", kind: "ConfigMap", name: "cm", applyStatus: "applied" },
+    { cluster: "s1.admin", kind: "Service", name: "svc", applyStatus: "failed: connection refused" },
+  ]);
+  assert.deepEqual(failed, skipped);
+  assert.deepEqual(skipped.applied, [held]);
+  assert.equal(skipped.message, notAnsweringMessage("s1.admin"));
+  assert.match(skipped.message!, /^cluster "s1\.admin" did not answer/);
+  assert.equal(skipped.unreachable, true);
+  assert.equal(skipped.retry, false, "not retried with backoff");
+  assert.equal(skipped.ok, false);
+  const newlyApplied = { cluster: "s1.admin", kind: "Secret", name: "tls", applyStatus: "applied" };
+  assert.deepEqual(notAnsweringOutcome(r, "s1.admin", [newlyApplied]).applied, [held, newlyApplied]);
+  // The next reconcile, reading the status written from that outcome, computes the same outcome.
+  const next = replicator({ status: { applied: skipped.applied } as ReplicatorStatus });
+  assert.deepEqual(notAnsweringOutcome(next, "s1.admin"), skipped);
 });
