@@ -27,6 +27,9 @@ import { Tracker } from "./tracker.ts";
 
 export type Variant = "all-up" | "down";
 
+/** The operator's informers in a secondary: the seed's five kinds and namespaces (ClusterCaches). */
+const INFORMERS_PER_CLUSTER = 6;
+
 /** The phases of `rounds` rounds: each round one of each variant, the order alternating. */
 export function phaseOrder(rounds: number): Array<{ round: number; variant: Variant }> {
   const out: Array<{ round: number; variant: Variant }> = [];
@@ -200,7 +203,18 @@ export async function runRounds(env: RoundsEnv, rounds: number): Promise<Phase[]
       env.say(`rounds: ${JSON.stringify(phase)}`);
     } finally {
       await tracker.stop();
-      if (down) await env.cp.startApiServer(down);
+      if (down) {
+        const gets = async () =>
+          operatorFigures(await env.operator.metrics(), env.downHost)["down GET 200"] ?? 0;
+        const before = await gets();
+        await env.cp.startApiServer(down);
+        // The operator's informers of it back (each lists again after its backoff, up to 30 s): the next
+        // phase starts with its caches of every cluster watching.
+        const deadline = performance.now() + 60_000;
+        while (await gets() < before + INFORMERS_PER_CLUSTER && performance.now() < deadline) {
+          await sleep(500);
+        }
+      }
     }
     await env.settle();
     await deleteSet(primary, set, names, env.say);
