@@ -204,6 +204,7 @@ async function rounds(
   n: number,
   replicators: number,
   count: number,
+  cleanup: boolean,
   say: (s: string) => void,
 ): Promise<Phase[]> {
   const specs = clusterSpecs(n);
@@ -242,6 +243,7 @@ async function rounds(
         downHost: new URL(cp.cluster(down).server).host,
         sample,
         replicators,
+        cleanup,
         settle: async () => {
           await waitClustersRunning(clients.get("primary")!, specs.map(detector), 180_000);
           await operator.waitWarm();
@@ -266,6 +268,7 @@ if (import.meta.main) {
       replicators: { type: "string", default: "50" },
       unreachable: { type: "boolean", default: false },
       rounds: { type: "string" },
+      cleanup: { type: "boolean", default: false },
       out: { type: "string", default: "bench-results" },
     },
   });
@@ -278,7 +281,7 @@ if (import.meta.main) {
     if (sizes.length !== 1) {
       throw new Error(`--rounds takes one size in --secondaries, not "${values.secondaries}"`);
     }
-    const phases = await rounds(sizes[0]!, replicators, Number(values.rounds), say);
+    const phases = await rounds(sizes[0]!, replicators, Number(values.rounds), values.cleanup, say);
     console.log(renderRounds(phases));
     await Deno.mkdir(values.out, { recursive: true });
     const file = `${values.out}/clusters-rounds-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;

@@ -4,8 +4,10 @@
  * earlier phases fall on both variants alike. Each round runs an `all-up` and a `down` phase (the order
  * alternates: up/down, down/up, ...); a phase creates R Replicators (a new set), waits until every
  * Replicator's objects are in every cluster that is up (the definition of done of the single run: the
- * down secondary is left out), then brings the down secondary back, deletes the set and waits until
- * plumber cleaned up, so every phase starts from the same state. In a `down` phase the last secondary's
+ * down secondary is left out), then brings the down secondary back and waits until the set is synced
+ * there too. With `--cleanup` the set is then deleted and plumber's clean-up awaited, so every phase
+ * starts from the same state (minutes per phase on a loaded machine); without, the sets stay and the
+ * alternated order (ABBA) spreads their cost over both variants. In a `down` phase the last secondary's
  * kube-apiserver is killed under the running operator (its caches synced) just before the creates.
  *
  * Per phase: the time to done (last and median Replicator), the load, the operator's and the API
@@ -135,6 +137,12 @@ export interface RoundsEnv {
   downHost: string;
   sample: Awaited<ReturnType<typeof loadSample>>;
   replicators: number;
+  /**
+   * Delete each phase's Replicators and wait for plumber's clean-up before the next (slow on a loaded
+   * machine); otherwise they stay, synced, and the alternated order spreads what they cost over both
+   * variants alike.
+   */
+  cleanup?: boolean;
   /** Waits until every ClusterDetector is Running and the operator's lists are done. */
   settle: () => Promise<void>;
   say: (s: string) => void;
@@ -217,9 +225,36 @@ export async function runRounds(env: RoundsEnv, rounds: number): Promise<Phase[]
       }
     }
     await env.settle();
-    await deleteSet(primary, set, names, env.say);
+    if (env.cleanup) await deleteSet(primary, set, names, env.say);
+    else if (down) await waitSetSynced(primary, set, env.say);
   }
   return phases;
+}
+
+/** Waits until every Replicator of a set says synced (a down phase's, once its cluster is back). */
+async function waitSetSynced(primary: KubeClient, set: string, say: (s: string) => void) {
+  const started = performance.now();
+  const deadline = started + 10 * 60_000;
+  while (performance.now() < deadline) {
+    const list = await primary.list<{ metadata: { generation?: number }; status?: Record<string, unknown> }>(
+      "plumber.jnytnai0613.github.io/v1",
+      "Replicator",
+      { labelSelector: `${SET_LABEL}=${set}` },
+    );
+    const synced = list.items.filter((r) =>
+      r.status?.synced === "synced" && r.status?.observedGeneration === r.metadata.generation
+    );
+    if (synced.length === list.items.length) {
+      say(
+        `rounds: ${set} synced everywhere ${
+          ((performance.now() - started) / 1000).toFixed(1)
+        } s after the return`,
+      );
+      return;
+    }
+    await sleep(500);
+  }
+  throw new Error(`Replicators of set ${set} not synced 10 min after their cluster returned`);
 }
 
 function round2(x: number): number {
