@@ -161,7 +161,8 @@ async function syncCluster(
   const entry = ctx.registry.get(cluster);
   const gate = gateCluster(cluster, entry, ctx.detectors.get(ctx.namespace, cluster)?.status);
   if (gate.kind === "unreachable") {
-    return unreachableOutcome(replicator, cluster, gate.message, entry !== undefined);
+    const outcome = unreachableOutcome(replicator, cluster, gate.message, entry !== undefined);
+    return gate.waitsForDetector ? { ...outcome, waitsForDetector: true } : outcome;
   }
   const caches = await cachesFor(ctx, cluster);
   if (typeof caches === "string") {
