@@ -286,7 +286,7 @@ async function deleteSet(primary: KubeClient, set: string, names: string[], say:
 /** The rounds as a Markdown table, with the per-round ratio and its median. */
 export function renderRounds(phases: readonly Phase[]): string {
   const lines = [
-    "| round | variant | others done (s) | p50 (s) | all synced (s) | operator CPU (s) | servers CPU (s) | machine (s) | peak RSS | reconciles | PATCH others | retries | to down | load 1m |",
+    "| round | variant | others done (s) | p50 (s) | all synced (s) | operator CPU (s) | servers CPU (s) | machine (s) | peak RSS | Replicator reconciles | PATCH others | retries | to down | load 1m |",
     "| --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- |",
   ];
   for (const p of phases) {
@@ -297,9 +297,9 @@ export function renderRounds(phases: readonly Phase[]): string {
         p.allS?.toFixed(1) ?? "-"
       } | ${p.cpu.operator} | ${p.cpu["API servers + etcd"]} | ${p.cpu.machine} | ${
         p.peakRssMiB.toFixed(1)
-      } | ${sum("reconciles ")} | ${sum("others PATCH")}} | ${sum("queue retries")} | ${sum("down ")} | ${
-        p.load[0].toFixed(1)
-      }-${p.load[1].toFixed(1)} |`,
+      } | ${sum("reconciles replicator")} | ${sum("others PATCH")} | ${sum("queue retries")} | ${
+        sum("down ")
+      } | ${p.load[0].toFixed(1)}-${p.load[1].toFixed(1)} |`,
     );
   }
   const d = delays(phases);
