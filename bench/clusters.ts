@@ -13,6 +13,13 @@
  * deno run -A bench/clusters.ts --secondaries 2,5,10 --replicators 50 --unreachable
  * ```
  *
+ * With `--rounds N` (and one size), the unreachable case is measured instead in N alternated rounds of
+ * an all-up and a down phase on one control plane and one operator (`clusters_rounds.ts`):
+ *
+ * ```sh
+ * deno run -A bench/clusters.ts --secondaries 10 --replicators 50 --rounds 3
+ * ```
+ *
  * @module
  */
 
@@ -35,6 +42,7 @@ import {
 } from "./sample.ts";
 import { loadAverage } from "./report.ts";
 import { Tracker } from "./tracker.ts";
+import { type Phase, renderRounds, runRounds } from "./clusters_rounds.ts";
 
 /** The primary as in every scenario, and `n` secondaries `secondary<i>` (cluster `cluster-<i>`). */
 export function clusterSpecs(n: number): ClusterSpec[] {
@@ -191,6 +199,67 @@ async function round(
   return results;
 }
 
+/** `--rounds`: alternated all-up and down phases at `n` secondaries on one control plane and operator. */
+async function rounds(
+  n: number,
+  replicators: number,
+  count: number,
+  cleanup: boolean,
+  say: (s: string) => void,
+): Promise<Phase[]> {
+  const specs = clusterSpecs(n);
+  const dir = await Deno.makeTempDir({ prefix: "plumber-bench-clusters-" });
+  const binary = await ensureControlPlaneBinary({ log: say });
+  const cp = await ControlPlane.start({
+    binary,
+    dir,
+    clusters: specs,
+    controllerManager: false,
+    nodes: false,
+    log: say,
+  });
+  const clients = new Map<string, KubeClient>(
+    specs.map((s) => [s.context, adminClient(cp.state, s.context)]),
+  );
+  try {
+    const secondaries = specs.slice(1);
+    await prepareOperatorNamespace(cp.state, OPERATOR_NAMESPACE, secondaries.map((s) => s.context));
+    const sample = await loadSample();
+    (sample.spec as { targetCluster?: string[] }).targetCluster = secondaries.map(detector);
+    const process = await startOperator(cp.state, {
+      namespace: OPERATOR_NAMESPACE,
+      replicatorSelector: SET_LABEL,
+      probeInterval: "10s",
+      extraArgs: ["--log-level", "info"],
+    });
+    const operator = new BenchOperator(process, "rounds", await process.port("metrics"));
+    const down = secondaries.at(-1)!.context;
+    try {
+      return await runRounds({
+        cp,
+        operator,
+        clients,
+        down,
+        downHost: new URL(cp.cluster(down).server).host,
+        sample,
+        replicators,
+        cleanup,
+        settle: async () => {
+          await waitClustersRunning(clients.get("primary")!, specs.map(detector), 180_000);
+          await operator.waitWarm();
+        },
+        say,
+      }, count);
+    } finally {
+      await process.stop("SIGTERM");
+    }
+  } finally {
+    for (const c of clients.values()) c.close();
+    await cp.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -198,6 +267,8 @@ if (import.meta.main) {
       secondaries: { type: "string", default: "2,5,10" },
       replicators: { type: "string", default: "50" },
       unreachable: { type: "boolean", default: false },
+      rounds: { type: "string" },
+      cleanup: { type: "boolean", default: false },
       out: { type: "string", default: "bench-results" },
     },
   });
@@ -206,6 +277,18 @@ if (import.meta.main) {
   const t0 = performance.now();
   const say = (s: string) =>
     console.error(`[clusters ${((performance.now() - t0) / 1000).toFixed(1)} s] ${s}`);
+  if (values.rounds !== undefined) {
+    if (sizes.length !== 1) {
+      throw new Error(`--rounds takes one size in --secondaries, not "${values.secondaries}"`);
+    }
+    const phases = await rounds(sizes[0]!, replicators, Number(values.rounds), values.cleanup, say);
+    console.log(renderRounds(phases));
+    await Deno.mkdir(values.out, { recursive: true });
+    const file = `${values.out}/clusters-rounds-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+    await Deno.writeTextFile(file, JSON.stringify(phases, null, 2));
+    console.log(`results: ${file}`);
+    Deno.exit(0);
+  }
   const all: RoundResult[] = [];
   const largest = Math.max(...sizes);
   for (const n of sizes) {

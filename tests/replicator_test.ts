@@ -8,8 +8,8 @@ import { hasPart } from "../controllers/replicator/reconcile_events.ts";
 import { parse } from "yaml";
 import { readCertificate } from "../lib/pki/mod.ts";
 import { DEFAULT_CLUSTERS } from "./control_plane.ts";
-import { eventually, privateControlPlane, uniqueName } from "./harness.ts";
-import { type OperatorProcess, withOperator } from "./operator.ts";
+import { adminClient, eventually, privateControlPlane, uniqueName } from "./harness.ts";
+import { type OperatorProcess, prepareOperatorNamespace, startOperator, withOperator } from "./operator.ts";
 import {
   getRep,
   type Obj,
@@ -370,6 +370,97 @@ Deno.test("A stopped secondary is reported while the other converges, and everyt
       assert.ok(await c.secondary2.find(ref("Deployment", "outage-ns", "web")));
     });
   } finally {
+    await cp.stop();
+  }
+});
+
+/** `rest_client_requests_total` of the operator summed over the series whose labels include `match`. */
+async function operatorCount(operator: OperatorProcess, name: string, match: string): Promise<number> {
+  const port = await operator.port("metrics");
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split("\n")) {
+    const m = new RegExp(`^${name}\\{([^}]*)\\} (\\d+)`).exec(line);
+    if (m && m[1]!.includes(match)) n += Number(m[2]);
+  }
+  return n;
+}
+
+Deno.test("A secondary that stops answering while its ClusterDetector still says Running is reported once: retries and skips leave the status as it is", async () => {
+  const cp = await privateControlPlane(DEFAULT_CLUSTERS, { controllerManager: false });
+  const namespace = uniqueName("plumber-quiet");
+  const test = uniqueName("t");
+  const primary = adminClient(cp.state, "primary");
+  let operator: OperatorProcess | undefined;
+  try {
+    await prepareOperatorNamespace(cp.state, namespace);
+    // Probes a minute apart: secondary2's ClusterDetector stays Running throughout, so the Replicator's own
+    // requests are what find it not answering (and then skip it for UNREACHABLE_RETRY_MS).
+    operator = await startOperator(cp.state, {
+      namespace,
+      replicatorSelector: `plumber-test=${test}`,
+      probeInterval: "60s",
+    });
+    const op = operator;
+    await eventually("three clusters Running", async () => {
+      const list = await primary.list<{ status?: { clusterstatus?: string } }>(
+        "plumber.jnytnai0613.github.io/v1",
+        "ClusterDetector",
+        { namespace },
+      );
+      return list.items.filter((i) => i.status?.clusterstatus === "Running").length === 3;
+    });
+    // The namespace create, the first request a reconcile sends to a cluster (the informers only GET).
+    const secondary2 = `method="POST",host="${new URL(cp.cluster("secondary2").server).host}"`;
+    await cp.stopApiServer("secondary2");
+    const stoppedAt = Date.now();
+    await primary.create(replicator("quiet", "quiet-ns", { test }));
+    const reported = await eventually("secondary1 applied and secondary2 reported", async () => {
+      const r = await getRep(primary, "quiet");
+      const s1 = r?.status?.clusters?.find((x) => x.name === SECONDARIES[0]);
+      const s2 = r?.status?.clusters?.find((x) => x.name === SECONDARIES[1]);
+      const applied = s1?.message === "waiting for the Deployment to observe generation 1";
+      return applied && s2 && !s2.ready && r;
+    }, { timeoutMs: 30_000 });
+    const s2 = reported.status!.clusters!.find((x) => x.name === SECONDARIES[1])!;
+    assert.match(s2.message ?? "", /did not answer \(connection refused or timed out\)/);
+    assert.deepEqual(
+      reported.status!.applied!.filter((a) => a.cluster === SECONDARIES[1]),
+      [],
+      "objects that could not be written are not listed as failed (a skipped cluster lists none)",
+    );
+    // A reconcile, then one more after UNREACHABLE_RETRY_MS (10 s): the first skips secondary2, the second
+    // sends it a request again. Neither changes the status.
+    const touch = async (value: string) => {
+      const reconciles = await operatorCount(
+        op,
+        "controller_runtime_reconcile_total",
+        'controller="replicator"',
+      );
+      await primary.mergePatch({ ...REP, name: "quiet" }, { metadata: { annotations: { touch: value } } });
+      await eventually(
+        `reconciled after touch ${value}`,
+        async () =>
+          await operatorCount(op, "controller_runtime_reconcile_total", 'controller="replicator"') >
+            reconciles,
+      );
+    };
+    const refusedBefore = await operatorCount(op, "rest_client_requests_total", secondary2);
+    await touch("1");
+    await eventually("the retry window of secondary2 over", () => Date.now() - stoppedAt > 11_000, {
+      timeoutMs: 20_000,
+    });
+    await touch("2");
+    await eventually(
+      "a request sent to secondary2 again",
+      async () => await operatorCount(op, "rest_client_requests_total", secondary2) > refusedBefore,
+      { timeoutMs: 40_000 },
+    );
+    const after = await getRep(primary, "quiet");
+    assert.deepEqual(after?.status, reported.status, "the status is unchanged by skips and retries");
+  } finally {
+    await operator?.stop();
+    primary.close();
     await cp.stop();
   }
 });

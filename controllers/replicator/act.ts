@@ -30,6 +30,8 @@ import {
   type ClusterOutcome,
   emptyOutcome,
   gateCluster,
+  notAnsweringMessage,
+  notAnsweringOutcome,
   objectId,
   planPrune,
   requeueAfter,
@@ -161,7 +163,8 @@ async function syncCluster(
   const entry = ctx.registry.get(cluster);
   const gate = gateCluster(cluster, entry, ctx.detectors.get(ctx.namespace, cluster)?.status);
   if (gate.kind === "unreachable") {
-    return unreachableOutcome(replicator, cluster, gate.message, entry !== undefined);
+    const outcome = unreachableOutcome(replicator, cluster, gate.message, entry !== undefined);
+    return gate.waitsForDetector ? { ...outcome, waitsForDetector: true } : outcome;
   }
   const caches = await cachesFor(ctx, cluster);
   if (typeof caches === "string") {
@@ -172,8 +175,7 @@ async function syncCluster(
   }
   if (skipUnreachable(caches.unreachableAt, Date.now())) {
     // Another reconcile found it not answering a moment ago: no request, no worker held, retried soon.
-    const message = `cluster "${cluster}" did not answer a moment ago`;
-    return { ...unreachableOutcome(replicator, cluster, message, true), unreachable: true };
+    return notAnsweringOutcome(replicator, cluster);
   }
   const spec = rollout.specFor(cluster);
   if (!spec) {
@@ -251,15 +253,20 @@ async function syncCluster(
     const failures = failureSummary(outcome.applied.filter((a) => !isNotServed(a)));
     if (failures) throw new Error(failures);
   } catch (error) {
-    outcome.message = `cluster "${cluster}": ${describeFailure(error)}`;
-    // Not answering: retried after a pause, not with a backoff starting at 5 ms (see UNREACHABLE_RETRY_MS).
+    const failure = `cluster "${cluster}": ${describeFailure(error)}`;
+    // Not answering: retried after a pause, not with a backoff starting at 5 ms (see UNREACHABLE_RETRY_MS),
+    // and reported as when skipped, so the status stays the same from one retry to the next.
     outcome.unreachable = skipUnreachable(caches.unreachableAt, Date.now());
     outcome.retry = !outcome.unreachable;
+    if (outcome.unreachable) {
+      outcome.applied = notAnsweringOutcome(replicator, cluster, outcome.applied).applied;
+    }
+    outcome.message = outcome.unreachable ? notAnsweringMessage(cluster) : failure;
     if (outcome.unreachable && alreadyReported(replicator, cluster, outcome.message)) return outcome;
     ctx.logger.warn("Cannot replicate to a cluster", {
       replicator: replicator.metadata.name,
       cluster,
-      error: outcome.message,
+      error: failure,
     });
     await ctx.event(replicator, "Warning", "ApplyFailed", outcome.message);
     return outcome;

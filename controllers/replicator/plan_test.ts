@@ -17,12 +17,15 @@ import {
   CREATED_BY_ANNOTATION,
   createdBy,
   createOnlyIntent,
+  DETECTOR_WAIT_REQUEUE_MS,
   emptyOutcome,
   gateCluster,
   judgeCleanup,
   type LiveObject,
   namespaceToCreate,
   NOT_SERVED_REQUEUE_MS,
+  notAnsweringMessage,
+  notAnsweringOutcome,
   planNamespace,
   planObject,
   planPrune,
@@ -205,11 +208,13 @@ Deno.test("gateCluster() works on a cluster only when registered, valid and (a s
     gateCluster("s1", { role: "secondary" }, { clusterstatus: "Unknown", reason: "timeout" }),
     {
       kind: "unreachable",
+      waitsForDetector: true,
       message: `cluster "s1" is Unknown: timeout`,
     },
   );
   assert.deepEqual(gateCluster("s1", { role: "secondary" }, undefined), {
     kind: "unreachable",
+    waitsForDetector: true,
     message: `cluster "s1" is not probed yet`,
   });
   assert.deepEqual(gateCluster("s1", { role: "secondary" }, { clusterstatus: "Running" }), {
@@ -372,4 +377,51 @@ Deno.test("a cluster that did not answer is skipped for UNREACHABLE_RETRY_MS, an
   const down = { ...emptyOutcome("s1"), unreachable: true };
   assert.equal(requeueAfter([down], undefined), 30_000);
   assert.equal(requeueAfter([{ ...emptyOutcome("s2"), ok: true }], undefined), undefined);
+});
+
+Deno.test("a cluster that did not answer has the same outcome whether its request failed or it was skipped", () => {
+  const held = { cluster: "s1.admin", kind: "ConfigMap", name: "cm", applyStatus: "applied" };
+  const r = replicator({ status: { applied: [held] } as ReplicatorStatus });
+  const skipped = notAnsweringOutcome(r, "s1.admin");
+  // The request failed: the objects it could not write are not listed, one it wrote before is kept.
+  const failed = notAnsweringOutcome(r, "s1.admin", [
+    { cluster: "s1.admin", kind: "ConfigMap", name: "cm", applyStatus: "applied" },
+    { cluster: "s1.admin", kind: "Service", name: "svc", applyStatus: "failed: connection refused" },
+  ]);
+  assert.deepEqual(failed, skipped);
+  assert.deepEqual(skipped.applied, [held]);
+  assert.equal(skipped.message, notAnsweringMessage("s1.admin"));
+  assert.match(skipped.message!, /^cluster "s1\.admin" did not answer/);
+  assert.equal(skipped.unreachable, true);
+  assert.equal(skipped.retry, false, "not retried with backoff");
+  assert.equal(skipped.ok, false);
+  const newlyApplied = { cluster: "s1.admin", kind: "Secret", name: "tls", applyStatus: "applied" };
+  assert.deepEqual(notAnsweringOutcome(r, "s1.admin", [newlyApplied]).applied, [held, newlyApplied]);
+  // The next reconcile, reading the status written from that outcome, computes the same outcome.
+  const next = replicator({ status: { applied: skipped.applied } as ReplicatorStatus });
+  assert.deepEqual(notAnsweringOutcome(next, "s1.admin"), skipped);
+});
+
+Deno.test("a Replicator waiting only for ClusterDetectors to turn Running is requeued as a safety net, not every 30 s", () => {
+  const running = { clusterstatus: "Running" as const };
+  const unknown = { clusterstatus: "Unknown" as const, reason: "connection refused" };
+  const secondary = { role: "secondary" as const };
+  const gate = gateCluster("s1.admin", secondary, unknown);
+  assert.deepEqual(gate, {
+    kind: "unreachable",
+    waitsForDetector: true,
+    message: 'cluster "s1.admin" is Unknown: connection refused',
+  });
+  assert.equal(gateCluster("s1.admin", secondary, running).kind, "sync");
+  // Not registered or an invalid context: nothing will announce a fix, so the 30 s requeue stays.
+  const unregistered = gateCluster("s1.admin", undefined, undefined);
+  assert.equal(unregistered.kind === "unreachable" && unregistered.waitsForDetector, undefined);
+
+  const waits = { ...emptyOutcome("s1"), waitsForDetector: true };
+  const done = { ...emptyOutcome("p"), ok: true };
+  assert.equal(requeueAfter([done, waits], undefined), DETECTOR_WAIT_REQUEUE_MS);
+  assert.equal(requeueAfter([done, waits], 60_000), 60_000, "the TLS renewal comes first");
+  // Another cluster not done (or one not answering while its ClusterDetector still says Running): 30 s.
+  assert.equal(requeueAfter([waits, { ...emptyOutcome("s2"), unreachable: true }], undefined), 30_000);
+  assert.equal(requeueAfter([waits, emptyOutcome("s2")], undefined), 30_000);
 });
