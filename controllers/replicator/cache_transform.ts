@@ -16,7 +16,7 @@
  */
 
 import type { KubeObjectLike } from "../../lib/kube/client.ts";
-import { stripManagedFields } from "../../lib/kube/informer.ts";
+import { stripManagedFields, without } from "../../lib/kube/informer.ts";
 
 /** The `status` fields a cached object keeps, per kind; other kinds keep none. */
 export const KEPT_STATUS_FIELDS: Readonly<Record<string, readonly string[]>> = {
@@ -35,8 +35,9 @@ export const KEPT_STATUS_FIELDS: Readonly<Record<string, readonly string[]>> = {
 export const KEPT_CONDITION_FIELDS: readonly string[] = ["type", "status", "reason", "message"];
 
 /**
- * Drops `metadata.managedFields` and the `status` fields reconcile never reads (in place; returns the
- * object). Objects without `status` are left as they are.
+ * Drops `metadata.managedFields` and the `status` fields reconcile never reads. Returns the object,
+ * changed in place, or a copy without `status` when none of it is kept (not `delete`, which would turn
+ * every cached object into a V8 hash table). Objects without `status` keep their shape.
  *
  * @example
  * ```ts
@@ -50,8 +51,7 @@ export function replicatorCacheTransform<T extends KubeObjectLike>(object: T): T
   const kept = KEPT_STATUS_FIELDS[typeof holder.kind === "string" ? holder.kind : ""];
   const status = holder.status;
   if (!kept || typeof status !== "object" || status === null) {
-    delete holder.status;
-    return object;
+    return without(object as Record<string, unknown>, "status") as T;
   }
   const out: Record<string, unknown> = {};
   for (const key of kept) {

@@ -194,7 +194,7 @@ Deno.test("ClusterCaches watches an extra kind only while wanted, only where ser
 });
 
 Deno.test("cacheTransform drops managedFields and unread status, keeps every field an intent sets, and shares long strings", () => {
-  const interner = new StringInterner();
+  const interner = new StringInterner({ minLength: 64 });
   const transform = cacheTransform(interner);
   const secret = () =>
     JSON.parse(JSON.stringify({

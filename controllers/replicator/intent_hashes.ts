@@ -5,7 +5,7 @@
  * SHA-256, ~0.1 ms each through WebCrypto) is the one computed last time. A fan-out reconciles each
  * Replicator several times while its objects' watch events arrive; only the first hashes.
  *
- * Holds one short hash per object and cluster (no copy of the objects).
+ * Holds one short hash per object and cluster (no copy of the objects), as a string once computed.
  *
  * @module
  */
@@ -31,7 +31,7 @@ export interface RenderInputs {
 
 /** Intent hashes per Replicator and cluster, reused while the render's inputs are the same. */
 export class IntentHashes {
-  readonly #sets = new Map<string, { key: string; hashes: Map<string, Promise<string>> }>();
+  readonly #sets = new Map<string, { key: string; hashes: Map<string, string | Promise<string>> }>();
   readonly #tlsIds = new WeakMap<object, number>();
   #nextTlsId = 0;
 
@@ -49,13 +49,17 @@ export class IntentHashes {
     return (object) => {
       const { apiVersion, kind, metadata: { namespace, name } } = object;
       const objectKey = `${apiVersion}/${kind}/${namespace ?? ""}/${name}`;
-      let hash = hashes.get(objectKey);
-      if (!hash) {
-        hash = intentHash(object);
-        hashes.set(objectKey, hash);
-        // A failed hash is not kept.
-        hash.catch(() => hashes.delete(objectKey));
-      }
+      const known = hashes.get(objectKey);
+      if (typeof known === "string") return Promise.resolve(known);
+      if (known) return known;
+      const hash = intentHash(object);
+      hashes.set(objectKey, hash);
+      // Once known, the hash is kept as a string (a settled Promise costs as much again); a failed one
+      // is not kept.
+      hash.then(
+        (value) => hashes.get(objectKey) === hash && hashes.set(objectKey, value),
+        () => hashes.get(objectKey) === hash && hashes.delete(objectKey),
+      );
       return hash;
     };
   }

@@ -17,7 +17,11 @@
 
 /** Options of {@linkcode StringInterner}. */
 export interface StringInternerOptions {
-  /** Strings shorter than this (UTF-16 code units) are left as they are (default 64). */
+  /**
+   * Strings shorter than this (UTF-16 code units) are left as they are (default 16: the primary's
+   * identity and a Replicator's UID in every object's labels are 36, an intent hash in three clusters'
+   * copies ~24; shorter strings cost about as much in the table as a copy).
+   */
   minLength?: number;
   /** Characters of one generation of the table (default 4 Mi: 200 Replicators' distinct long strings fit). */
   maxChars?: number;
@@ -32,7 +36,7 @@ export class StringInterner {
   #previous = new Map<string, string>();
 
   constructor(options: StringInternerOptions = {}) {
-    this.#minLength = options.minLength ?? 64;
+    this.#minLength = options.minLength ?? 16;
     this.#maxChars = options.maxChars ?? 4 * 1024 * 1024;
   }
 
