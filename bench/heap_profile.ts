@@ -10,9 +10,12 @@
  * the operator has been busy (over 30 % of a core for 2 s: the fan-out) and then quiet (under 5 %) for
  * `<s>` seconds: the steady state after a fan-out, whatever its length.
  *
+ * `PLUMBER_OPERATOR_V8_FLAGS` is one argument of the operator's `deno run`, in place of its V8 limits: what
+ * the snapshot holds does not depend on them (it is taken after a full collection), only the RSS does.
+ *
  * ```sh
- * PLUMBER_OPERATOR_V8_FLAGS="--inspect-wait=127.0.0.1:9339 --v8-flags=--max-semi-space-size=1,--max-old-space-size=48" \
- *   deno task bench --scenarios fan-out,idle,memory --replicators 200 --idle-seconds 90 &
+ * PLUMBER_OPERATOR_V8_FLAGS=--inspect-wait=127.0.0.1:9339 \
+ *   deno task bench --scenarios fan-out,idle,memory --replicators 200 --idle-seconds 60 &
  * deno run -A bench/heap_profile.ts --port 9339 --after-busy 15 --out /tmp/heap
  * deno run -A bench/heap_profile.ts --summary /tmp/heap-1.heapsnapshot   # the summary of a snapshot again
  * ```
