@@ -3,6 +3,7 @@ import type { KubeObjectLike } from "../../lib/kube/client.ts";
 import type { Owner } from "../../lib/ownership.ts";
 import { replicatorCacheTransform } from "./cache_transform.ts";
 import { planObject } from "./plan.ts";
+import { clusterReadiness, type DeploymentLike } from "../../lib/readiness.ts";
 
 const DEPLOYMENT = () => ({
   apiVersion: "apps/v1",
@@ -32,12 +33,15 @@ const DEPLOYMENT = () => ({
     conditions: [{
       type: "Available",
       status: "False",
+      reason: "MinimumReplicasUnavailable",
       message: "Deployment does not have minimum availability.",
+      lastUpdateTime: "2026-12-02T10:00:00Z",
+      lastTransitionTime: "2026-12-02T10:00:00Z",
     }],
   },
 });
 
-Deno.test("replicatorCacheTransform() keeps metadata, spec and the Deployment's replica counts; drops managedFields and conditions", () => {
+Deno.test("replicatorCacheTransform() keeps metadata, spec, the Deployment's replica counts and conditions; drops managedFields and timestamps", () => {
   const object = DEPLOYMENT() as unknown as KubeObjectLike;
   const out = replicatorCacheTransform(object);
   assert.strictEqual(out, object, "in place");
@@ -49,8 +53,57 @@ Deno.test("replicatorCacheTransform() keeps metadata, spec and the Deployment's 
     updatedReplicas: 2,
     readyReplicas: 1,
     availableReplicas: 1,
+    conditions: [{
+      type: "Available",
+      status: "False",
+      reason: "MinimumReplicasUnavailable",
+      message: "Deployment does not have minimum availability.",
+    }],
   };
   assert.deepEqual(out, expected);
+});
+
+Deno.test("a transformed Deployment gives the same readiness as the live one (lib/readiness.ts reads its conditions)", () => {
+  const cases = [
+    DEPLOYMENT(),
+    (() => {
+      const d = DEPLOYMENT();
+      d.status = { ...d.status, readyReplicas: 2, availableReplicas: 2 };
+      d.status.conditions = [{
+        ...d.status.conditions[0]!,
+        status: "True",
+        reason: "MinimumReplicasAvailable",
+      }];
+      return d;
+    })(),
+    (() => {
+      const d = DEPLOYMENT();
+      d.status.conditions = [{
+        ...d.status.conditions[0]!,
+        type: "Progressing",
+        reason: "ProgressDeadlineExceeded",
+      }];
+      return d;
+    })(),
+  ];
+  for (const d of cases) {
+    const input = { applied: true, hasDeployment: true, desiredReplicas: 2 };
+    const live = clusterReadiness({ ...input, deployment: d as DeploymentLike });
+    const cached = clusterReadiness({
+      ...input,
+      deployment: replicatorCacheTransform(d as unknown as KubeObjectLike) as DeploymentLike,
+    });
+    assert.deepEqual(cached, live);
+  }
+  assert.equal(
+    clusterReadiness({
+      applied: true,
+      hasDeployment: true,
+      desiredReplicas: 2,
+      deployment: cases[1] as DeploymentLike,
+    }).ready,
+    true,
+  );
 });
 
 Deno.test("replicatorCacheTransform() keeps a Namespace's phase and drops other kinds' status", () => {

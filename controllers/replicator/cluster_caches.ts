@@ -11,10 +11,12 @@
 import { LABEL_MANAGED_BY, LABEL_REPLICATOR, MANAGED_BY_VALUE } from "../../lib/api.ts";
 import type { KubeClient, KubeObjectLike } from "../../lib/kube/client.ts";
 import { Informer } from "../../lib/kube/informer.ts";
+import { StringInterner } from "../../lib/kube/string_interner.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Owner } from "../../lib/ownership.ts";
 import { groupKind, isSeedKind, type KindRef, SEED_KINDS } from "../../lib/resources.ts";
 import type { RegisteredCluster } from "../clusters.ts";
+import { replicatorCacheTransform } from "./cache_transform.ts";
 import { ownedObjects } from "./plan.ts";
 
 /** The kinds plumber replicates, besides the Namespace (watched in every cluster). */
@@ -22,6 +24,15 @@ export const REPLICATED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string 
 
 /** The label selector of every cache of plumber's objects. */
 const OWN_OBJECTS = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE},${LABEL_REPLICATOR}`;
+
+/**
+ * The transform of every cache of a cluster: {@linkcode replicatorCacheTransform} (no managedFields, no
+ * status reconcile never reads), then one copy of each long string (`interner`, shared by the clusters'
+ * caches: the same certificate, script or file in three clusters and many Replicators is held once).
+ */
+export function cacheTransform(interner: StringInterner): (object: KubeObjectLike) => KubeObjectLike {
+  return (object) => interner.internStrings(replicatorCacheTransform(object));
+}
 
 /** Feeds an informer's events to the controller; returns what stops that. */
 export type Attach = (informer: Informer<KubeObjectLike>) => () => void;
@@ -39,13 +50,22 @@ export class ClusterCaches {
   #attach?: Attach;
   #stopped = false;
   readonly #logger: Logger;
+  readonly #transform: (object: KubeObjectLike) => KubeObjectLike;
   /** When a request last failed to reach the cluster (connection refused or timed out); cleared on success. */
   unreachableAt?: number;
 
-  constructor(cluster: RegisteredCluster, client: KubeClient, logger: Logger) {
+  /** `interner`: shared with the other clusters' caches (default: one of this set's own). */
+  constructor(
+    cluster: RegisteredCluster,
+    client: KubeClient,
+    logger: Logger,
+    interner: StringInterner = new StringInterner(),
+  ) {
     this.name = cluster.name;
     this.client = client;
     this.#logger = logger;
+    const transform = cacheTransform(interner);
+    this.#transform = transform;
     this.objects = new Map(
       REPLICATED_KINDS.map((k) => [
         k.kind,
@@ -55,10 +75,11 @@ export class ClusterCaches {
           kind: k.kind,
           labelSelector: OWN_OBJECTS,
           logger,
+          transform,
         }),
       ]),
     );
-    this.namespaces = new Informer({ client, apiVersion: "v1", kind: "Namespace", logger });
+    this.namespaces = new Informer({ client, apiVersion: "v1", kind: "Namespace", logger, transform });
   }
 
   get all(): Informer<KubeObjectLike>[] {
@@ -174,6 +195,7 @@ export class ClusterCaches {
             kind: ref.kind,
             labelSelector: OWN_OBJECTS,
             logger: this.#logger,
+            transform: this.#transform,
           });
           entry = { informer, release: this.#attach?.(informer) };
           this.#extra.set(key, entry);
@@ -245,6 +267,8 @@ export class ClusterCacheSets {
   /** Sets started and not stopped yet (serving or syncing), with their subscription's release. */
   readonly #live = new Map<ClusterCaches, (() => void) | undefined>();
   readonly #replacing = new Map<string, Replacement>();
+  /** One copy of each long string among every cluster's caches. */
+  readonly #interner = new StringInterner();
   #closed = false;
 
   /** `sets` is the map the controller reads; only this class writes it. */
@@ -360,7 +384,12 @@ export class ClusterCacheSets {
   }
 
   #create(cluster: RegisteredCluster, client: KubeClient): ClusterCaches {
-    const caches = new ClusterCaches(cluster, client, this.#o.logger.child({ cluster: cluster.name }));
+    const caches = new ClusterCaches(
+      cluster,
+      client,
+      this.#o.logger.child({ cluster: cluster.name }),
+      this.#interner,
+    );
     this.#live.set(caches, undefined);
     caches.start();
     return caches;

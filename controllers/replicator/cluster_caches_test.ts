@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
+import { cacheTransform, ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
+import { StringInterner } from "../../lib/kube/string_interner.ts";
+import type { KubeObjectLike } from "../../lib/kube/client.ts";
 import type { RegisteredCluster } from "../clusters.ts";
 import { KubeClient } from "../../lib/kube/client.ts";
 import { createLogger } from "../../lib/log.ts";
@@ -189,4 +191,36 @@ Deno.test("ClusterCaches watches an extra kind only while wanted, only where ser
     await caches.stop();
     client.close();
   }
+});
+
+Deno.test("cacheTransform drops managedFields and unread status, keeps every field an intent sets, and shares long strings", () => {
+  const interner = new StringInterner({ minLength: 64 });
+  const transform = cacheTransform(interner);
+  const secret = () =>
+    JSON.parse(JSON.stringify({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: {
+        name: "tls",
+        namespace: "app",
+        labels: { "app.kubernetes.io/managed-by": "plumber" },
+        annotations: { "plumber.jnytnai0613.github.io/intent-hash": "abc" },
+        managedFields: [{ manager: "plumber" }],
+      },
+      type: "kubernetes.io/tls",
+      data: { "tls.crt": "Q".repeat(1500), "tls.key": "K".repeat(1200) },
+    })) as KubeObjectLike;
+  const expected = secret() as KubeObjectLike & { metadata: Record<string, unknown> };
+  delete expected.metadata.managedFields;
+  // The same Secret as three clusters' caches receive it.
+  for (let i = 0; i < 3; i++) assert.deepEqual(transform(secret()), expected);
+  assert.equal(interner.size, 2, "one kept copy of each long value");
+  const service = transform({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "web" },
+    spec: { ports: [{ port: 80 }] },
+    status: { loadBalancer: { ingress: [{ ip: "10.0.0.1" }] } },
+  } as KubeObjectLike);
+  assert.equal("status" in service, false, "a Service's status is never read");
 });
