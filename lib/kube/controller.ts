@@ -145,8 +145,16 @@ export class Controller {
    * each once. A throwing `mapFn` drops that event and logs an error. May be called
    * before or after start(); handlers are removed by stop(), or earlier by calling the
    * returned function (idempotent), e.g. when the source is replaced.
+   *
+   * `options.ignore` drops an add or update whose new object it returns true for (e.g. the echo of this
+   * controller's own write, which the reconcile that wrote it has already accounted for); deletes are
+   * never dropped.
    */
-  watch<T>(source: EventSource<T>, mapFn: (obj: T) => string[]): () => void {
+  watch<T>(
+    source: EventSource<T>,
+    mapFn: (obj: T) => string[],
+    options: { ignore?: (obj: T) => boolean } = {},
+  ): () => void {
     if (this.#stopping) {
       throw new Error(`Cannot watch a source: controller "${this.name}" is stopping`);
     }
@@ -161,10 +169,15 @@ export class Controller {
     const enqueueAll = (keys: Iterable<string>) => {
       for (const key of keys) this.queue.add(key);
     };
+    const ignore = options.ignore;
     const unsubscribe = source.addEventHandler({
-      add: (obj) => enqueueAll(keysOf(obj, "add")),
-      update: (oldObj, newObj) =>
-        enqueueAll(new Set([...keysOf(oldObj, "update"), ...keysOf(newObj, "update")])),
+      add: (obj) => {
+        if (!ignore?.(obj)) enqueueAll(keysOf(obj, "add"));
+      },
+      update: (oldObj, newObj) => {
+        if (ignore?.(newObj)) return;
+        enqueueAll(new Set([...keysOf(oldObj, "update"), ...keysOf(newObj, "update")]));
+      },
       delete: (obj) => enqueueAll(keysOf(obj, "delete")),
     });
     const release = () => {

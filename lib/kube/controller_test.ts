@@ -496,3 +496,30 @@ Deno.test("a controller cannot be started twice", async () => {
   assert.throws(() => controller.start(), /already started/);
   await controller.stop();
 });
+
+Deno.test("watch() with ignore drops the adds and updates it returns true for, never a delete", () => {
+  interface Obj {
+    name: string;
+    rv: string;
+  }
+  const { controller } = harness(() => Promise.resolve());
+  const source = new FakeSource<Obj>();
+  const added: string[] = [];
+  const add = controller.queue.add.bind(controller.queue);
+  controller.queue.add = (key) => {
+    added.push(key);
+    add(key);
+  };
+  const own = new Set(["7"]);
+  controller.watch(source, (obj) => [`ns/${obj.name}`], { ignore: (obj) => own.has(obj.rv) });
+  source.emitAdd({ name: "x", rv: "7" });
+  assert.deepEqual(added.splice(0), [], "an add of the ignored object");
+  source.emitAdd({ name: "y", rv: "8" });
+  assert.deepEqual(added.splice(0), ["ns/y"]);
+  source.emitUpdate({ name: "z", rv: "6" }, { name: "z", rv: "7" });
+  assert.deepEqual(added.splice(0), [], "an update to the ignored object, whatever the old one");
+  source.emitUpdate({ name: "z", rv: "7" }, { name: "z", rv: "9" });
+  assert.deepEqual(added.splice(0), ["ns/z"], "an update from the ignored object to another");
+  source.emitDelete({ name: "z", rv: "7" });
+  assert.deepEqual(added.splice(0), ["ns/z"], "a delete is never ignored");
+});
