@@ -116,10 +116,14 @@ export async function applyObject(
     ? await inspectDrift(caches.client, intent, live, ctx.logger)
     : undefined;
   try {
-    await caches.client.apply(createOnly ? createOnlyIntent(intent) : intent, {
+    const written = await caches.client.apply<KubeObject>(createOnly ? createOnlyIntent(intent) : intent, {
       fieldManager: FIELD_MANAGER,
       force: true,
     });
+    // A create-only apply succeeds only when nothing of that name existed: the version it returns is this
+    // write's, so its watch event (the echo) needs no reconcile. Other applies may change nothing and return a
+    // version someone else wrote (a Deployment's status, say), whose event must reconcile: not recorded.
+    if (createOnly) ctx.ownWrites.record(caches.name, written);
   } catch (error) {
     // Something of that name is there after all (not plumber's, or not cached yet): read it and judge it.
     if (createOnly && isConflict(error)) {

@@ -17,6 +17,7 @@ import type { ClusterCaches } from "./cluster_caches.ts";
 import { resolveTargets, type SelectableCluster, selectedIn, type Targeting } from "../../lib/targets.ts";
 import type { StoredTls, TlsSecret, TlsValidity } from "./tls_material.ts";
 import type { DriftLedger } from "./drift.ts";
+import type { OwnWrites } from "./own_writes.ts";
 import type { IntentHashes } from "./intent_hashes.ts";
 import type { RolloutMemory } from "./rollout.ts";
 
@@ -51,6 +52,8 @@ export interface ReplicatorContext {
   readonly cacheSyncTimeoutMs: number;
   /** Intent hashes reused while a render's inputs are unchanged (`intent_hashes.ts`). */
   readonly intentHashes: IntentHashes;
+  /** Versions of objects this controller created and of the status it wrote, whose echo reconciles nothing. */
+  readonly ownWrites: OwnWrites;
   /** Replicator name -> its TLS material. */
   readonly tls: Map<string, CachedTls>;
   /** `<cluster>/<namespace>` -> when a census last found it not empty, and why when it could not count it. */

@@ -48,6 +48,7 @@ import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { CachedTls, ReplicatorContext } from "./context.ts";
 import { DriftLedger } from "./drift.ts";
 import { IntentHashes } from "./intent_hashes.ts";
+import { OwnWrites, REPLICATOR_STATUS } from "./own_writes.ts";
 import { ReconcileEvents } from "./reconcile_events.ts";
 import { TLS_FOR_LABEL, type TlsSecret } from "./tls_material.ts";
 import { mayTarget } from "../../lib/targets.ts";
@@ -98,6 +99,8 @@ export class ReplicatorController {
   readonly #o: ReplicatorControllerOptions;
   #detectorsStarted = false;
   readonly #caches = new Map<string, ClusterCaches>();
+  /** Own writes whose watch events (echoes) reconcile nothing (`own_writes.ts`). */
+  readonly #ownWrites = new OwnWrites();
   /** Writes `#caches`: one set per cluster, replaced on credential changes (created by start()). */
   #cacheSets?: ClusterCacheSets;
   #unsubscribe?: () => void;
@@ -138,7 +141,10 @@ export class ReplicatorController {
       logger: options.logger,
       metrics: options.metrics?.controller("replicator"),
     });
-    this.controller.watch(this.replicators, (r) => [r.metadata.name]);
+    // The echo of a status write reconciles nothing: the reconcile that wrote it acted on what it wrote.
+    this.controller.watch(this.replicators, (r) => [r.metadata.name], {
+      ignore: (r) => this.#ownWrites.isEcho(REPLICATOR_STATUS, r),
+    });
     // The extra kinds' watches follow the Replicators that use them.
     this.replicators.addEventHandler({
       add: (r) => this.#noteKinds(r.metadata.name, extraKinds(r.spec ?? {}, r.status?.applied)),
@@ -186,6 +192,7 @@ export class ReplicatorController {
       clusterConcurrency: o.clusterConcurrency ?? 8,
       cacheSyncTimeoutMs: o.cacheSyncTimeoutMs ?? 10_000,
       intentHashes: new IntentHashes(),
+      ownWrites: this.#ownWrites,
       tls: new Map<string, CachedTls>(),
       kept: new Map(),
       drift: new DriftLedger(o.metrics),
@@ -274,7 +281,7 @@ export class ReplicatorController {
             const replicator = labels?.[LABEL_REPLICATOR];
             // Another primary's objects (a secondary shared by two operators) are never this operator's concern.
             return replicator && writtenByPrimary(labels, this.#ctx.primaryId) ? [replicator] : [];
-          });
+          }, { ignore: (o) => this.#ownWrites.isEcho(caches.name, o) });
         const releases = [...caches.objects.values()].map(attach);
         releases.push(caches.attach(attach));
         void this.#setWantedKinds(caches);

@@ -13,6 +13,9 @@
  * @module
  */
 
+/** The source of the Replicators' own status writes (no cluster is named so: names are DNS labels). */
+export const REPLICATOR_STATUS = "replicators:status";
+
 /** How long a write waits for its echo. */
 export const OWN_WRITE_TTL_MS = 60_000;
 

@@ -19,6 +19,7 @@ import {
 } from "../../lib/api.ts";
 import { canonicalJson } from "../../lib/json.ts";
 import type { ReplicatorContext } from "./context.ts";
+import { REPLICATOR_STATUS } from "./own_writes.ts";
 import type { ClusterOutcome } from "./plan.ts";
 import type { Targeting } from "../../lib/targets.ts";
 import { formatSelector } from "../../lib/selector.ts";
@@ -249,12 +250,13 @@ export async function writeStatus(
     ctx.now(),
   );
   if (sameReplicatorStatus(replicator.status, status)) return;
-  await ctx.api.applyReplicatorStatus({
+  const written = await ctx.api.applyReplicatorStatus({
     apiVersion: API_VERSION,
     kind: REPLICATOR_KIND,
     metadata: { name: replicator.metadata.name },
     status,
   }, { fieldManager: FIELD_MANAGER, force: true });
+  if (isOwnStatusWrite(replicator, written, status)) ctx.ownWrites.record(REPLICATOR_STATUS, written);
   await reportSelection(ctx, replicator, status);
   if (replicator.status?.synced !== status.synced) {
     await ctx.event(
@@ -264,6 +266,27 @@ export async function writeStatus(
       synced ? `Replicated to ${outcomes.map((c) => c.cluster).join(", ")}` : degradedMessage,
     );
   }
+}
+
+/**
+ * Whether the Replicator a status write returned is that write's own version, whose watch event needs no
+ * reconcile: a new version of the generation that was reconciled, not being deleted, holding the status
+ * written. A write that changed nothing returns whatever version is stored, perhaps someone's newer spec
+ * or deletion (a new generation), whose event must reconcile.
+ */
+export function isOwnStatusWrite(
+  reconciled: Replicator,
+  written: {
+    metadata?: { resourceVersion?: string; generation?: number; deletionTimestamp?: unknown };
+    status?: unknown;
+  } | undefined,
+  status: ReplicatorStatus,
+): boolean {
+  const meta = written?.metadata;
+  return meta !== undefined && meta.resourceVersion !== undefined &&
+    meta.resourceVersion !== reconciled.metadata.resourceVersion &&
+    meta.generation === reconciled.metadata.generation && !meta.deletionTimestamp &&
+    sameReplicatorStatus(written!.status as ReplicatorStatus | undefined, status);
 }
 
 /** An Event when what the selector selects changes (a Warning when it selects nothing). */

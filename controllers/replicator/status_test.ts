@@ -6,6 +6,7 @@ import {
   AVAILABLE,
   CLUSTERS_SELECTED,
   computeStatus,
+  isOwnStatusWrite,
   sameReplicatorStatus,
   selectionCondition,
   SUSPENDED,
@@ -297,4 +298,31 @@ Deno.test("computeStatus() reports the rollout: status.rollout, clusters[].revis
   assert.deepEqual(status.rollout?.phase, "Halted");
   assert.deepEqual(status.clusters?.map((c) => c.revision), ["r2", "r1"]);
   assert.equal(findCondition(status.conditions, "RolloutHalted")?.status, "True");
+});
+
+Deno.test("isOwnStatusWrite(): only a new version of the reconciled generation, not deleting, holding the status written", () => {
+  const status: NonNullable<Replicator["status"]> = { synced: "synced", applied: [] };
+  const reconciled = { ...replicator(), metadata: { ...replicator().metadata, resourceVersion: "10" } };
+  const written = (meta: Record<string, unknown>, s: unknown = status) => ({
+    metadata: { ...reconciled.metadata, resourceVersion: "11", ...meta },
+    status: s,
+  });
+  assert.equal(isOwnStatusWrite(reconciled, written({}), status), true);
+  assert.equal(
+    isOwnStatusWrite(reconciled, written({ resourceVersion: "10" }), status),
+    false,
+    "nothing changed",
+  );
+  assert.equal(isOwnStatusWrite(reconciled, written({ generation: 4 }), status), false, "someone's new spec");
+  assert.equal(
+    isOwnStatusWrite(reconciled, written({ deletionTimestamp: "2026-01-01T00:00:00Z" }), status),
+    false,
+    "being deleted",
+  );
+  assert.equal(
+    isOwnStatusWrite(reconciled, written({}, { synced: "not synced" }), status),
+    false,
+    "another status",
+  );
+  assert.equal(isOwnStatusWrite(reconciled, undefined, status), false);
 });
