@@ -115,15 +115,16 @@ export async function applyObject(
     : plan.action !== "create" && plan.drift
     ? await inspectDrift(caches.client, intent, live, ctx.logger)
     : undefined;
+  // A create-only apply succeeds only when nothing of that name existed: the version it returns is this
+  // write's, so its watch event (the echo) needs no reconcile. Other applies may change nothing and return a
+  // version someone else wrote (a Deployment's status, say), whose event must reconcile: not tracked.
+  if (createOnly) ctx.ownWrites.begin(caches.name, intent);
+  let written: KubeObject | undefined;
   try {
-    const written = await caches.client.apply<KubeObject>(createOnly ? createOnlyIntent(intent) : intent, {
+    written = await caches.client.apply<KubeObject>(createOnly ? createOnlyIntent(intent) : intent, {
       fieldManager: FIELD_MANAGER,
       force: true,
     });
-    // A create-only apply succeeds only when nothing of that name existed: the version it returns is this
-    // write's, so its watch event (the echo) needs no reconcile. Other applies may change nothing and return a
-    // version someone else wrote (a Deployment's status, say), whose event must reconcile: not recorded.
-    if (createOnly) ctx.ownWrites.record(caches.name, written);
   } catch (error) {
     // Something of that name is there after all (not plumber's, or not cached yet): read it and judge it.
     if (createOnly && isConflict(error)) {
@@ -132,6 +133,9 @@ export async function applyObject(
     noteUnreachable(caches, error);
     result.applyStatus = failedApplyStatus(requestFailure(caches, object, "patch", mapping, error));
     return result;
+  } finally {
+    // An event of the object that arrived meanwhile and was not this write's echo still reconciles.
+    if (createOnly && ctx.ownWrites.end(caches.name, intent, written)) ctx.enqueue(replicator.metadata.name);
   }
   caches.unreachableAt = undefined;
   outcome.wrote++;

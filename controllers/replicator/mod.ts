@@ -48,7 +48,7 @@ import { type ClusterCaches, ClusterCacheSets } from "./cluster_caches.ts";
 import type { CachedTls, ReplicatorContext } from "./context.ts";
 import { DriftLedger } from "./drift.ts";
 import { IntentHashes } from "./intent_hashes.ts";
-import { OwnWrites, REPLICATOR_STATUS } from "./own_writes.ts";
+import { OwnWrites, REPLICATORS } from "./own_writes.ts";
 import { ReconcileEvents } from "./reconcile_events.ts";
 import { TLS_FOR_LABEL, type TlsSecret } from "./tls_material.ts";
 import { mayTarget } from "../../lib/targets.ts";
@@ -141,9 +141,9 @@ export class ReplicatorController {
       logger: options.logger,
       metrics: options.metrics?.controller("replicator"),
     });
-    // The echo of a status write reconciles nothing: the reconcile that wrote it acted on what it wrote.
+    // The echo of a finalizer or status write reconciles nothing: the reconcile that wrote it acted on it.
     this.controller.watch(this.replicators, (r) => [r.metadata.name], {
-      ignore: (r) => this.#ownWrites.isEcho(REPLICATOR_STATUS, r),
+      ignore: (r) => this.#ownWrites.isEcho(REPLICATORS, r),
     });
     // The extra kinds' watches follow the Replicators that use them.
     this.replicators.addEventHandler({
@@ -379,7 +379,7 @@ export class ReplicatorController {
   }
 
   async #reconcileReplicator(ctx: ReplicatorContext, name: string): Promise<ReconcileResult> {
-    const replicator = this.replicators.get(undefined, name);
+    let replicator = this.replicators.get(undefined, name);
     if (!replicator) {
       ctx.tls.delete(name);
       ctx.rollouts.delete(name);
@@ -388,15 +388,28 @@ export class ReplicatorController {
     }
     if (replicator.metadata.deletionTimestamp) return await finalizeReplicator(ctx, replicator);
     if (!replicator.metadata.finalizers?.includes(FINALIZER)) {
-      await ctx.api.replaceReplicator({
+      // Before anything is created, so a delete can clean up. The replace carries the resourceVersion read
+      // (someone else's write in between fails it with a conflict), so the version it returns is this
+      // write's: its echo reconciles nothing, and the sync goes on with it.
+      const withFinalizer: Replicator = {
         ...replicator,
         metadata: {
           ...replicator.metadata,
           finalizers: [...(replicator.metadata.finalizers ?? []), FINALIZER],
         },
-      });
-      // The update comes back through the watch and triggers the next reconcile.
-      return;
+      };
+      const body = { apiVersion: API_VERSION, kind: REPLICATOR_KIND, metadata: { name } };
+      ctx.ownWrites.begin(REPLICATORS, body);
+      let updated: Awaited<ReturnType<typeof ctx.api.replaceReplicator>> | undefined;
+      try {
+        updated = await ctx.api.replaceReplicator(withFinalizer);
+      } finally {
+        if (ctx.ownWrites.end(REPLICATORS, body, updated)) ctx.enqueue(name);
+      }
+      replicator = {
+        ...withFinalizer,
+        metadata: { ...withFinalizer.metadata, resourceVersion: updated.metadata?.resourceVersion },
+      };
     }
     return await syncReplicator(ctx, replicator);
   }

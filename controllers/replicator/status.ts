@@ -19,7 +19,7 @@ import {
 } from "../../lib/api.ts";
 import { canonicalJson } from "../../lib/json.ts";
 import type { ReplicatorContext } from "./context.ts";
-import { REPLICATOR_STATUS } from "./own_writes.ts";
+import { REPLICATORS } from "./own_writes.ts";
 import type { ClusterOutcome } from "./plan.ts";
 import type { Targeting } from "../../lib/targets.ts";
 import { formatSelector } from "../../lib/selector.ts";
@@ -250,13 +250,23 @@ export async function writeStatus(
     ctx.now(),
   );
   if (sameReplicatorStatus(replicator.status, status)) return;
-  const written = await ctx.api.applyReplicatorStatus({
-    apiVersion: API_VERSION,
-    kind: REPLICATOR_KIND,
+  const body = {
+    apiVersion: API_VERSION as typeof API_VERSION,
+    kind: REPLICATOR_KIND as typeof REPLICATOR_KIND,
     metadata: { name: replicator.metadata.name },
-    status,
-  }, { fieldManager: FIELD_MANAGER, force: true });
-  if (isOwnStatusWrite(replicator, written, status)) ctx.ownWrites.record(REPLICATOR_STATUS, written);
+  };
+  // The echo of this write reconciles nothing (`own_writes.ts`); anything else that arrives meanwhile does.
+  ctx.ownWrites.begin(REPLICATORS, body);
+  let written: Awaited<ReturnType<typeof ctx.api.applyReplicatorStatus>> | undefined;
+  try {
+    written = await ctx.api.applyReplicatorStatus({ ...body, status }, {
+      fieldManager: FIELD_MANAGER,
+      force: true,
+    });
+  } finally {
+    const own = isOwnStatusWrite(replicator, written, status) ? written : undefined;
+    if (ctx.ownWrites.end(REPLICATORS, body, own)) ctx.enqueue(replicator.metadata.name);
+  }
   await reportSelection(ctx, replicator, status);
   if (replicator.status?.synced !== status.synced) {
     await ctx.event(
