@@ -28,6 +28,7 @@ import { ownerOf, type ReplicatorContext, targetingOf } from "./context.ts";
 import { alreadyReported, heldBackOutcome } from "./held_back.ts";
 import {
   type ClusterOutcome,
+  deploymentForReadiness,
   emptyOutcome,
   gateCluster,
   notAnsweringMessage,
@@ -293,7 +294,7 @@ async function syncCluster(
     outcome.ok &&= suspended.ok;
     outcome.message = [outcome.message, suspended.message].filter((m) => m).join("; ");
   }
-  await setReadiness(caches, spec, objects, outcome, hashOf);
+  setReadiness(caches, spec, objects, outcome, hashOf);
   // While suspended the message says what differs (nothing is applied on purpose).
   if (suspended && !outcome.ok) delete outcome.readyMessage;
   return outcome;
@@ -323,25 +324,27 @@ async function holdBack(
   return outcome;
 }
 
-/** The workload's readiness in a cluster (`lib/readiness.ts`), from its cached Deployment. */
-async function setReadiness(
+/** The workload's readiness in a cluster (`lib/readiness.ts`), from its Deployment (`deploymentForReadiness`). */
+function setReadiness(
   caches: ClusterCaches,
   spec: Replicator["spec"],
   objects: readonly KubeObject[],
   outcome: ClusterOutcome,
   hashOf: Hasher,
-): Promise<void> {
+): void {
   const rendered = objects.find((o) => o.kind === "Deployment");
-  const live = spec.deploymentName
+  const intent = rendered && { annotation: INTENT_HASH_ANNOTATION, hash: hashOf(rendered) };
+  const cached = spec.deploymentName
     ? caches.objects.get("Deployment")?.get(spec.replicationNamespace, spec.deploymentName)
     : undefined;
+  const live = deploymentForReadiness(cached, outcome.appliedDeployment, intent);
   const readiness = clusterReadiness({
     applied: outcome.ok,
     appliedMessage: outcome.message,
     hasDeployment: rendered !== undefined,
     deployment: live as DeploymentLike | undefined,
     desiredReplicas: outcome.replicas ?? 1,
-    intent: rendered && { annotation: INTENT_HASH_ANNOTATION, hash: await hashOf(rendered) },
+    intent,
   });
   outcome.ready = readiness.ready;
   if (readiness.message) outcome.readyMessage = readiness.message;

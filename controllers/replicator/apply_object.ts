@@ -139,6 +139,7 @@ export async function applyObject(
   }
   caches.unreachableAt = undefined;
   outcome.wrote++;
+  if (kind === "Deployment" && written) outcome.appliedDeployment = written;
   if (change) await reportDrift(ctx, replicator, caches.name, object, change);
   const drift = change !== undefined;
   ctx.logger.info(drift ? "Reverted drift" : "Applied", {

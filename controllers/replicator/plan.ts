@@ -60,6 +60,23 @@ export interface ClusterOutcome {
   corrected: string[];
   /** While suspended: what would have been written (created, applied, reverted or pruned), not written. */
   differs: string[];
+  /** The Deployment as this reconcile's apply returned it: its readiness before the cache holds it. */
+  appliedDeployment?: KubeObject;
+}
+
+/**
+ * The Deployment whose status tells readiness: the cached one when it carries the intent, else the one this
+ * reconcile's apply returned, if any (just written, the cache may not hold it yet, and its watch event,
+ * this write's own echo, reconciles nothing: `own_writes.ts`), else the cached one.
+ */
+export function deploymentForReadiness<T extends object>(
+  cached: T | undefined,
+  applied: T | undefined,
+  intent: { annotation: string; hash: string } | undefined,
+): T | undefined {
+  const carriesIntent = cached !== undefined && intent !== undefined &&
+    objectMeta(cached as JsonObjectLike).annotations?.[intent.annotation] === intent.hash;
+  return carriesIntent || applied === undefined ? cached : applied;
 }
 
 /** An outcome with nothing done yet. */

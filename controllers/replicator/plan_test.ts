@@ -17,6 +17,7 @@ import {
   CREATED_BY_ANNOTATION,
   createdBy,
   createOnlyIntent,
+  deploymentForReadiness,
   DETECTOR_WAIT_REQUEUE_MS,
   emptyOutcome,
   gateCluster,
@@ -424,4 +425,29 @@ Deno.test("a Replicator waiting only for ClusterDetectors to turn Running is req
   // Another cluster not done (or one not answering while its ClusterDetector still says Running): 30 s.
   assert.equal(requeueAfter([waits, { ...emptyOutcome("s2"), unreachable: true }], undefined), 30_000);
   assert.equal(requeueAfter([waits, emptyOutcome("s2")], undefined), 30_000);
+});
+
+Deno.test("deploymentForReadiness(): the cached Deployment when it carries the intent, else the one just applied", () => {
+  const intent = { annotation: INTENT_HASH_ANNOTATION, hash: "h2" };
+  const deployment = (hash: string, rv: string) => ({
+    metadata: { name: "web", resourceVersion: rv, annotations: { [INTENT_HASH_ANNOTATION]: hash } },
+  });
+  const applied = deployment("h2", "12");
+  assert.equal(deploymentForReadiness(undefined, applied, intent), applied, "not cached yet: the apply's");
+  assert.equal(
+    deploymentForReadiness(deployment("h1", "9"), applied, intent),
+    applied,
+    "cached: the old version",
+  );
+  const cached = deployment("h2", "13");
+  assert.equal(
+    deploymentForReadiness(cached, applied, intent),
+    cached,
+    "cached with the intent (maybe newer)",
+  );
+  assert.equal(
+    deploymentForReadiness(deployment("h1", "9"), undefined, intent)?.metadata.resourceVersion,
+    "9",
+  );
+  assert.equal(deploymentForReadiness(undefined, undefined, intent), undefined);
 });
