@@ -95,12 +95,8 @@ interface RoundResult {
   load: number[];
 }
 
-async function round(
-  n: number,
-  replicators: number,
-  variants: Array<"all-up" | "unreachable">,
-  say: (s: string) => void,
-): Promise<RoundResult[]> {
+/** The primary and `n` secondaries in a temporary folder (the caller stops them and removes it), with admin clients. */
+async function startClusters(n: number, say: (s: string) => void) {
   const specs = clusterSpecs(n);
   const dir = await Deno.makeTempDir({ prefix: "plumber-bench-clusters-" });
   const binary = await ensureControlPlaneBinary({ log: say });
@@ -115,6 +111,16 @@ async function round(
   const clients = new Map<string, KubeClient>(
     specs.map((s) => [s.context, adminClient(cp.state, s.context)]),
   );
+  return { specs, dir, cp, clients };
+}
+
+async function round(
+  n: number,
+  replicators: number,
+  variants: Array<"all-up" | "unreachable">,
+  say: (s: string) => void,
+): Promise<RoundResult[]> {
+  const { specs, dir, cp, clients } = await startClusters(n, say);
   const results: RoundResult[] = [];
   try {
     const secondaries = specs.slice(1);
@@ -207,20 +213,7 @@ async function rounds(
   cleanup: boolean,
   say: (s: string) => void,
 ): Promise<Phase[]> {
-  const specs = clusterSpecs(n);
-  const dir = await Deno.makeTempDir({ prefix: "plumber-bench-clusters-" });
-  const binary = await ensureControlPlaneBinary({ log: say });
-  const cp = await ControlPlane.start({
-    binary,
-    dir,
-    clusters: specs,
-    controllerManager: false,
-    nodes: false,
-    log: say,
-  });
-  const clients = new Map<string, KubeClient>(
-    specs.map((s) => [s.context, adminClient(cp.state, s.context)]),
-  );
+  const { specs, dir, cp, clients } = await startClusters(n, say);
   try {
     const secondaries = specs.slice(1);
     await prepareOperatorNamespace(cp.state, OPERATOR_NAMESPACE, secondaries.map((s) => s.context));

@@ -73,7 +73,8 @@ function printSummary(profile: CpuProfile, top: number): void {
   }
 }
 
-async function inspectorUrl(port: number, deadline: number): Promise<string> {
+/** The WebSocket URL of the first inspector target listening on `port`, polled until `deadline`. */
+export async function inspectorUrl(port: number, deadline: number): Promise<string> {
   while (Date.now() < deadline) {
     try {
       const list = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json() as {

@@ -27,6 +27,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { inspectorUrl } from "./cpu_profile.ts";
 
 /** The parts of a `.heapsnapshot` this summary reads. */
 export interface HeapSnapshot {
@@ -379,21 +380,6 @@ export function printSummary(snapshot: HeapSnapshot, top: number): void {
   ) {
     console.log(`| ${cell(r.name)} | ${r.count} | ${kib(r.bytes)} |`);
   }
-}
-
-async function inspectorUrl(port: number, deadline: number): Promise<string> {
-  while (Date.now() < deadline) {
-    try {
-      const list = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json() as {
-        webSocketDebuggerUrl: string;
-      }[];
-      if (list[0]) return list[0].webSocketDebuggerUrl;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`No inspector on port ${port}`);
 }
 
 /** An inspector session: commands, and the chunks of a heap snapshot. */

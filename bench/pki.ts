@@ -170,10 +170,10 @@ async function builder(count: number) {
   const cases: [string, () => Promise<unknown>][] = [
     ["libraryBuildSignMs", library],
     ["ownDerBuildSignMs", ours],
-    ["libraryParseMs", async () => {
+    ["libraryParseMs", () => {
       const parsed = new x509.X509Certificate(sample);
       parsed.getExtension(x509.SubjectAlternativeNameExtension);
-      return parsed.notAfter;
+      return Promise.resolve(parsed.notAfter);
     }],
     [
       "webCryptoSignMs",
