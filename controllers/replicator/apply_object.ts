@@ -118,13 +118,22 @@ export async function applyObject(
   // A create-only apply succeeds only when nothing of that name existed: the version it returns is this
   // write's, so its watch event (the echo) needs no reconcile. Other applies may change nothing and return a
   // version someone else wrote (a Deployment's status, say), whose event must reconcile: not tracked.
-  if (createOnly) ctx.ownWrites.begin(caches.name, intent);
-  let written: KubeObject | undefined;
-  try {
-    written = await caches.client.apply<KubeObject>(createOnly ? createOnlyIntent(intent) : intent, {
+  const apply = () =>
+    caches.client.apply<KubeObject>(createOnly ? createOnlyIntent(intent) : intent, {
       fieldManager: FIELD_MANAGER,
       force: true,
     });
+  let written: KubeObject;
+  try {
+    written = createOnly
+      ? await ctx.ownWrites.write(
+        caches.name,
+        intent,
+        apply,
+        () => true,
+        () => ctx.enqueue(replicator.metadata.name),
+      )
+      : await apply();
   } catch (error) {
     // Something of that name is there after all (not plumber's, or not cached yet): read it and judge it.
     if (createOnly && isConflict(error)) {
@@ -133,13 +142,10 @@ export async function applyObject(
     noteUnreachable(caches, error);
     result.applyStatus = failedApplyStatus(requestFailure(caches, object, "patch", mapping, error));
     return result;
-  } finally {
-    // An event of the object that arrived meanwhile and was not this write's echo still reconciles.
-    if (createOnly && ctx.ownWrites.end(caches.name, intent, written)) ctx.enqueue(replicator.metadata.name);
   }
   caches.unreachableAt = undefined;
   outcome.wrote++;
-  if (kind === "Deployment" && written) outcome.appliedDeployment = written;
+  if (kind === "Deployment") outcome.appliedDeployment = written;
   if (change) await reportDrift(ctx, replicator, caches.name, object, change);
   const drift = change !== undefined;
   ctx.logger.info(drift ? "Reverted drift" : "Applied", {

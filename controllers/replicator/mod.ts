@@ -399,13 +399,13 @@ export class ReplicatorController {
         },
       };
       const body = { apiVersion: API_VERSION, kind: REPLICATOR_KIND, metadata: { name } };
-      ctx.ownWrites.begin(REPLICATORS, body);
-      let updated: Awaited<ReturnType<typeof ctx.api.replaceReplicator>> | undefined;
-      try {
-        updated = await ctx.api.replaceReplicator(withFinalizer);
-      } finally {
-        if (ctx.ownWrites.end(REPLICATORS, body, updated)) ctx.enqueue(name);
-      }
+      const updated = await ctx.ownWrites.write(
+        REPLICATORS,
+        body,
+        () => ctx.api.replaceReplicator(withFinalizer),
+        () => true,
+        () => ctx.enqueue(name),
+      );
       replicator = {
         ...withFinalizer,
         metadata: { ...withFinalizer.metadata, resourceVersion: updated.metadata?.resourceVersion },

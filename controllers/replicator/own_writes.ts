@@ -91,6 +91,28 @@ export class OwnWrites {
     return missed;
   }
 
+  /**
+   * Runs `write` of `object` to `source` as a tracked write ({@linkcode begin} ... {@linkcode end}): the
+   * version it returns counts as its echo when `isOwn` says it is this write's, and `missed` is called when
+   * an event held meanwhile was not (the caller reconciles). Errors of `write` are passed on.
+   */
+  async write<T extends Written>(
+    source: string,
+    object: Written,
+    write: () => Promise<T>,
+    isOwn: (written: T) => boolean,
+    missed: () => void,
+  ): Promise<T> {
+    this.begin(source, object);
+    let written: T | undefined;
+    try {
+      written = await write();
+      return written;
+    } finally {
+      if (this.end(source, object, written !== undefined && isOwn(written) ? written : undefined)) missed();
+    }
+  }
+
   /** True for the event of a version this controller wrote (consumed), or of an object being written. */
   isEcho(source: string, object: Written): boolean {
     const key = keyOf(source, object);

@@ -82,3 +82,36 @@ Deno.test("OwnWrites: objects without a name are never tracked, events without a
   assert.equal(writes.end("s1", cm("a"), undefined), false);
   assert.equal(writes.end("s1", cm("a"), undefined), false, "an end without a begin");
 });
+
+Deno.test("OwnWrites.write(): tracks one write, reports a held event that was not its echo, passes errors on", async () => {
+  const writes = new OwnWrites();
+  let missed = 0;
+  const echoed = await writes.write(
+    "s1",
+    cm("a"),
+    () => {
+      assert.equal(writes.isEcho("s1", cm("a", "10")), true, "held while in flight");
+      return Promise.resolve(cm("a", "10"));
+    },
+    () => true,
+    () => missed++,
+  );
+  assert.equal(echoed.metadata.resourceVersion, "10");
+  assert.equal(missed, 0, "the held event was the echo");
+  await writes.write(
+    "s1",
+    cm("b"),
+    () => {
+      writes.isEcho("s1", cm("b", "19"));
+      return Promise.resolve(cm("b", "20"));
+    },
+    () => false,
+    () => missed++,
+  );
+  assert.equal(missed, 1, "a write not known as its own: every held event reconciles");
+  await assert.rejects(
+    writes.write("s1", cm("c"), () => Promise.reject(new Error("refused")), () => true, () => missed++),
+    /refused/,
+  );
+  assert.equal(writes.size, 0);
+});

@@ -256,17 +256,13 @@ export async function writeStatus(
     metadata: { name: replicator.metadata.name },
   };
   // The echo of this write reconciles nothing (`own_writes.ts`); anything else that arrives meanwhile does.
-  ctx.ownWrites.begin(REPLICATORS, body);
-  let written: Awaited<ReturnType<typeof ctx.api.applyReplicatorStatus>> | undefined;
-  try {
-    written = await ctx.api.applyReplicatorStatus({ ...body, status }, {
-      fieldManager: FIELD_MANAGER,
-      force: true,
-    });
-  } finally {
-    const own = isOwnStatusWrite(replicator, written, status) ? written : undefined;
-    if (ctx.ownWrites.end(REPLICATORS, body, own)) ctx.enqueue(replicator.metadata.name);
-  }
+  await ctx.ownWrites.write(
+    REPLICATORS,
+    body,
+    () => ctx.api.applyReplicatorStatus({ ...body, status }, { fieldManager: FIELD_MANAGER, force: true }),
+    (written) => isOwnStatusWrite(replicator, written, status),
+    () => ctx.enqueue(replicator.metadata.name),
+  );
   await reportSelection(ctx, replicator, status);
   if (replicator.status?.synced !== status.synced) {
     await ctx.event(
