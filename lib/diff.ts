@@ -15,7 +15,7 @@
  */
 
 import { canonicalJson } from "./json.ts";
-import { sha256 } from "./sha256.ts";
+import { sha256Hex } from "./sha256.ts";
 
 export { canonicalJson };
 
@@ -72,8 +72,5 @@ function isEmpty(value: unknown): boolean {
  * object of every cluster at a Replicator's first reconcile.
  */
 export function intentHash(value: unknown): string {
-  const digest = sha256(new TextEncoder().encode(canonicalJson(value)));
-  let hex = "";
-  for (let i = 0; i < 12; i++) hex += digest[i]!.toString(16).padStart(2, "0");
-  return hex;
+  return sha256Hex(canonicalJson(value), 12);
 }

@@ -151,3 +151,11 @@ export function sha256(data: Uint8Array): Uint8Array {
   [h0, h1, h2, h3, h4, h5, h6, h7].forEach((word, i) => outView.setUint32(i * 4, word));
   return out;
 }
+
+/** SHA-256 of `text` (UTF-8) in lowercase hex, its first `bytes` bytes (all 32 by default). */
+export function sha256Hex(text: string, bytes = 32): string {
+  const digest = sha256(new TextEncoder().encode(text));
+  let hex = "";
+  for (let i = 0; i < bytes; i++) hex += digest[i]!.toString(16).padStart(2, "0");
+  return hex;
+}

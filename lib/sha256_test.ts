@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sha256 } from "./sha256.ts";
+import { sha256, sha256Hex } from "./sha256.ts";
 
 async function webCrypto(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
@@ -31,4 +31,13 @@ Deno.test("sha256() equals WebCrypto's SHA-256 at every length around the block 
     for (let i = 0; i < length; i += 65_536) crypto.getRandomValues(data.subarray(i, i + 65_536));
     assert.deepEqual(sha256(data), await webCrypto(data), `length ${length}`);
   }
+});
+
+Deno.test("sha256Hex() is the UTF-8 text's SHA-256 in hex, cut to the bytes asked", () => {
+  assert.equal(sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  assert.equal(sha256Hex("abc", 12), "ba7816bf8f01cfea414140de");
+  assert.equal(
+    sha256Hex("ü"),
+    Array.from(sha256(new TextEncoder().encode("ü")), (b) => b.toString(16).padStart(2, "0")).join(""),
+  );
 });

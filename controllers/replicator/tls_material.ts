@@ -30,6 +30,7 @@ import {
 import type { KubeClient } from "../../lib/kube/client.ts";
 import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE, type Replicator } from "../../lib/api.ts";
 import { type StoredTls, tlsSecretData, tlsSecretName, tlsSecretValues } from "../../lib/tls_secret.ts";
+import { sha256Hex } from "../../lib/sha256.ts";
 
 export { type StoredTls, tlsSecretName };
 
@@ -63,10 +64,8 @@ export interface TlsPlan {
 }
 
 /** SHA-256 (hex) of the three certificates' PEM texts. */
-async function certsDigest(stored: StoredTls): Promise<string> {
-  const text = [stored.caCertPem, stored.serverCertPem, stored.clientCertPem].join("\n");
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+function certsDigest(stored: StoredTls): string {
+  return sha256Hex([stored.caCertPem, stored.serverCertPem, stored.clientCertPem].join("\n"));
 }
 
 /** Reads the stored certificates' validity (parses all three: once per issuance or unannotated Secret). */
@@ -78,7 +77,7 @@ export async function validityOf(stored: StoredTls): Promise<TlsValidity> {
   return {
     renewAt: { ca: await at(ca), server: await at(server), client: await at(client) },
     dnsNames: [...server!.dnsNames],
-    certs: await certsDigest(stored),
+    certs: certsDigest(stored),
   };
 }
 
@@ -91,7 +90,7 @@ export async function storedValidity(secret: TlsSecret | undefined, stored: Stor
       const dates = [v.renewAt?.ca, v.renewAt?.server, v.renewAt?.client];
       if (
         dates.every((d) => typeof d === "string" && !Number.isNaN(Date.parse(d))) &&
-        Array.isArray(v.dnsNames) && v.certs === await certsDigest(stored)
+        Array.isArray(v.dnsNames) && v.certs === certsDigest(stored)
       ) return v;
     } catch {
       // Not JSON: parsed from the certificates below.
@@ -200,7 +199,7 @@ export async function issueTlsWithValidity(
       client: client ? at(client) : kept!.renewAt.client,
     },
     dnsNames: server ? [...server.dnsNames] : [...kept!.dnsNames],
-    certs: await certsDigest(material),
+    certs: certsDigest(material),
   };
   return { material, validity };
 }
