@@ -51,8 +51,12 @@ async function view(client: KubeClient, ns: string): Promise<DeploymentView> {
   return { image: spec?.template?.spec?.containers?.[0]?.image, rolledOut };
 }
 
-/** Per cluster: when it first showed `image`, and when it first ran it rolled out (ms since `t0`). */
-type Timeline = Map<string, { started?: number; ready?: number }>;
+/**
+ * Per cluster: when it first showed `image`, and when it first ran it rolled out (ms since `t0`), with the
+ * polling round of each. Within one round the clusters are read last to first, so a later cluster's stamp
+ * can be smaller than an earlier cluster's in the same round; the order is compared by round.
+ */
+type Timeline = Map<string, { started?: number; ready?: number; startedRound?: number; readyRound?: number }>;
 
 /**
  * Polls the three Deployments until `done`, last cluster first in every round, and asserts that whenever a
@@ -72,14 +76,16 @@ async function watchRollout(
     [SECONDARY2]: f.clients.secondary2,
   };
   const timeline: Timeline = new Map(ORDER.map((c) => [c, {}]));
+  let round = 0;
   await eventually(`the rollout of ${image}`, async () => {
+    round++;
     let later: string | undefined;
     for (const cluster of [...clusters].reverse()) {
       const v = await view(byName[cluster]!, ns);
       const at = Math.round(performance.now() - t0);
       const t = timeline.get(cluster)!;
-      if (v.image === image) t.started ??= at;
-      if (v.image === image && v.rolledOut) t.ready ??= at;
+      if (v.image === image && t.started === undefined) [t.started, t.startedRound] = [at, round];
+      if (v.image === image && v.rolledOut && t.ready === undefined) [t.ready, t.readyRound] = [at, round];
       if (later) {
         assert.ok(
           v.image === image && v.rolledOut,
@@ -175,7 +181,12 @@ Deno.test("A progressive rollout goes one cluster at a time, halts at a cluster 
     printTimeline(`progressive rollout of ${NEW} (maxConcurrentClusters 1):`, timeline);
     const t = ORDER.map((cl) => timeline.get(cl)!);
     for (let i = 1; i < t.length; i++) {
-      assert.ok(t[i]!.started! >= t[i - 1]!.ready!, `${ORDER[i]} started after ${ORDER[i - 1]} was ready`);
+      assert.ok(
+        t[i]!.startedRound! >= t[i - 1]!.readyRound!,
+        `${ORDER[i]} started (round ${t[i]!.startedRound}) after ${ORDER[i - 1]} was ready (round ${
+          t[i - 1]!.readyRound
+        })`,
+      );
     }
     const rev2 = (await getRep(c.primary, name))!.status!.rollout!.revision!;
     assert.notEqual(rev2, rev1);
