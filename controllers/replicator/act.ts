@@ -79,7 +79,14 @@ export async function syncReplicator(
   // One part for what was applied in every cluster (each drift reverted has its own, `drift.ts`); the
   // reconcile folds its parts into one Event (`reconcile_events.ts`).
   const applied = appliedMessage(outcomes);
-  if (applied) await ctx.event(replicator, "Normal", "Applied", applied);
+  if (applied) {
+    ctx.logger.info("Applied", {
+      replicator: replicator.metadata.name,
+      objects: outcomes.reduce((n, o) => n + o.written.length, 0),
+      message: applied,
+    });
+    await ctx.event(replicator, "Normal", "Applied", applied);
+  }
   const known = (cluster: string) => ctx.caches.has(cluster) || ctx.registry.get(cluster) !== undefined;
   for (const cluster of unregisteredHoldings(replicator, targets, known)) {
     outcomes.push(unreachableOutcome(replicator, cluster, "", false));
