@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../lib/errors.ts";
-import { formatAge, formatList, parseOutputFormat, renderTable } from "./output.ts";
+import { parse } from "yaml";
+import { formatAge, formatList, parseOutputFormat, renderTable, toYaml } from "./output.ts";
 
 Deno.test("parseOutputFormat() accepts table, wide, json and yaml only", () => {
   assert.equal(parseOutputFormat("json", "view"), "json");
@@ -54,4 +55,31 @@ Deno.test("formatList() writes indented JSON, and YAML with [] for an empty list
   assert.equal(formatList([{ a: 1 }], "yaml"), "- a: 1\n");
   assert.equal(formatList([], "yaml"), "[]\n");
   assert.equal(formatList([], "json"), "[]\n");
+});
+
+Deno.test("toYaml() keeps long lines whole, leaves out undefined fields and quotes what YAML 1.1 reads as another type", () => {
+  const long = "x".repeat(150);
+  const yaml = toYaml({
+    name: "a",
+    reason: undefined,
+    switch: "on",
+    mode: "0777",
+    version: "1.10",
+    lastProbeTime: "2026-12-02T13:00:00Z",
+    message: long,
+    labels: {},
+  });
+  assert.equal(
+    yaml,
+    `name: a\nswitch: 'on'\nmode: '0777'\nversion: '1.10'\nlastProbeTime: '2026-12-02T13:00:00Z'\nmessage: ${long}\nlabels: {}\n`,
+  );
+  assert.deepEqual(parse(yaml), {
+    name: "a",
+    switch: "on",
+    mode: "0777",
+    version: "1.10",
+    lastProbeTime: "2026-12-02T13:00:00Z",
+    message: long,
+    labels: {},
+  });
 });

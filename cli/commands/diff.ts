@@ -6,7 +6,6 @@
  * @module
  */
 
-import { stringify } from "yaml";
 import type { Replicator } from "../../lib/api.ts";
 import { mapLimit } from "../../lib/async.ts";
 import {
@@ -27,6 +26,7 @@ import { connectDiffClusters, type DiffClusters } from "../diff/clusters.ts";
 import { readReplicatorManifest } from "../diff/input.ts";
 import { manifestReplicator, storedReplicator, tlsMaterialFor } from "../diff/replicator_source.ts";
 import { type Command, namespaceFlag, positionalArgs, stringFlag } from "../flags.ts";
+import { toYaml } from "../output.ts";
 
 /** Output formats of `diff`: unified diffs, or the report for scripts. */
 export const DIFF_FORMATS = ["diff", "json", "yaml"] as const;
@@ -143,7 +143,7 @@ export async function diff(
       clusters: await diffAll(env, replicator, options, ctx),
     };
     if (options.output === "json") ctx.stdout(JSON.stringify(report, null, 2) + "\n");
-    else if (options.output === "yaml") ctx.stdout(stringify(report, { lineWidth: 0 }));
+    else if (options.output === "yaml") ctx.stdout(toYaml(report));
     else ctx.stdout(formatDiffs(report));
     ctx.stderr(formatProblems(report));
     return { report, code: diffExitCode(report) };

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { stringify } from "yaml";
 import { CliError, UsageError } from "../../lib/errors.ts";
 import { isNotFound, KubeApiError } from "../../lib/kube/client.ts";
 import { CoreV1Api } from "../../lib/kube/generated/core_v1.ts";
@@ -15,6 +14,7 @@ import { type Cluster, connectPrimary } from "../connection.ts";
 import { explainKubeError } from "../error_text.ts";
 import type { CliContext } from "../context.ts";
 import { booleanFlag, type Command, positionalArgs, stringFlag } from "../flags.ts";
+import { toYaml } from "../output.ts";
 import { listEvery } from "../reads.ts";
 import { type EventLike, renderStatusTree, type StatusReport, statusReport } from "../status_tree.ts";
 
@@ -44,7 +44,7 @@ export function parseStatusFormat(text: string): StatusFormat {
 /** The report in a format. */
 export function formatReport(report: StatusReport, format: StatusFormat, now: Date): string {
   if (format === "json") return JSON.stringify(report, null, 2) + "\n";
-  if (format === "yaml") return stringify(report);
+  if (format === "yaml") return toYaml(report);
   return renderStatusTree(report, now);
 }
 
