@@ -115,6 +115,17 @@ function harness(
   return { controller, metrics, calls, called, records, clock };
 }
 
+/** Every key added to `controller`'s queue, in order (the keys are still added). */
+function recordAdds(controller: Controller): string[] {
+  const added: string[] = [];
+  const add = controller.queue.add.bind(controller.queue);
+  controller.queue.add = (key) => {
+    added.push(key);
+    add(key);
+  };
+  return added;
+}
+
 class FakeSource<T> implements EventSource<T> {
   readonly handlers = new Set<EventHandler<T>>();
   addEventHandler(handler: EventHandler<T>): () => void {
@@ -276,12 +287,7 @@ Deno.test("watch() maps add, update and delete events of a source to keys", () =
   }
   const { controller, records } = harness(() => Promise.resolve());
   const source = new FakeSource<Obj>();
-  const added: string[] = [];
-  const add = controller.queue.add.bind(controller.queue);
-  controller.queue.add = (key) => {
-    added.push(key);
-    add(key);
-  };
+  const added = recordAdds(controller);
   controller.watch(source, (obj) => {
     if (obj.name === "bad") throw new Error("cannot map");
     return obj.owners.map((o) => `ns/${o}`);
@@ -504,12 +510,7 @@ Deno.test("watch() with ignore drops the adds and updates it returns true for, n
   }
   const { controller } = harness(() => Promise.resolve());
   const source = new FakeSource<Obj>();
-  const added: string[] = [];
-  const add = controller.queue.add.bind(controller.queue);
-  controller.queue.add = (key) => {
-    added.push(key);
-    add(key);
-  };
+  const added = recordAdds(controller);
   const own = new Set(["7"]);
   controller.watch(source, (obj) => [`ns/${obj.name}`], { ignore: (obj) => own.has(obj.rv) });
   source.emitAdd({ name: "x", rv: "7" });
